@@ -1,0 +1,157 @@
+// Package diagnostics turns a snapshot of an OpenClaw install into findings:
+// each with a stable code, a severity, redacted evidence and remedies that are
+// true for the detected OpenClaw version. One rule a file (rule_*.go).
+package diagnostics
+
+import (
+	"sort"
+	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+)
+
+// Severity of a finding.
+type Severity string
+
+// Severities, from worst to mildest.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+func (s Severity) rank() int {
+	switch s {
+	case Critical:
+		return 0
+	case Warning:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Finding codes. These are a public contract (CONTRACT.md): never rename.
+const (
+	CodeAuthMissing          = "auth.missing"
+	CodeAgentMissing         = "auth.agent_missing"
+	CodeKeyMalformed         = "key.malformed"
+	CodeKeyRejected          = "key.rejected"
+	CodeKeyForbidden         = "key.forbidden"
+	CodeBillingBlocked       = "billing.blocked"
+	CodeCredentialExpired    = "credential.expired"
+	CodeCredentialExpiring   = "credential.expiring"
+	CodeOAuthRefreshFailed   = "oauth.refresh_failed"
+	CodeVersionKnownBug      = "version.known_bug"
+	CodeFailoverNone         = "failover.none"
+	CodeCooldownActive       = "cooldown.active"
+	CodeDisabledActive       = "disabled.active"
+	CodeCooldownAll          = "cooldown.all"
+	CodeEnvShadowed          = "env.shadowed"
+	CodeEnvOverride          = "env.override"
+	CodeConfigSyntax         = "config.syntax"
+	CodeConfigSchema         = "config.schema"
+	CodeModelRef             = "model.ref"
+	CodeStoreLegacyUnmigrated = "store.legacy_unmigrated"
+	CodeFilesPermissions     = "files.permissions"
+	CodeVersionChanged       = "version.changed"
+	// Codes beyond the contract's table.
+	CodeStateUnreadable = "state.unreadable"
+)
+
+// Finding is one diagnosis. Evidence never contains a secret.
+type Finding struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	Subject  string   `json:"subject"`
+	Title    string   `json:"title"`
+	Evidence string   `json:"evidence"`
+	Remedy   []string `json:"remedy"`
+	File     string   `json:"file,omitempty"`
+	Line     int      `json:"line,omitempty"`
+	Column   int      `json:"column,omitempty"`
+	// Until is when a time-bound condition (cooldown, disable) ends.
+	Until time.Time `json:"until,omitzero"`
+}
+
+// Input is what the rules look at.
+type Input struct {
+	Snap *openclaw.Snapshot
+	Now  time.Time
+	// Checks holds zero-token key check results by credential fingerprint
+	// (redact.Fingerprint of the secret). Empty without --probe.
+	Checks map[string]KeyCheck
+	// PreviousVersion is the OpenClaw version seen at the last evaluation
+	// ("" when unknown); used for version.changed.
+	PreviousVersion string
+
+	cmd  *commander
+	keys []keyRef
+}
+
+// Rule inspects the input and returns findings.
+type Rule struct {
+	Name  string
+	Check func(in *Input) []Finding
+}
+
+// Rules is the ordered rule set.
+func Rules() []Rule {
+	return []Rule{
+		ruleConfigSyntax, ruleConfigSchema, ruleStateUnreadable, ruleLegacyUnmigrated,
+		ruleAuthMissing, ruleAgentMissing, ruleKeyMalformed, ruleKeyRejected, ruleKeyForbidden,
+		ruleBilling, ruleDisabled, ruleCooldown, ruleCooldownAll,
+		ruleOAuthRefreshFailed, ruleCredentialExpiry, ruleEnvShadowed, ruleEnvOverride,
+		ruleModelRef, ruleFailoverNone, ruleVersionKnownBug, ruleVersionChanged, ruleFilesPermissions,
+	}
+}
+
+// Evaluate runs every rule and returns the findings, worst first.
+func Evaluate(in *Input) []Finding {
+	in.prepare()
+	var out []Finding
+	for _, r := range Rules() {
+		out = append(out, r.Check(in)...)
+	}
+	SortFindings(out)
+	return out
+}
+
+// SortFindings orders findings by severity, then code, then subject.
+func SortFindings(f []Finding) {
+	sort.SliceStable(f, func(i, j int) bool {
+		if a, b := f[i].Severity.rank(), f[j].Severity.rank(); a != b {
+			return a < b
+		}
+		if f[i].Code != f[j].Code {
+			return f[i].Code < f[j].Code
+		}
+		return f[i].Subject < f[j].Subject
+	})
+}
+
+// Verdict is down with any critical finding, degraded with warnings only.
+func Verdict(f []Finding) string {
+	v := "ok"
+	for _, x := range f {
+		switch x.Severity {
+		case Critical:
+			return "down"
+		case Warning:
+			v = "degraded"
+		}
+	}
+	return v
+}
+
+// ExitCode maps findings to the contract's exit codes: 0 clean, 1 critical,
+// 2 warnings only.
+func ExitCode(f []Finding) int {
+	switch Verdict(f) {
+	case "down":
+		return 1
+	case "degraded":
+		return 2
+	}
+	return 0
+}

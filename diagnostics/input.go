@@ -1,0 +1,290 @@
+package diagnostics
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+)
+
+// Credential sources in the status JSON.
+const (
+	SourceStore  = "store"
+	SourceEnv    = "env"
+	SourceConfig = "config"
+)
+
+// keyRef is one credential in play for a provider, wherever it came from.
+type keyRef struct {
+	ID       string // profile id, "env:NAME", or "inline-api-key:<provider>"
+	Agent    string // agent that owns it ("" for the shared store, env and config)
+	Source   string // store | env | config
+	Cred     openclaw.Credential
+	Store    *openclaw.AuthStore
+	Env      *openclaw.EnvVar
+	Shadowed bool // present but never used by OpenClaw (profile-first)
+}
+
+// Fingerprint of the secret, "" when there is none.
+func (k keyRef) Fingerprint() string { return k.Cred.Secret.Fingerprint() }
+
+func (in *Input) prepare() {
+	if in.Now.IsZero() {
+		in.Now = time.Now()
+	}
+	if in.cmd == nil {
+		in.cmd = newCommander(in.Snap)
+	}
+	if in.keys == nil {
+		in.keys = collectKeys(in.Snap)
+	}
+}
+
+// collectKeys lists stored profiles (shared store, then agents' own), the
+// inline config key, then the env keys of the Anthropic provider.
+func collectKeys(s *openclaw.Snapshot) []keyRef {
+	var out []keyRef
+	if s.Shared != nil {
+		for _, c := range s.Shared.Profiles {
+			out = append(out, keyRef{ID: c.ID, Source: SourceStore, Cred: c, Store: s.Shared})
+		}
+	}
+	for _, a := range s.Agents {
+		if a.Own == nil || a.Own == s.Shared {
+			continue
+		}
+		for _, c := range a.Own.Profiles {
+			out = append(out, keyRef{ID: c.ID, Agent: a.ID, Source: SourceStore, Cred: c, Store: a.Own})
+		}
+	}
+	storedAnthropic := false
+	for _, k := range out {
+		if k.Cred.Provider == "anthropic" {
+			storedAnthropic = true
+		}
+	}
+	if c := s.Config; c != nil && (c.AnthropicAPIKey != "" || c.AnthropicAPIKeyRef != nil) {
+		cred := openclaw.Credential{ID: "inline-api-key:anthropic", Provider: "anthropic", Type: openclaw.TypeAPIKey, Source: SourceConfig}
+		switch {
+		case c.AnthropicAPIKeyRef != nil:
+			cred.KeyRef = c.AnthropicAPIKeyRef
+			cred.Secret, _ = s.ResolveRef(c.AnthropicAPIKeyRef)
+		case strings.HasPrefix(c.AnthropicAPIKey, "${") && strings.HasSuffix(c.AnthropicAPIKey, "}"):
+			if e, ok := s.LookupEnv(c.AnthropicAPIKey[2 : len(c.AnthropicAPIKey)-1]); ok {
+				cred.Secret = e.Value
+			}
+		default:
+			cred.Secret = redact.Secret(c.AnthropicAPIKey)
+		}
+		out = append(out, keyRef{ID: cred.ID, Source: SourceConfig, Cred: cred})
+	}
+	// Env keys: ANTHROPIC_OAUTH_TOKEN beats ANTHROPIC_API_KEY, and any
+	// stored profile beats both (measured: profile-first).
+	envUsed := false
+	for _, name := range openclaw.AnthropicEnvNames {
+		e, ok := s.LookupEnv(name)
+		if !ok {
+			continue
+		}
+		typ := openclaw.TypeAPIKey
+		if name == "ANTHROPIC_OAUTH_TOKEN" {
+			typ = openclaw.TypeToken
+		}
+		ev := e
+		k := keyRef{ID: "env:" + name, Source: SourceEnv, Env: &ev,
+			Cred: openclaw.Credential{ID: "env:" + name, Provider: "anthropic", Type: typ, Secret: e.Value, Source: "env:" + name}}
+		k.Shadowed = storedAnthropic || envUsed
+		envUsed = true
+		out = append(out, k)
+	}
+	return out
+}
+
+// anthropicKeys returns the keys of the Anthropic provider.
+func (in *Input) anthropicKeys() []keyRef {
+	var out []keyRef
+	for _, k := range in.keys {
+		if k.Cred.Provider == "anthropic" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// usage returns the usage stats OpenClaw keeps for a key.
+func (in *Input) usage(k keyRef) openclaw.UsageStats {
+	if k.Store == nil {
+		if k.Source == SourceConfig && in.Snap.Shared != nil {
+			return in.Snap.Shared.State.Usage[k.ID]
+		}
+		return openclaw.UsageStats{}
+	}
+	return k.Store.State.Usage[k.ID]
+}
+
+// check returns the zero-token check result for a key, if any.
+func (in *Input) check(k keyRef) (KeyCheck, bool) {
+	fp := k.Fingerprint()
+	if fp == "" || in.Checks == nil {
+		return KeyCheck{}, false
+	}
+	c, ok := in.Checks[fp]
+	return c, ok
+}
+
+// providersInUse are the providers of the configured model refs; with no
+// model configured, the providers that have credentials; never empty.
+func (in *Input) providersInUse() []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && !contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if c := in.Snap.Config; c != nil {
+		for _, m := range c.Models() {
+			if p, _, ok := strings.Cut(m, "/"); ok {
+				add(p)
+			}
+		}
+	}
+	if len(out) == 0 {
+		for _, k := range in.keys {
+			add(k.Cred.Provider)
+		}
+	}
+	if len(out) == 0 {
+		add("anthropic")
+	}
+	return out
+}
+
+// legacyVersion reports whether the install runs a pre-SQLite OpenClaw.
+func (in *Input) legacyVersion() bool {
+	return in.Snap.Layout == openclaw.LayoutLegacy ||
+		(in.Snap.Version != "" && openclaw.VersionLess(in.Snap.Version, "2026.4.0"))
+}
+
+// commander writes OpenClaw commands that target exactly this install.
+type commander struct {
+	prefix   string
+	defAgent string
+}
+
+func newCommander(s *openclaw.Snapshot) *commander {
+	c := &commander{prefix: "openclaw", defAgent: s.DefaultAgent()}
+	loc := s.Location
+	def := loc.Home != "" && loc.StateDir == filepath.Join(loc.Home, ".openclaw")
+	switch {
+	case strings.HasPrefix(loc.How, "--openclaw-profile ") || strings.HasPrefix(loc.How, "OPENCLAW_PROFILE="):
+		name := strings.TrimPrefix(strings.TrimPrefix(loc.How, "--openclaw-profile "), "OPENCLAW_PROFILE=")
+		c.prefix = "openclaw --profile " + shellQuote(name)
+	case !def:
+		c.prefix = "OPENCLAW_STATE_DIR=" + shellQuote(loc.StateDir) + " openclaw"
+		if loc.ConfigPath != "" && loc.ConfigPath != filepath.Join(loc.StateDir, "openclaw.json") {
+			c.prefix = "OPENCLAW_CONFIG_PATH=" + shellQuote(loc.ConfigPath) + " " + c.prefix
+		}
+	}
+	return c
+}
+
+// run renders `openclaw <args>` for this install, with --agent for a
+// non-default agent.
+func (c *commander) run(agent string, args ...string) string {
+	s := c.prefix + " " + strings.Join(args, " ")
+	if agent != "" && agent != c.defAgent {
+		s += " --agent " + shellQuote(agent)
+	}
+	return s
+}
+
+func (c *commander) pasteKey(agent, profile string) string {
+	return `printf '%s' "$NEW_ANTHROPIC_KEY" | ` + c.run(agent, "models auth paste-api-key --provider anthropic --profile-id", shellQuote(profile))
+}
+
+func (c *commander) pasteToken(agent, profile string) string {
+	return `printf '%s' "$SETUP_TOKEN" | ` + c.run(agent, "models auth paste-token --provider anthropic --profile-id", shellQuote(profile), "--expires-in 365d")
+}
+
+func (c *commander) login(agent, profile string) string {
+	return c.run(agent, "models auth login --provider anthropic --profile-id", shellQuote(profile)) + "   # interactive: needs a terminal"
+}
+
+// shellQuote quotes a word for POSIX shells when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// when renders an instant as "2026-11-25T13:00:00Z (in 4m)".
+func when(t, now time.Time) string {
+	return fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), relative(t, now))
+}
+
+// relative renders "in 4m", "3h ago".
+func relative(t, now time.Time) string {
+	d := t.Sub(now)
+	if d >= 0 {
+		return "in " + shortDuration(d)
+	}
+	return shortDuration(-d) + " ago"
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Round(time.Minute)/time.Minute))
+	case d < 48*time.Hour:
+		h := int(d / time.Hour)
+		m := int((d % time.Hour).Round(time.Minute) / time.Minute)
+		if m == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh%dm", h, m)
+	default:
+		return fmt.Sprintf("%dd", int(d.Round(24*time.Hour)/(24*time.Hour)))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// subject names a key for findings: the profile id, with the agent when the
+// key belongs to an agent's own store.
+func subject(k keyRef) string {
+	if k.Agent != "" {
+		return k.ID + " (agent " + k.Agent + ")"
+	}
+	return k.ID
+}
+
+// where says where a key lives, for evidence.
+func where(k keyRef) string {
+	switch {
+	case k.Store != nil:
+		return k.Store.Path
+	case k.Env != nil:
+		s := k.Env.Source
+		if k.Env.File != "" && k.Env.Line > 0 {
+			s += fmt.Sprintf(" (%s:%d)", k.Env.File, k.Env.Line)
+		}
+		return s
+	default:
+		return "openclaw.json models.providers.anthropic.apiKey"
+	}
+}

@@ -1,0 +1,140 @@
+package diagnostics
+
+import (
+	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+)
+
+// Profile health values, worst first (CONTRACT.md).
+var healthOrder = []string{"missing", "invalid", "forbidden", "refresh_failed", "expired", "disabled", "cooldown", "expiring", "unverified", "ok"}
+
+// Report is the `status --json` document for one install.
+type Report struct {
+	Target   string          `json:"target"`
+	OpenClaw OpenClawInfo    `json:"openclaw"`
+	Verdict  string          `json:"verdict"`
+	Profiles []ProfileStatus `json:"profiles"`
+	Findings []Finding       `json:"findings"`
+	// CheckedAt is when the snapshot was taken.
+	CheckedAt time.Time `json:"checked_at"`
+	// Probed says whether the zero-token key check ran.
+	Probed bool `json:"probed"`
+}
+
+// OpenClawInfo identifies the install.
+type OpenClawInfo struct {
+	Version  string `json:"version"`
+	StateDir string `json:"state_dir"`
+	Layout   string `json:"layout"`
+}
+
+// ProfileStatus is one credential's line in the report.
+type ProfileStatus struct {
+	ID       string    `json:"id"`
+	Provider string    `json:"provider"`
+	Type     string    `json:"type"`
+	Source   string    `json:"source"`
+	Secret   string    `json:"secret"` // masked like OpenClaw does
+	Health   string    `json:"health"`
+	Reason   string    `json:"reason,omitempty"`
+	Model    string    `json:"model,omitempty"`
+	Until    time.Time `json:"until,omitzero"`
+	Agent    string    `json:"agent,omitempty"`
+	Check    string    `json:"check,omitempty"` // last zero-token check status
+	Expires  time.Time `json:"expires,omitzero"`
+	Shadowed bool      `json:"shadowed,omitempty"`
+}
+
+// Diagnose evaluates a snapshot into a report.
+func Diagnose(target string, in *Input) Report {
+	in.prepare()
+	findings := Evaluate(in)
+	r := Report{
+		Target:    target,
+		OpenClaw:  OpenClawInfo{Version: in.Snap.Version, StateDir: in.Snap.Location.StateDir, Layout: in.Snap.Layout},
+		Verdict:   Verdict(findings),
+		Profiles:  []ProfileStatus{},
+		Findings:  findings,
+		CheckedAt: in.Snap.TakenAt,
+		Probed:    len(in.Checks) > 0,
+	}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	for _, k := range in.keys {
+		r.Profiles = append(r.Profiles, in.profileStatus(k))
+	}
+	return r
+}
+
+// ExitCode of the report (0 ok, 1 critical, 2 warnings).
+func (r Report) ExitCode() int { return ExitCode(r.Findings) }
+
+func (in *Input) profileStatus(k keyRef) ProfileStatus {
+	p := ProfileStatus{
+		ID: k.ID, Provider: k.Cred.Provider, Type: k.Cred.Type, Source: k.Source,
+		Secret: k.Cred.Secret.Masked(), Agent: k.Agent, Expires: k.Cred.Expires, Shadowed: k.Shadowed,
+	}
+	if p.Type == "" {
+		p.Type = "unknown"
+	}
+	if c, ok := in.check(k); ok {
+		p.Check = string(c.Status)
+	}
+	health := []string{}
+	add := func(h string) { health = append(health, h) }
+
+	c := k.Cred
+	if c.Secret.IsZero() && c.Fence == "" {
+		add("missing")
+	}
+	if k.Cred.Provider == "anthropic" && c.Type != "oauth" && !c.Secret.IsZero() && malformed(c.Type, c.Secret.Reveal()) != "" {
+		add("invalid")
+	}
+	if ch, ok := in.check(k); ok {
+		switch ch.Status {
+		case StatusRejected:
+			add("invalid")
+		case StatusForbidden:
+			add("forbidden")
+		}
+	}
+	if c.Fence == "failed" {
+		add("refresh_failed")
+	}
+	if c.Fence == "pending" || c.ExpiresInvalid || (!c.Expires.IsZero() && !in.Now.Before(c.Expires)) {
+		add("expired")
+	}
+	if w, ok := in.usage(k).Active(in.Now); ok {
+		p.Reason, p.Model, p.Until = w.Reason, w.Model, w.Until
+		if w.Kind == "disabled" {
+			add("disabled")
+		} else {
+			add("cooldown")
+		}
+	}
+	if !c.Expires.IsZero() && in.Now.Before(c.Expires) && c.Expires.Sub(in.Now) <= expiringWindow {
+		add("expiring")
+	}
+	if c.Type == openclaw.TypeAPIKey {
+		if ch, ok := in.check(k); !ok || ch.Status != StatusAccepted {
+			add("unverified")
+		}
+	}
+	add("ok")
+	p.Health = worst(health)
+	return p
+}
+
+func worst(hs []string) string {
+	best := len(healthOrder) - 1
+	for _, h := range hs {
+		for i, o := range healthOrder {
+			if o == h && i < best {
+				best = i
+			}
+		}
+	}
+	return healthOrder[best]
+}

@@ -1,0 +1,373 @@
+package openclaw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ReadOptions tunes ReadSnapshot.
+type ReadOptions struct {
+	Env EnvSources
+	Now func() time.Time // default time.Now
+}
+
+// Paths of an install.
+func (l Location) StateDB() string { return filepath.Join(l.StateDir, "state", "openclaw.sqlite") }
+
+// AgentDir is the agent directory of an agent id (OPENCLAW_AGENT_DIR
+// relocates the main agent).
+func (l Location) AgentDirOf(id string) string {
+	if id == "main" && l.AgentDir != "" {
+		return l.AgentDir
+	}
+	return filepath.Join(l.StateDir, "agents", id, "agent")
+}
+
+// AgentDB is the agent database path of an agent dir.
+func AgentDB(agentDir string) string { return filepath.Join(agentDir, "openclaw-agent.sqlite") }
+
+// legacyNames are the per-agent JSON files 2026.9.6 only migrates.
+var legacyNames = []string{"auth-profiles.json", "auth-state.json", "auth.json"}
+
+// ReadSnapshot reads one install natively. It never writes, never spawns a
+// process and never touches the network. Problems that prevent reading a
+// part are recorded in Snapshot.Problems; only a cancelled context is an error.
+func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapshot, error) {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	snap := &Snapshot{Location: loc, TakenAt: now().UTC()}
+
+	cfg, err := ReadConfig(loc.ConfigPath)
+	var ce *ConfigError
+	switch {
+	case errors.As(err, &ce):
+		snap.ConfigErr = ce
+	case err != nil:
+		snap.Problems = append(snap.Problems, err.Error())
+	}
+	snap.Config = cfg
+	if cfg != nil {
+		snap.Version = cfg.Version
+	}
+
+	agents := agentDirs(loc, cfg)
+	snap.Layout = detectLayout(loc, agents, snap.Version)
+	if snap.Layout == LayoutLegacy {
+		readLegacy(snap, agents)
+	} else {
+		if err := readSQLite(ctx, snap, agents); err != nil {
+			return nil, err
+		}
+	}
+	collectEnv(snap, opts.Env)
+	resolveCredentialRefs(snap)
+	snap.Files = sensitiveFiles(snap, agents)
+	return snap, ctx.Err()
+}
+
+type agentDir struct {
+	id, dir    string
+	isDefault  bool
+	configured bool
+}
+
+// agentDirs lists configured agents, then agent directories found on disk;
+// "main" is always present.
+func agentDirs(loc Location, cfg *Config) []agentDir {
+	var out []agentDir
+	seen := map[string]bool{}
+	if cfg != nil {
+		for _, a := range cfg.Agents {
+			d := a.AgentDir
+			if d == "" {
+				d = loc.AgentDirOf(a.ID)
+			} else {
+				d = ExpandHome(d, loc.Home)
+			}
+			out = append(out, agentDir{id: a.ID, dir: d, isDefault: a.Default, configured: true})
+			seen[a.ID] = true
+		}
+	}
+	if !seen["main"] {
+		out = append([]agentDir{{id: "main", dir: loc.AgentDirOf("main")}}, out...)
+		seen["main"] = true
+	}
+	if ents, err := os.ReadDir(filepath.Join(loc.StateDir, "agents")); err == nil {
+		for _, e := range ents {
+			if e.IsDir() && !seen[e.Name()] {
+				out = append(out, agentDir{id: e.Name(), dir: loc.AgentDirOf(e.Name())})
+				seen[e.Name()] = true
+			}
+		}
+	}
+	return out
+}
+
+// detectLayout decides between the SQLite and the legacy JSON layout from
+// what is on disk, falling back to the version that last wrote the config.
+func detectLayout(loc Location, agents []agentDir, version string) string {
+	if exists(loc.StateDB()) {
+		return LayoutSQLite
+	}
+	for _, a := range agents {
+		if exists(AgentDB(a.dir)) {
+			return LayoutSQLite
+		}
+	}
+	for _, a := range agents {
+		if exists(filepath.Join(a.dir, "auth-profiles.json")) {
+			return LayoutLegacy
+		}
+	}
+	if exists(filepath.Join(oauthDir(loc), "oauth.json")) {
+		return LayoutLegacy
+	}
+	if version != "" && VersionLess(version, "2026.4.0") {
+		return LayoutLegacy
+	}
+	return LayoutSQLite
+}
+
+func oauthDir(loc Location) string {
+	if d := os.Getenv("OPENCLAW_OAUTH_DIR"); d != "" {
+		return ExpandHome(d, loc.Home)
+	}
+	return filepath.Join(loc.StateDir, "credentials")
+}
+
+func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
+	loc := snap.Location
+	rows, found, err := ReadStateDB(ctx, loc.StateDB())
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		snap.Problems = append(snap.Problems, err.Error())
+	}
+	sharedInStateDB := found && sharedLocation(rows[KeySharedStore]) == "state-db"
+	if sharedInStateDB {
+		st := &AuthStore{Kind: StoreStateDB, Path: loc.StateDB()}
+		if b, ok := rows[KeyProfileStore]; ok {
+			profiles, _, bad, err := parseStore(b)
+			if err != nil {
+				snap.Problems = append(snap.Problems, fmt.Sprintf("%s row %s: %v", loc.StateDB(), KeyProfileStore, err))
+			}
+			st.Profiles = profiles
+			for _, id := range bad {
+				snap.Problems = append(snap.Problems, fmt.Sprintf("%s row %s: profile %s is not an object", loc.StateDB(), KeyProfileStore, id))
+			}
+		}
+		if b, ok := rows[KeyProfileState]; ok {
+			state, err := parseState(b)
+			if err != nil {
+				snap.Problems = append(snap.Problems, fmt.Sprintf("%s row %s: %v", loc.StateDB(), KeyProfileState, err))
+			}
+			st.State = state
+		}
+		snap.Shared = st
+	}
+
+	for _, a := range agents {
+		ag := Agent{ID: a.id, Dir: a.dir, Default: a.isDefault, Inherits: true}
+		st, err := readAgentStore(ctx, a.id, a.dir)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			snap.Problems = append(snap.Problems, err.Error())
+		}
+		switch {
+		case a.id == "main" && !sharedInStateDB:
+			// legacy-main: the shared store is the main agent's database.
+			if st == nil {
+				st = &AuthStore{Kind: StoreAgentDB, Path: AgentDB(a.dir), AgentID: "main"}
+			}
+			snap.Shared = st
+		case st != nil && (len(st.Profiles) > 0 || len(st.State.Usage) > 0):
+			ag.Own = st
+		}
+		if a.configured || ag.Own != nil || a.id == "main" {
+			snap.Agents = append(snap.Agents, ag)
+		}
+		for _, name := range legacyNames {
+			if p := filepath.Join(a.dir, name); exists(p) {
+				snap.Legacy = append(snap.Legacy, LegacyFile{Path: p, AgentID: a.id})
+			}
+		}
+	}
+	if p := filepath.Join(oauthDir(loc), "oauth.json"); exists(p) {
+		snap.Legacy = append(snap.Legacy, LegacyFile{Path: p})
+	}
+	return nil
+}
+
+func readAgentStore(ctx context.Context, id, dir string) (*AuthStore, error) {
+	path := AgentDB(dir)
+	storeJSON, stateJSON, found, err := ReadAgentDB(ctx, path)
+	if err != nil || !found {
+		return nil, err
+	}
+	st := &AuthStore{Kind: StoreAgentDB, Path: path, AgentID: id}
+	var problems []string
+	if storeJSON != nil {
+		profiles, _, bad, err := parseStore(storeJSON)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s auth_profile_store: %v", path, err))
+		}
+		for _, b := range bad {
+			problems = append(problems, fmt.Sprintf("%s auth_profile_store: profile %s is not an object", path, b))
+		}
+		st.Profiles = profiles
+	}
+	if stateJSON != nil {
+		state, err := parseState(stateJSON)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s auth_profile_state: %v", path, err))
+		}
+		st.State = state
+	}
+	if len(problems) > 0 {
+		return st, errors.New(strings.Join(problems, "; "))
+	}
+	return st, nil
+}
+
+// readLegacy reads the 2026.3.x layout: per-agent auth-profiles.json with
+// inline usageStats, plus credentials/oauth.json for the main agent.
+func readLegacy(snap *Snapshot, agents []agentDir) {
+	for _, a := range agents {
+		path := filepath.Join(a.dir, "auth-profiles.json")
+		st, err := readLegacyFile(path, a.id)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			snap.Problems = append(snap.Problems, err.Error())
+		}
+		ag := Agent{ID: a.id, Dir: a.dir, Default: a.isDefault, Inherits: true}
+		if a.id == "main" {
+			if st == nil {
+				st = &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: "main"}
+			}
+			snap.Shared = st
+		} else if st != nil {
+			ag.Own = st
+		}
+		if a.configured || ag.Own != nil || a.id == "main" {
+			snap.Agents = append(snap.Agents, ag)
+		}
+	}
+	p := filepath.Join(oauthDir(snap.Location), "oauth.json")
+	if data, err := os.ReadFile(p); err == nil {
+		creds, err := legacyOAuth(data)
+		if err != nil {
+			snap.Problems = append(snap.Problems, fmt.Sprintf("%s: %v", p, err))
+		}
+		for _, c := range creds {
+			if snap.Shared.Profile(c.ID) == nil {
+				c.Source = "store"
+				snap.Shared.Profiles = append(snap.Shared.Profiles, c)
+			}
+		}
+	}
+}
+
+func readLegacyFile(path, agentID string) (*AuthStore, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > maxRowBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), maxRowBytes)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, describeErr(err))
+	}
+	profiles, state, bad, err := parseStore(data)
+	st := &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: agentID, Profiles: profiles, State: state, UpdatedAt: fi.ModTime().UTC()}
+	if err != nil {
+		return st, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(bad) > 0 {
+		return st, fmt.Errorf("%s: profiles %s are not objects", path, strings.Join(bad, ", "))
+	}
+	return st, nil
+}
+
+// resolveCredentialRefs fills Secret for keyRef/tokenRef profiles whose
+// reference can be resolved without running anything.
+func resolveCredentialRefs(snap *Snapshot) {
+	fix := func(st *AuthStore) {
+		if st == nil {
+			return
+		}
+		for i := range st.Profiles {
+			c := &st.Profiles[i]
+			if c.KeyRef == nil || !c.Secret.IsZero() {
+				continue
+			}
+			c.Source = "ref:" + c.KeyRef.Source + ":" + c.KeyRef.ID
+			if v, _ := snap.ResolveRef(c.KeyRef); !v.IsZero() {
+				c.Secret = v
+			}
+		}
+	}
+	fix(snap.Shared)
+	for i := range snap.Agents {
+		fix(snap.Agents[i].Own)
+	}
+}
+
+// sensitiveFiles lists the files holding secrets, with their modes.
+func sensitiveFiles(snap *Snapshot, agents []agentDir) []FileMode {
+	loc := snap.Location
+	cands := []string{loc.ConfigPath, loc.StateDB(), filepath.Join(loc.StateDir, ".env"), filepath.Join(oauthDir(loc), "oauth.json")}
+	for _, a := range agents {
+		cands = append(cands, AgentDB(a.dir), filepath.Join(a.dir, "auth-profiles.json"))
+	}
+	var out []FileMode
+	seen := map[string]bool{}
+	for _, p := range cands {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			out = append(out, FileMode{Path: p, Mode: uint32(fi.Mode().Perm())})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// VersionLess compares OpenClaw's calendar versions (2026.9.6, 2026.3.31,
+// optionally with a -suffix). Unparseable parts compare as 0.
+func VersionLess(a, b string) bool {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := range pa {
+		if pa[i] != pb[i] {
+			return pa[i] < pb[i]
+		}
+	}
+	return false
+}
+
+func versionParts(v string) [3]int {
+	var out [3]int
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if i := strings.IndexAny(v, "-+ "); i >= 0 {
+		v = v[:i]
+	}
+	for i, p := range strings.SplitN(v, ".", 3) {
+		out[i], _ = strconv.Atoi(p)
+	}
+	return out
+}

@@ -1,0 +1,261 @@
+package openclaw
+
+import (
+	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+)
+
+// Layouts of the credential store.
+const (
+	LayoutSQLite = "sqlite"      // 2026.4+: state/openclaw.sqlite and agent databases
+	LayoutLegacy = "legacy-json" // 2026.3.x: agents/<id>/agent/auth-profiles.json
+)
+
+// Credential types as OpenClaw stores them.
+const (
+	TypeAPIKey = "api_key"
+	TypeToken  = "token"
+	TypeOAuth  = "oauth"
+)
+
+// Snapshot is everything the bot knows about one install at one instant,
+// read natively: no Node, no network, no writes.
+type Snapshot struct {
+	Location Location  `json:"location"`
+	TakenAt  time.Time `json:"taken_at"`
+	// Version is meta.lastTouchedVersion of openclaw.json ("" if unknown).
+	Version string `json:"version"`
+	Layout  string `json:"layout"`
+
+	Config    *Config      `json:"-"`
+	ConfigErr *ConfigError `json:"config_error,omitempty"` // syntax error (file unusable)
+
+	// Shared is the store the main agent (and, in 2026.9.6, every agent
+	// without its own profiles) reads: state/openclaw.sqlite or, for the
+	// legacy-main layout, agents/main/agent/openclaw-agent.sqlite, or the
+	// legacy main auth-profiles.json.
+	Shared *AuthStore `json:"shared,omitempty"`
+	// Agents lists the configured agents with any store of their own.
+	Agents []Agent `json:"agents"`
+	// Legacy lists legacy JSON credential files that a 2026.4+ install has
+	// not migrated yet (they make every `models status` fail).
+	Legacy []LegacyFile `json:"legacy,omitempty"`
+	// Env holds every ANTHROPIC_*/CLAUDE* value found in the places the
+	// gateway reads its environment from, in OpenClaw's precedence order.
+	Env []EnvVar `json:"env,omitempty"`
+	// Gateway describes the running gateway process, if one was found.
+	Gateway *GatewayProcess `json:"gateway,omitempty"`
+	// Files are the sensitive files with their permissions.
+	Files []FileMode `json:"files,omitempty"`
+	// Problems are things that could not be read (permission denied, a
+	// locked or corrupt database). Each is a plain sentence with the path.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Agent is one entry of agents.entries (or "main" when none is configured).
+type Agent struct {
+	ID       string     `json:"id"`
+	Dir      string     `json:"dir"`
+	Default  bool       `json:"default,omitempty"`
+	Own      *AuthStore `json:"own,omitempty"` // the agent's own database/file, if it has one with profiles
+	Inherits bool       `json:"inherits"`      // reads the shared store for profiles it does not own
+}
+
+// AuthStore is one credential store: profiles (secrets) plus usage state
+// (order, lastGood, usageStats = cooldowns).
+type AuthStore struct {
+	Kind      string       `json:"kind"` // state-db | agent-db | legacy-json
+	Path      string       `json:"path"`
+	AgentID   string       `json:"agent_id,omitempty"`
+	Profiles  []Credential `json:"profiles"`
+	State     AuthState    `json:"state"`
+	UpdatedAt time.Time    `json:"updated_at,omitzero"`
+}
+
+// Store kinds.
+const (
+	StoreStateDB    = "state-db"
+	StoreAgentDB    = "agent-db"
+	StoreLegacyJSON = "legacy-json"
+)
+
+// Profile returns the credential with the given id, or nil.
+func (s *AuthStore) Profile(id string) *Credential {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Profiles {
+		if s.Profiles[i].ID == id {
+			return &s.Profiles[i]
+		}
+	}
+	return nil
+}
+
+// Credential is one stored auth profile. Secret fields are redact.Secret.
+type Credential struct {
+	ID       string        `json:"id"`
+	Provider string        `json:"provider"`
+	Type     string        `json:"type"` // api_key | token | oauth (others kept as read)
+	Secret   redact.Secret `json:"-"`    // api key, setup token, or OAuth access token
+	Refresh  redact.Secret `json:"-"`    // OAuth refresh token
+	KeyRef   *SecretRef    `json:"key_ref,omitempty"`
+	Expires  time.Time     `json:"expires,omitzero"` // zero: no expiry recorded
+	// ExpiresInvalid is set when "expires" is present but not a positive number.
+	ExpiresInvalid bool   `json:"expires_invalid,omitempty"`
+	Email          string `json:"email,omitempty"`
+	// Fence is "pending" or "failed" when OpenClaw replaced the tokens by a
+	// refresh fence (a failed one means the login is gone for good).
+	Fence string `json:"fence,omitempty"`
+	// Source is where the secret came from: "store" or "env:NAME" for a keyRef.
+	Source string `json:"source"`
+}
+
+// SecretRef is OpenClaw's {source, provider, id} secret reference.
+type SecretRef struct {
+	Source   string `json:"source"` // env | file | exec | store
+	Provider string `json:"provider"`
+	ID       string `json:"id"`
+}
+
+// AuthState is the usage state of a store.
+type AuthState struct {
+	Order    map[string][]string   `json:"order,omitempty"`
+	LastGood map[string]string     `json:"last_good,omitempty"`
+	Usage    map[string]UsageStats `json:"usage,omitempty"`
+}
+
+// UsageStats is usageStats[profileId]: cooldowns, disables and counters.
+type UsageStats struct {
+	CooldownUntil  time.Time      `json:"cooldown_until,omitzero"`
+	CooldownReason string         `json:"cooldown_reason,omitempty"`
+	CooldownModel  string         `json:"cooldown_model,omitempty"`
+	DisabledUntil  time.Time      `json:"disabled_until,omitzero"`
+	DisabledReason string         `json:"disabled_reason,omitempty"`
+	BlockedUntil   time.Time      `json:"blocked_until,omitzero"`
+	BlockedReason  string         `json:"blocked_reason,omitempty"`
+	BlockedModel   string         `json:"blocked_model,omitempty"`
+	ErrorCount     int            `json:"error_count,omitempty"`
+	FailureCounts  map[string]int `json:"failure_counts,omitempty"`
+	LastFailureAt  time.Time      `json:"last_failure_at,omitzero"`
+	LastUsed       time.Time      `json:"last_used,omitzero"`
+	LastProbeAt    time.Time      `json:"last_probe_at,omitzero"`
+}
+
+// Window is an active unusable window of a profile.
+type Window struct {
+	Kind   string    // cooldown | disabled | blocked
+	Reason string    // auth, rate_limit, billing, …
+	Model  string    // model-scoped windows (rate_limit, timeout, model_not_found)
+	Until  time.Time // end of the window
+}
+
+// Active returns the window that makes the profile unusable at now, the
+// one ending last as OpenClaw's resolveProfileUnusableUntil does, or false.
+func (u UsageStats) Active(now time.Time) (Window, bool) {
+	var w Window
+	if now.Before(u.DisabledUntil) {
+		w = Window{Kind: "disabled", Reason: u.DisabledReason, Until: u.DisabledUntil}
+	}
+	if now.Before(u.CooldownUntil) && u.CooldownUntil.After(w.Until) {
+		w = Window{Kind: "cooldown", Reason: u.CooldownReason, Model: u.CooldownModel, Until: u.CooldownUntil}
+	}
+	if now.Before(u.BlockedUntil) && u.BlockedUntil.After(w.Until) {
+		w = Window{Kind: "blocked", Reason: u.BlockedReason, Model: u.BlockedModel, Until: u.BlockedUntil}
+	}
+	return w, w.Kind != ""
+}
+
+// LegacyFile is a legacy JSON credential file found beside a SQLite store.
+type LegacyFile struct {
+	Path    string `json:"path"`
+	AgentID string `json:"agent_id,omitempty"`
+}
+
+// EnvVar is one environment value relevant to Anthropic auth.
+type EnvVar struct {
+	Name   string        `json:"name"`
+	Value  redact.Secret `json:"-"`
+	Source string        `json:"source"` // human: "gateway process 1234", "$STATE/.env", "openclaw.json env.vars", …
+	File   string        `json:"file,omitempty"`
+	Line   int           `json:"line,omitempty"`
+	// Rank orders sources by OpenClaw's precedence: lower wins.
+	Rank int `json:"rank"`
+	// Unresolved is set when the value is a ${VAR} reference that could not
+	// be resolved, or a secret reference we must not resolve (exec).
+	Unresolved string `json:"unresolved,omitempty"`
+}
+
+// GatewayProcess is a running gateway found in /proc.
+type GatewayProcess struct {
+	PID         int    `json:"pid"`
+	Cwd         string `json:"cwd,omitempty"`
+	EnvReadable bool   `json:"env_readable"`
+}
+
+// FileMode records a sensitive file and its permission bits.
+type FileMode struct {
+	Path string `json:"path"`
+	Mode uint32 `json:"mode"`
+}
+
+// Profiles returns the effective profiles of an agent: the agent's own
+// profiles first, then (if it inherits) the shared ones it does not own.
+// With agent "" it returns the shared store's profiles.
+func (s *Snapshot) Profiles(agentID string) []Credential {
+	var out []Credential
+	seen := map[string]bool{}
+	if a := s.Agent(agentID); a != nil && a.Own != nil {
+		for _, c := range a.Own.Profiles {
+			out = append(out, c)
+			seen[c.ID] = true
+		}
+		if !a.Inherits {
+			return out
+		}
+	}
+	if s.Shared != nil {
+		for _, c := range s.Shared.Profiles {
+			if !seen[c.ID] {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Usage returns the usage stats that apply to a profile for an agent: the
+// agent's own state when it owns the profile, else the shared state.
+func (s *Snapshot) Usage(agentID, profileID string) (UsageStats, *AuthStore) {
+	if a := s.Agent(agentID); a != nil && a.Own != nil && a.Own.Profile(profileID) != nil {
+		return a.Own.State.Usage[profileID], a.Own
+	}
+	if s.Shared != nil {
+		return s.Shared.State.Usage[profileID], s.Shared
+	}
+	return UsageStats{}, nil
+}
+
+// Agent returns the agent with the given id, or nil.
+func (s *Snapshot) Agent(id string) *Agent {
+	for i := range s.Agents {
+		if s.Agents[i].ID == id {
+			return &s.Agents[i]
+		}
+	}
+	return nil
+}
+
+// DefaultAgent returns the default agent id ("main" unless configured).
+func (s *Snapshot) DefaultAgent() string {
+	for _, a := range s.Agents {
+		if a.Default {
+			return a.ID
+		}
+	}
+	if len(s.Agents) > 0 {
+		return s.Agents[0].ID
+	}
+	return "main"
+}

@@ -1,0 +1,381 @@
+package openclaw
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, "sqlite"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+)
+
+// Row keys and table names of OpenClaw 2026.9.6's SQLite stores.
+const (
+	KeySharedStore  = "auth.sharedStore"
+	KeyProfileStore = "authProfiles.store"
+	KeyProfileState = "authProfiles.state"
+	AgentRowKey     = "primary"
+)
+
+// readTimeout bounds one read of OpenClaw's databases; busyTimeout is how
+// long SQLite waits for a writer's lock before giving up.
+const (
+	readTimeout = 3 * time.Second
+	busyTimeout = 2 * time.Second
+	maxRowBytes = 8 << 20
+)
+
+// ErrLocked means OpenClaw held a write lock for longer than the busy timeout.
+var ErrLocked = errors.New("database is locked by OpenClaw for longer than the busy timeout")
+
+// openRO opens one of OpenClaw's databases strictly read-only: mode=ro and a
+// busy timeout, no journal-mode pragma, no immutable flag (which would let
+// us read torn pages while OpenClaw writes). The caller must Close it.
+func openRO(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	u := url.URL{Scheme: "file", Path: path}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open %s read-only: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// readRows reads the given keys of a key/value table in one short read
+// transaction. Missing keys are absent from the result; a missing table
+// yields an empty result.
+func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...string) (map[string][]byte, error) {
+	db, err := openRO(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, sqliteErr(path, err)
+	}
+	defer conn.Close()
+	var n int
+	err = conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?`, table).Scan(&n)
+	if err != nil {
+		return nil, sqliteErr(path, err)
+	}
+	out := map[string][]byte{}
+	if n == 0 {
+		return out, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	// Table and column names are our constants, never user input.
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, substr(%s, 1, %d), length(%s) FROM %s WHERE %s IN (%s)`,
+		keyCol, valCol, maxRowBytes, valCol, table, keyCol, ph), args...)
+	if err != nil {
+		return nil, sqliteErr(path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v []byte
+		var size int64
+		if err := rows.Scan(&k, &v, &size); err != nil {
+			return nil, sqliteErr(path, err)
+		}
+		if size > maxRowBytes {
+			return nil, fmt.Errorf("%s: row %s is %d bytes, more than the %d we read", path, k, size, maxRowBytes)
+		}
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, sqliteErr(path, err)
+	}
+	return out, nil
+}
+
+func sqliteErr(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked"):
+		return fmt.Errorf("%s: %w", path, ErrLocked)
+	case strings.Contains(msg, "SQLITE_NOTADB") || strings.Contains(msg, "file is not a database"):
+		return fmt.Errorf("%s: not a SQLite database (corrupt or a different file)", path)
+	case strings.Contains(msg, "unable to open") || strings.Contains(msg, "SQLITE_CANTOPEN"):
+		return fmt.Errorf("%s: cannot open read-only (check that the bot runs as the state dir's owner)", path)
+	}
+	return fmt.Errorf("read %s: %w", path, err)
+}
+
+// ReadStateDB reads the shared rows of state/openclaw.sqlite. found is false
+// when the database does not exist.
+func ReadStateDB(ctx context.Context, path string) (rows map[string][]byte, found bool, err error) {
+	rows, err = readRows(ctx, path, "config_machine_state", "state_key", "value_json",
+		KeySharedStore, KeyProfileStore, KeyProfileState)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	return rows, err == nil, err
+}
+
+// ReadAgentDB reads the auth rows of agents/<id>/agent/openclaw-agent.sqlite.
+func ReadAgentDB(ctx context.Context, path string) (store, state []byte, found bool, err error) {
+	s, err := readRows(ctx, path, "auth_profile_store", "store_key", "store_json", AgentRowKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, true, err
+	}
+	st, err := readRows(ctx, path, "auth_profile_state", "state_key", "state_json", AgentRowKey)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	return s[AgentRowKey], st[AgentRowKey], true, nil
+}
+
+// rawStore is the JSON of authProfiles.store / auth_profile_store, and of a
+// legacy auth-profiles.json, which also carries the state fields inline.
+type rawStore struct {
+	Version    int                        `json:"version"`
+	Profiles   map[string]json.RawMessage `json:"profiles"`
+	Order      map[string][]string        `json:"order"`
+	LastGood   map[string]string          `json:"lastGood"`
+	UsageStats map[string]rawUsage        `json:"usageStats"`
+}
+
+type rawUsage struct {
+	CooldownUntil  num            `json:"cooldownUntil"`
+	CooldownReason string         `json:"cooldownReason"`
+	CooldownModel  string         `json:"cooldownModel"`
+	DisabledUntil  num            `json:"disabledUntil"`
+	DisabledReason string         `json:"disabledReason"`
+	BlockedUntil   num            `json:"blockedUntil"`
+	BlockedReason  string         `json:"blockedReason"`
+	BlockedModel   string         `json:"blockedModel"`
+	ErrorCount     num            `json:"errorCount"`
+	FailureCounts  map[string]num `json:"failureCounts"`
+	LastFailureAt  num            `json:"lastFailureAt"`
+	LastUsed       num            `json:"lastUsed"`
+	LastProbeAt    num            `json:"lastProbeAt"`
+}
+
+// num accepts a JSON number and tolerates anything else as "absent", the
+// way OpenClaw's coercers drop non-numeric values.
+type num struct {
+	v  float64
+	ok bool
+}
+
+func (n *num) UnmarshalJSON(b []byte) error {
+	var f float64
+	if json.Unmarshal(b, &f) == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		n.v, n.ok = f, true
+	}
+	return nil
+}
+
+func (n num) time() time.Time {
+	if !n.ok || n.v <= 0 || n.v > 1e15 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(n.v)).UTC()
+}
+
+type rawCredential struct {
+	Type     string          `json:"type"`
+	Provider string          `json:"provider"`
+	Key      *string         `json:"key"`
+	KeyRef   json.RawMessage `json:"keyRef"`
+	Token    *string         `json:"token"`
+	TokenRef json.RawMessage `json:"tokenRef"`
+	Access   *string         `json:"access"`
+	Refresh  *string         `json:"refresh"`
+	Expires  json.RawMessage `json:"expires"`
+	Email    string          `json:"email"`
+}
+
+// fencePrefix marks OpenClaw's OAuth refresh fences (§6.4).
+const fencePrefix = "openclaw-oauth-refresh-fence:"
+
+// parseStore decodes a profile store. Profiles whose JSON is not an object
+// are reported in bad, not fatal: one damaged profile must not hide others.
+func parseStore(data []byte) (profiles []Credential, st AuthState, bad []string, err error) {
+	var rs rawStore
+	if err := json.Unmarshal(data, &rs); err != nil {
+		return nil, st, nil, fmt.Errorf("not valid JSON: %s", jsonErr(err))
+	}
+	for _, id := range sortedKeys(rs.Profiles) {
+		var rc rawCredential
+		if err := json.Unmarshal(rs.Profiles[id], &rc); err != nil {
+			bad = append(bad, id)
+			continue
+		}
+		profiles = append(profiles, rc.credential(id))
+	}
+	return profiles, rs.state(), bad, nil
+}
+
+func (rs rawStore) state() AuthState {
+	st := AuthState{Order: rs.Order, LastGood: rs.LastGood}
+	if len(rs.UsageStats) > 0 {
+		st.Usage = map[string]UsageStats{}
+		for id, u := range rs.UsageStats {
+			st.Usage[id] = u.stats()
+		}
+	}
+	return st
+}
+
+// parseState decodes authProfiles.state / auth_profile_state.
+func parseState(data []byte) (AuthState, error) {
+	var rs rawStore
+	if err := json.Unmarshal(data, &rs); err != nil {
+		return AuthState{}, fmt.Errorf("not valid JSON: %s", jsonErr(err))
+	}
+	return rs.state(), nil
+}
+
+func (u rawUsage) stats() UsageStats {
+	s := UsageStats{
+		CooldownUntil: u.CooldownUntil.time(), CooldownReason: u.CooldownReason, CooldownModel: u.CooldownModel,
+		DisabledUntil: u.DisabledUntil.time(), DisabledReason: u.DisabledReason,
+		BlockedUntil: u.BlockedUntil.time(), BlockedReason: u.BlockedReason, BlockedModel: u.BlockedModel,
+		ErrorCount:    int(u.ErrorCount.v),
+		LastFailureAt: u.LastFailureAt.time(), LastUsed: u.LastUsed.time(), LastProbeAt: u.LastProbeAt.time(),
+	}
+	if len(u.FailureCounts) > 0 {
+		s.FailureCounts = map[string]int{}
+		for k, v := range u.FailureCounts {
+			s.FailureCounts[k] = int(v.v)
+		}
+	}
+	return s
+}
+
+func (rc rawCredential) credential(id string) Credential {
+	c := Credential{ID: id, Provider: rc.Provider, Type: rc.Type, Email: rc.Email, Source: "store"}
+	if c.Provider == "" {
+		if i := strings.IndexByte(id, ':'); i > 0 {
+			c.Provider = id[:i]
+		}
+	}
+	val := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	switch rc.Type {
+	case TypeAPIKey:
+		c.Secret = redact.Secret(val(rc.Key))
+		c.KeyRef = parseRef(rc.KeyRef)
+	case TypeToken:
+		c.Secret = redact.Secret(val(rc.Token))
+		c.KeyRef = parseRef(rc.TokenRef)
+	case TypeOAuth:
+		c.Secret = redact.Secret(val(rc.Access))
+		c.Refresh = redact.Secret(val(rc.Refresh))
+		for _, s := range []string{val(rc.Access), val(rc.Refresh)} {
+			if strings.HasPrefix(s, fencePrefix) {
+				c.Fence = "pending"
+				if strings.Contains(s, ":failed:") {
+					c.Fence = "failed"
+					break
+				}
+			}
+		}
+	default:
+		c.Secret = redact.Secret(firstNonEmpty(val(rc.Key), val(rc.Token), val(rc.Access)))
+	}
+	if len(rc.Expires) > 0 && string(rc.Expires) != "null" {
+		var f float64
+		if json.Unmarshal(rc.Expires, &f) == nil && f > 0 && !math.IsInf(f, 0) {
+			if f > 1e15 {
+				c.ExpiresInvalid = true
+			} else {
+				c.Expires = time.UnixMilli(int64(f)).UTC()
+			}
+		} else {
+			c.ExpiresInvalid = true
+		}
+	}
+	return c
+}
+
+func parseRef(raw json.RawMessage) *SecretRef {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var r SecretRef
+	if json.Unmarshal(raw, &r) != nil || r.Source == "" {
+		return nil
+	}
+	return &r
+}
+
+// sharedLocation is the value of the auth.sharedStore row.
+func sharedLocation(data []byte) string {
+	var v struct {
+		Location string `json:"location"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return ""
+	}
+	return v.Location
+}
+
+// legacyOAuth decodes credentials/oauth.json: {provider: {access, refresh,
+// expires, …}} → profiles "<provider>:default" (coerceLegacyOAuthFile).
+func legacyOAuth(data []byte) ([]Credential, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %s", jsonErr(err))
+	}
+	var out []Credential
+	for _, provider := range sortedKeys(m) {
+		var rc rawCredential
+		if json.Unmarshal(m[provider], &rc) != nil {
+			continue
+		}
+		rc.Type, rc.Provider = TypeOAuth, provider
+		out = append(out, rc.credential(provider+":default"))
+	}
+	return out, nil
+}
+
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
+	return err.Error()
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
