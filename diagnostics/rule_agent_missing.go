@@ -21,7 +21,7 @@ var ruleAgentMissing = Rule{Name: CodeAgentMissing, Check: func(in *Input) []Fin
 				has = true
 			}
 		}
-		if has || envKey(in) {
+		if has || hasEnvKey(in) {
 			continue
 		}
 		out = append(out, Finding{
@@ -34,7 +34,7 @@ var ruleAgentMissing = Rule{Name: CodeAgentMissing, Check: func(in *Input) []Fin
 	return out
 }}
 
-func envKey(in *Input) bool {
+func hasEnvKey(in *Input) bool {
 	for _, k := range in.anthropicKeys() {
 		if k.Source == SourceEnv && !k.Cred.Secret.IsZero() {
 			return true

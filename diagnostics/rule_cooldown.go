@@ -33,7 +33,7 @@ func (in *Input) windowFinding(k keyRef, w openclaw.Window, code string) Finding
 	if !u.LastFailureAt.IsZero() {
 		ev += " Last failure " + relative(u.LastFailureAt, in.Now) + "."
 	}
-	title := fmt.Sprintf("%s is in a %s cooldown until %s", k.ID, w.Reason, when(w.Until, in.Now))
+	title := fmt.Sprintf("%s is in cooldown (%s) until %s", k.ID, w.Reason, when(w.Until, in.Now))
 	if w.Kind == "disabled" {
 		title = fmt.Sprintf("%s is disabled (%s) until %s", k.ID, w.Reason, when(w.Until, in.Now))
 	}

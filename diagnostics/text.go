@@ -40,8 +40,11 @@ func (r Report) WriteDiagnosis(w io.Writer) {
 		}
 		if f.File != "" {
 			pos := f.File
-			if f.Line > 0 {
+			switch {
+			case f.Line > 0 && f.Column > 0:
 				pos += fmt.Sprintf(":%d:%d", f.Line, f.Column)
+			case f.Line > 0:
+				pos += fmt.Sprintf(":%d", f.Line)
 			}
 			fmt.Fprintf(w, "   file:     %s\n", pos)
 		}

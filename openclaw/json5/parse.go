@@ -20,7 +20,7 @@ const (
 	msgEOF        = "invalid end of input"
 	msgIdentifier = "invalid identifier character"
 	msgUTF8       = "invalid UTF-8 encoding"
-	msgDepth      = "maximum nesting depth of 1000 exceeded"
+	msgDepth      = "maximum nesting depth of 1000 exceeded" // keep in step with MaxDepth
 
 	// linearKeyLimit is how many members an object may have before duplicate
 	// keys are looked up in a map instead of by a linear scan.

@@ -1,0 +1,1003 @@
+// Package config loads and validates openclaw-bot's YAML configuration.
+//
+// The key names are part of the public contract (see config.example.yaml at
+// the repository root, which documents every key). Decoding is strict:
+//
+//   - an unknown key, a value of the wrong type or a duplicate key is an
+//     error that carries the line number (and, for a misspelt key, a
+//     "did you mean" suggestion);
+//   - every problem is reported at once (errors.Join of *Error values);
+//   - an empty file is valid and means "all defaults".
+//
+// Secrets (every token and secret field, typed redact.Secret) are given
+// literally, as a whole-value ${ENV_NAME} reference, or through a sibling
+// "<key>_file" key naming a file whose content (minus trailing newlines) is
+// the secret; a relative *_file path is relative to the config file's
+// directory. A partial reference such as "abc${X}" is kept literally, and
+// non-secret values are never expanded. Secrets never appear in errors or in
+// any fmt/JSON/YAML rendering of a Config.
+//
+// Other relative paths (store.path, targets[].state_dir, …) are kept as
+// written: they are relative to the bot's working directory, and "~" is
+// expanded by whoever opens them.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+)
+
+// Defaults. Durations and addresses that the contract fixes are repeated in
+// config.example.yaml; a test keeps the two in step.
+const (
+	DefaultStorePath        = "./openclaw-bot.db"
+	DefaultHTTPListen       = "127.0.0.1:8080"
+	DefaultAnthropicBaseURL = "https://api.anthropic.com"
+	DefaultKeyCheckEvery    = 15 * time.Minute
+	DefaultTargetName       = "local"
+	DefaultOpenClawBin      = "openclaw"
+	DefaultComposeService   = "openclaw-gateway"
+	DefaultSlackAPIURL      = "https://slack.com/api/"
+	DefaultTelegramAPIURL   = "https://api.telegram.org"
+	DefaultTimezone         = "UTC"
+	DefaultSnapshotEvery    = 30 * time.Second
+	DefaultHealthzEvery     = time.Minute
+	DefaultReminderEvery    = 4 * time.Hour
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "auto"
+)
+
+// Slack modes.
+const (
+	SlackSocket = "socket"
+	SlackHTTP   = "http"
+)
+
+// Telegram modes.
+const (
+	TelegramPolling = "polling"
+	TelegramWebhook = "webhook"
+)
+
+// Restart methods (targets[].restart.method). The empty method means the bot
+// chooses one itself.
+const (
+	RestartRPC           = "rpc"
+	RestartSystemd       = "systemd"
+	RestartDockerCompose = "docker-compose"
+	RestartOpenClaw      = "openclaw"
+	RestartSignal        = "signal"
+	RestartCommand       = "command"
+)
+
+// Config is the bot's whole configuration. Construct it with Default, Load or
+// Parse; a Config built by hand should be checked with Validate.
+type Config struct {
+	Store     Store     `yaml:"store" json:"store"`
+	HTTP      HTTP      `yaml:"http" json:"http"`
+	Metrics   Metrics   `yaml:"metrics" json:"metrics"`
+	Anthropic Anthropic `yaml:"anthropic" json:"anthropic"`
+	Targets   []Target  `yaml:"targets" json:"targets"`
+	Slack     Slack     `yaml:"slack" json:"slack"`
+	Telegram  Telegram  `yaml:"telegram" json:"telegram"`
+	Access    Access    `yaml:"access" json:"access"`
+	Scheduler Scheduler `yaml:"scheduler" json:"scheduler"`
+	Alerts    Alerts    `yaml:"alerts" json:"alerts"`
+	Log       Log       `yaml:"log" json:"log"`
+
+	// File is the path the configuration was read from; "" for Default.
+	File string `yaml:"-" json:"file,omitempty"`
+
+	pos    map[string]int  // key path ("slack.mode", "targets[1].name") → line
+	failed map[string]bool // key paths that already have a decoding error
+}
+
+// Store is the bot's own SQLite database.
+type Store struct {
+	Path string `yaml:"path" json:"path"`
+}
+
+// HTTP is the bot's HTTP listener (/healthz, /readyz, Slack HTTP mode,
+// Telegram webhook mode). An empty Listen turns the listener off, which is
+// only allowed when neither Slack HTTP mode nor Telegram webhook mode is used.
+type HTTP struct {
+	Listen string `yaml:"listen" json:"listen"`
+}
+
+// Metrics is the /metrics listener; empty Listen means "on http.listen when
+// that is loopback".
+type Metrics struct {
+	Listen string `yaml:"listen" json:"listen"`
+}
+
+// Anthropic holds the API settings shared by all targets.
+type Anthropic struct {
+	BaseURL       string        `yaml:"base_url" json:"base_url"`
+	KeyCheckEvery time.Duration `yaml:"key_check_every" json:"key_check_every"` // 0 = off
+	CheckTokens   bool          `yaml:"check_tokens" json:"check_tokens"`
+}
+
+// Target is one watched OpenClaw install.
+type Target struct {
+	Name             string        `yaml:"name" json:"name"`
+	StateDir         string        `yaml:"state_dir" json:"state_dir"`             // "" = OPENCLAW_STATE_DIR, then ~/.openclaw
+	OpenClawConfig   string        `yaml:"openclaw_config" json:"openclaw_config"` // like OPENCLAW_CONFIG_PATH
+	OpenClawBin      string        `yaml:"openclaw_bin" json:"openclaw_bin"`
+	AnthropicBaseURL string        `yaml:"anthropic_base_url" json:"anthropic_base_url"`
+	GatewayURL       string        `yaml:"gateway_url" json:"gateway_url"`
+	GatewayToken     redact.Secret `yaml:"gateway_token" json:"gateway_token"`
+	GatewayTokenFile string        `yaml:"gateway_token_file" json:"gateway_token_file,omitempty"`
+
+	// Extra keys (not in the contract's block).
+	OpenClawProfile string  `yaml:"openclaw_profile" json:"openclaw_profile"` // like `openclaw --profile NAME`
+	AgentDir        string  `yaml:"agent_dir" json:"agent_dir"`               // like OPENCLAW_AGENT_DIR
+	ComposeFile     string  `yaml:"compose_file" json:"compose_file"`
+	ComposeService  string  `yaml:"compose_service" json:"compose_service"`
+	Restart         Restart `yaml:"restart" json:"restart"`
+}
+
+// Restart says how the `restart` chat command restarts a target's gateway.
+type Restart struct {
+	Method  string   `yaml:"method" json:"method"`   // see the Restart* constants; "" = automatic
+	Unit    string   `yaml:"unit" json:"unit"`       // systemd unit (method systemd)
+	Command []string `yaml:"command" json:"command"` // argv, no shell (method command)
+}
+
+// Slack is the Slack surface. It is enabled when BotToken is set.
+type Slack struct {
+	Mode              string        `yaml:"mode" json:"mode"`
+	BotToken          redact.Secret `yaml:"bot_token" json:"bot_token"`
+	BotTokenFile      string        `yaml:"bot_token_file" json:"bot_token_file,omitempty"`
+	AppToken          redact.Secret `yaml:"app_token" json:"app_token"`
+	AppTokenFile      string        `yaml:"app_token_file" json:"app_token_file,omitempty"`
+	SigningSecret     redact.Secret `yaml:"signing_secret" json:"signing_secret"`
+	SigningSecretFile string        `yaml:"signing_secret_file" json:"signing_secret_file,omitempty"`
+	APIURL            string        `yaml:"api_url" json:"api_url"`
+	AlertChannel      string        `yaml:"alert_channel" json:"alert_channel"`
+}
+
+// Enabled reports whether Slack is configured (a bot token is set).
+func (s *Slack) Enabled() bool { return s != nil && !s.BotToken.IsZero() }
+
+// Telegram is the Telegram surface. It is enabled when Token is set.
+type Telegram struct {
+	Mode              string        `yaml:"mode" json:"mode"`
+	Token             redact.Secret `yaml:"token" json:"token"`
+	TokenFile         string        `yaml:"token_file" json:"token_file,omitempty"`
+	APIURL            string        `yaml:"api_url" json:"api_url"`
+	WebhookURL        string        `yaml:"webhook_url" json:"webhook_url"`
+	WebhookSecret     redact.Secret `yaml:"webhook_secret" json:"webhook_secret"`
+	WebhookSecretFile string        `yaml:"webhook_secret_file" json:"webhook_secret_file,omitempty"`
+	AlertChat         string        `yaml:"alert_chat" json:"alert_chat"`
+	Timezone          string        `yaml:"timezone" json:"timezone"`
+}
+
+// Enabled reports whether Telegram is configured (a bot token is set).
+func (t *Telegram) Enabled() bool { return t != nil && !t.Token.IsZero() }
+
+// Location is the loaded Timezone; UTC when it is empty or does not load
+// (Validate reports the latter).
+func (t *Telegram) Location() *time.Location {
+	if t == nil || t.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Access lists who may do what. Ids are compared as strings (Slack "U…",
+// Telegram numeric ids).
+type Access struct {
+	Viewers       []string `yaml:"viewers" json:"viewers"`
+	Responders    []string `yaml:"responders" json:"responders"`
+	Admins        []string `yaml:"admins" json:"admins"`
+	SlackChannels []string `yaml:"slack_channels" json:"slack_channels"`
+	TelegramChats []string `yaml:"telegram_chats" json:"telegram_chats"`
+}
+
+// Scheduler holds the serve loop's intervals.
+type Scheduler struct {
+	SnapshotEvery time.Duration `yaml:"snapshot_every" json:"snapshot_every"`
+	HealthzEvery  time.Duration `yaml:"healthz_every" json:"healthz_every"`
+}
+
+// Alerts holds alerting behaviour.
+type Alerts struct {
+	ReminderEvery time.Duration `yaml:"reminder_every" json:"reminder_every"`
+}
+
+// Log configures the bot's own log output.
+type Log struct {
+	Level  string `yaml:"level" json:"level"`   // trace | debug | info | warn | error
+	Format string `yaml:"format" json:"format"` // auto | json | console
+}
+
+// Default is the configuration used without a config file: one target
+// "local" that locates the install like OpenClaw does (OPENCLAW_STATE_DIR,
+// then ~/.openclaw), no Slack or Telegram (the console is the chat), and the
+// store in the working directory.
+func Default() *Config {
+	return &Config{
+		Store:     Store{Path: DefaultStorePath},
+		HTTP:      HTTP{Listen: DefaultHTTPListen},
+		Anthropic: Anthropic{BaseURL: DefaultAnthropicBaseURL, KeyCheckEvery: DefaultKeyCheckEvery},
+		Targets:   []Target{defaultTarget()},
+		Slack:     Slack{Mode: SlackSocket, APIURL: DefaultSlackAPIURL},
+		Telegram:  Telegram{Mode: TelegramPolling, APIURL: DefaultTelegramAPIURL, Timezone: DefaultTimezone},
+		Scheduler: Scheduler{SnapshotEvery: DefaultSnapshotEvery, HealthzEvery: DefaultHealthzEvery},
+		Alerts:    Alerts{ReminderEvery: DefaultReminderEvery},
+		Log:       Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+	}
+}
+
+func defaultTarget() Target {
+	t := Target{Name: DefaultTargetName}
+	t.applyDefaults()
+	return t
+}
+
+func (t *Target) applyDefaults() {
+	if t.OpenClawBin == "" {
+		t.OpenClawBin = DefaultOpenClawBin
+	}
+	if t.ComposeService == "" {
+		t.ComposeService = DefaultComposeService
+	}
+}
+
+// Target returns the target with the given name.
+func (c *Config) Target(name string) (*Target, bool) {
+	if c == nil {
+		return nil, false
+	}
+	for i := range c.Targets {
+		if c.Targets[i].Name == name {
+			return &c.Targets[i], true
+		}
+	}
+	return nil, false
+}
+
+// SecretValues returns every non-empty secret in the configuration, for
+// registering with a redact.Scrubber at start-up.
+func (c *Config) SecretValues() []string {
+	if c == nil {
+		return nil
+	}
+	var out []string
+	add := func(s redact.Secret) {
+		if !s.IsZero() {
+			out = append(out, s.Reveal())
+		}
+	}
+	for _, t := range c.Targets {
+		add(t.GatewayToken)
+	}
+	add(c.Slack.BotToken)
+	add(c.Slack.AppToken)
+	add(c.Slack.SigningSecret)
+	add(c.Telegram.Token)
+	add(c.Telegram.WebhookSecret)
+	return out
+}
+
+// Line returns the line of the config file where the key path (for example
+// "slack.mode" or "targets[1].name") was set, or 0 when unknown.
+func (c *Config) Line(key string) int {
+	if c == nil {
+		return 0
+	}
+	return c.pos[key]
+}
+
+// Error is one configuration problem. Load, Parse and Validate return
+// errors.Join of these; use Problems to get them back.
+type Error struct {
+	File string // config file path; "" when unknown
+	Line int    // 1-based; 0 when unknown
+	Key  string // key path such as "slack.bot_token" or "targets[0].name"; may be ""
+	Msg  string // what is wrong and what to do
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	case e.File != "":
+		return e.File + ": " + e.Msg
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	}
+	return e.Msg
+}
+
+// Problems returns the individual problems inside an error from Load, Parse
+// or Validate, in file order.
+func Problems(err error) []*Error {
+	var out []*Error
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if e, ok := err.(*Error); ok {
+			out = append(out, e)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		if e := errors.Unwrap(err); e != nil {
+			walk(e)
+		}
+	}
+	walk(err)
+	return out
+}
+
+// Load reads and parses the config file at path, expanding ${VAR} secrets
+// from the process environment. An empty path means no file: Default().
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: cannot read %w; check the --config path", err)
+	}
+	return Parse(data, path, os.Getenv)
+}
+
+// Parse decodes and validates a configuration. path is used in messages and
+// as the base for relative *_file paths ("" means the working directory);
+// getenv resolves ${VAR} secrets (nil means os.Getenv).
+func Parse(data []byte, path string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	dir := "."
+	if path != "" {
+		dir = filepath.Dir(path)
+	}
+	return parse(data, path, parseOptions{
+		getenv:   getenv,
+		readFile: func(p string) ([]byte, error) { return readSecretFile(p, dir) },
+	})
+}
+
+type parseOptions struct {
+	getenv   func(string) string
+	readFile func(path string) ([]byte, error) // a *_file's content
+}
+
+// maxErrors bounds the number of problems reported for one file.
+const maxErrors = 50
+
+func parse(data []byte, path string, opts parseOptions) (cfg *Config, err error) {
+	d := &decoder{
+		file:   path,
+		opts:   opts,
+		pos:    map[string]int{},
+		failed: map[string]bool{},
+		active: map[*yaml.Node]bool{},
+		scrub:  redact.NewScrubber(),
+	}
+	c := Default()
+	c.Targets = nil
+	c.File = path
+
+	root, perr := parseYAML(data)
+	if perr != nil {
+		d.add(perr)
+	} else if root != nil {
+		d.value(root, reflect.ValueOf(c).Elem(), "")
+	}
+	c.pos, c.failed = d.pos, d.failed
+	c.normalize()
+
+	var errs []*Error
+	errs = append(errs, d.errs...)
+	if perr == nil {
+		for _, e := range Problems(c.Validate()) {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) == 0 {
+		return c, nil
+	}
+	sort.SliceStable(errs, func(i, j int) bool { // by line; problems without a line last
+		a, b := errs[i].Line, errs[j].Line
+		return a > 0 && (b == 0 || a < b)
+	})
+	if len(errs) > maxErrors {
+		errs = append(errs[:maxErrors:maxErrors], &Error{File: path, Msg: fmt.Sprintf("… and %d more problems", len(errs)-maxErrors)})
+	}
+	list := make([]error, len(errs))
+	for i, e := range errs {
+		e.Msg = d.scrub.String(e.Msg)
+		list[i] = e
+	}
+	return nil, errors.Join(list...)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML returns the root node of the single document in data, nil for
+// an empty document, or a syntax error.
+func parseYAML(data []byte) (root *yaml.Node, err *Error) {
+	defer func() {
+		if r := recover(); r != nil { // the YAML library must not take the bot down
+			root, err = nil, &Error{Msg: fmt.Sprintf("invalid YAML: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if e := dec.Decode(&doc); e != nil {
+		if errors.Is(e, io.EOF) {
+			return nil, nil
+		}
+		return nil, syntaxError(e)
+	}
+	var extra yaml.Node
+	switch e := dec.Decode(&extra); {
+	case errors.Is(e, io.EOF):
+	case e != nil:
+		return nil, syntaxError(e)
+	default:
+		return nil, &Error{Line: extra.Line, Msg: "the file holds more than one YAML document (a second \"---\"); keep a single document"}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	n := doc.Content[0]
+	if isNull(n) {
+		return nil, nil
+	}
+	return n, nil
+}
+
+func syntaxError(e error) *Error {
+	msg := e.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{Line: line, Msg: "invalid YAML: " + clip(m[2], 200)}
+	}
+	return &Error{Msg: "invalid YAML: " + clip(strings.TrimPrefix(msg, "yaml: "), 200)}
+}
+
+// normalize fills defaults for values left empty and canonicalises spelling
+// (lower-case enums, URL slashes). It never touches secrets.
+func (c *Config) normalize() {
+	if len(c.Targets) == 0 {
+		c.Targets = []Target{defaultTarget()}
+	}
+	for i := range c.Targets {
+		c.Targets[i].applyDefaults()
+		c.Targets[i].Restart.Method = strings.ToLower(strings.TrimSpace(c.Targets[i].Restart.Method))
+		c.Targets[i].AnthropicBaseURL = strings.TrimRight(c.Targets[i].AnthropicBaseURL, "/")
+	}
+	def := func(s *string, v string) {
+		if strings.TrimSpace(*s) == "" {
+			*s = v
+		}
+	}
+	def(&c.Store.Path, DefaultStorePath)
+	def(&c.Anthropic.BaseURL, DefaultAnthropicBaseURL)
+	def(&c.Slack.Mode, SlackSocket)
+	def(&c.Slack.APIURL, DefaultSlackAPIURL)
+	def(&c.Telegram.Mode, TelegramPolling)
+	def(&c.Telegram.APIURL, DefaultTelegramAPIURL)
+	def(&c.Telegram.Timezone, DefaultTimezone)
+	def(&c.Log.Level, DefaultLogLevel)
+	def(&c.Log.Format, DefaultLogFormat)
+	c.Anthropic.BaseURL = strings.TrimRight(c.Anthropic.BaseURL, "/")
+	c.Telegram.APIURL = strings.TrimRight(c.Telegram.APIURL, "/")
+	if !strings.HasSuffix(c.Slack.APIURL, "/") { // slack-go concatenates endpoint+method
+		c.Slack.APIURL += "/"
+	}
+	for _, s := range []*string{&c.Slack.Mode, &c.Telegram.Mode, &c.Log.Level, &c.Log.Format} {
+		*s = strings.ToLower(strings.TrimSpace(*s))
+	}
+}
+
+// ---- decoding ----
+
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	secretType   = reflect.TypeOf(redact.Secret(""))
+	configType   = reflect.TypeOf(Config{})
+	envRefRE     = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
+)
+
+type decoder struct {
+	file   string
+	opts   parseOptions
+	errs   []*Error
+	pos    map[string]int
+	failed map[string]bool
+	active map[*yaml.Node]bool // mappings being decoded (guards alias/merge cycles)
+	scrub  *redact.Scrubber
+}
+
+func (d *decoder) add(e *Error) {
+	e.File = d.file
+	d.errs = append(d.errs, e)
+	if e.Key != "" {
+		d.failed[e.Key] = true
+	}
+}
+
+func (d *decoder) errf(line int, key, format string, args ...any) {
+	d.add(&Error{Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// resolve follows aliases.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+}
+
+func isMerge(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Value == "<<" && n.ShortTag() == "!!merge"
+}
+
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	n = resolve(n)
+	if n == nil || n.Kind == yaml.AliasNode || isNull(n) {
+		return // null keeps the default
+	}
+	t := v.Type()
+	switch {
+	case t == durationType:
+		d.duration(n, v, path)
+	case t.Kind() == reflect.Struct:
+		d.mapping(n, v, path, true)
+	case t.Kind() == reflect.String:
+		d.str(n, v, path, t == secretType)
+	case t.Kind() == reflect.Bool:
+		d.boolean(n, v, path)
+	case t.Kind() == reflect.Slice:
+		d.sequence(n, v, path)
+	default:
+		panic("config: unsupported field type " + t.String())
+	}
+}
+
+type field struct {
+	name  string
+	index int
+}
+
+func fieldsOf(t reflect.Type) []field {
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		out = append(out, field{name, i})
+	}
+	return out
+}
+
+func fieldByName(fs []field, name string) (field, bool) {
+	for _, f := range fs {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+func joinKey(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// section names a mapping for messages.
+func section(path string) string {
+	if path == "" {
+		return "at the top level"
+	}
+	return "in " + path
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, top bool) {
+	if n.Kind != yaml.MappingNode {
+		d.typeErr(n, path, "a mapping of keys (key: value lines)", false)
+		return
+	}
+	if d.active[n] {
+		d.errf(n.Line, path, "%s: a YAML alias refers to the mapping that contains it; remove the cycle", nameOrTop(path))
+		return
+	}
+	d.active[n] = true
+	defer delete(d.active, n)
+
+	fields := fieldsOf(v.Type())
+	// Merge keys ("<<: *anchor") first, so that local keys override them.
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; isMerge(k) {
+			d.merge(n.Content[i+1], v, path)
+		}
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if isMerge(k) {
+			continue
+		}
+		k = resolve(k)
+		if k == nil || k.Kind != yaml.ScalarNode {
+			line := n.Line
+			if k != nil {
+				line = k.Line
+			}
+			d.errf(line, path, "%s: keys must be plain words, not lists or mappings", nameOrTop(path))
+			continue
+		}
+		name := k.Value
+		if first, dup := seen[name]; dup {
+			d.errf(k.Line, joinKey(path, name), "duplicate key %q %s (first set at line %d); keep only one", clip(name, 60), section(path), first)
+			continue
+		}
+		seen[name] = k.Line
+		f, ok := fieldByName(fields, name)
+		if !ok {
+			d.unknown(k, path, fields)
+			continue
+		}
+		key := joinKey(path, name)
+		d.pos[key] = k.Line
+		d.value(val, v.Field(f.index), key)
+	}
+	if top {
+		d.secrets(v, path)
+	}
+}
+
+func nameOrTop(path string) string {
+	if path == "" {
+		return "top level"
+	}
+	return path
+}
+
+func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) {
+	n = resolve(n)
+	switch {
+	case n == nil || isNull(n):
+	case n.Kind == yaml.MappingNode:
+		d.mapping(n, v, path, false)
+	case n.Kind == yaml.SequenceNode:
+		// Earlier mappings take precedence: apply them last.
+		for i := len(n.Content) - 1; i >= 0; i-- {
+			m := resolve(n.Content[i])
+			if m == nil || m.Kind != yaml.MappingNode {
+				d.errf(n.Line, path, "%s: a merge key (<<) takes a mapping or a list of mappings", nameOrTop(path))
+				continue
+			}
+			d.mapping(m, v, path, false)
+		}
+	default:
+		d.errf(n.Line, path, "%s: a merge key (<<) takes a mapping or a list of mappings", nameOrTop(path))
+	}
+}
+
+func (d *decoder) unknown(k *yaml.Node, path string, fields []field) {
+	name := k.Value
+	msg := fmt.Sprintf("unknown key %q %s", clip(name, 60), section(path))
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	if s := suggest(name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else if home := homeOf(name, path); home != "" {
+		msg += fmt.Sprintf(" (%q belongs %s)", name, home)
+	} else {
+		msg += "; known keys here: " + strings.Join(names, ", ")
+	}
+	d.errf(k.Line, joinKey(path, name), "%s", msg)
+}
+
+// suggest returns the known key closest to name within edit distance 2.
+func suggest(name string, known []string) string {
+	best, bestD := "", 3
+	ln := strings.ToLower(name)
+	for _, k := range known {
+		if dist := editDistance(ln, k, bestD); dist < bestD {
+			best, bestD = k, dist
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal-string-alignment distance (a transposition
+// counts as one edit), giving up once it exceeds max.
+func editDistance(a, b string, max int) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > max || -d > max {
+		return max + 1
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// homeOf names the section(s) where a key that is unknown here exists.
+func homeOf(name, path string) string {
+	var homes []string
+	generic := genericPath(path)
+	var walk func(t reflect.Type, p string)
+	walk = func(t reflect.Type, p string) {
+		for _, f := range fieldsOf(t) {
+			ft := t.Field(f.index).Type
+			fp := joinKey(p, f.name)
+			if f.name == name && p != generic {
+				if p == "" {
+					homes = append(homes, "at the top level")
+				} else {
+					homes = append(homes, "under "+p)
+				}
+			}
+			if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
+				walk(ft.Elem(), fp+"[]")
+			} else if ft.Kind() == reflect.Struct && ft != durationType {
+				walk(ft, fp)
+			}
+		}
+	}
+	walk(configType, "")
+	return strings.Join(homes, " or ")
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)
+
+func genericPath(path string) string { return indexRE.ReplaceAllString(path, "[]") }
+
+// describe names a node's kind for a type error, never showing a secret's value.
+func describe(n *yaml.Node, secret bool) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if secret {
+			return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " value"
+		}
+		return fmt.Sprintf("%q", clip(redact.String(n.Value), 60))
+	}
+	return "something else"
+}
+
+func (d *decoder) typeErr(n *yaml.Node, path, want string, secret bool) {
+	d.errf(n.Line, path, "%s: expected %s, got %s", nameOrTop(path), want, describe(n, secret))
+}
+
+var scalarTags = map[string]bool{"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!timestamp": true}
+
+func (d *decoder) str(n *yaml.Node, v reflect.Value, path string, secret bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.typeErr(n, path, "a single value", secret)
+		return
+	}
+	if tag := n.ShortTag(); !scalarTags[tag] {
+		hint := ""
+		if secret {
+			hint = `; write the secret literally, as "${ENV_NAME}" or in a ` + lastKey(path) + "_file"
+		}
+		d.errf(n.Line, path, "%s: the YAML tag %s is not supported here%s", path, clip(tag, 40), hint)
+		return
+	}
+	v.SetString(n.Value)
+}
+
+func lastKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+func (d *decoder) boolean(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.ScalarNode {
+		switch strings.ToLower(n.Value) {
+		case "true", "yes", "on":
+			v.SetBool(true)
+			return
+		case "false", "no", "off":
+			v.SetBool(false)
+			return
+		}
+	}
+	d.typeErr(n, path, "true or false", false)
+}
+
+func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+	const how = "write a Go duration such as 90s, 15m, 4h or 1h30m"
+	if n.Kind != yaml.ScalarNode {
+		d.typeErr(n, path, "a duration ("+how+")", false)
+		return
+	}
+	s := strings.TrimSpace(n.Value)
+	if n.ShortTag() == "!!int" || n.ShortTag() == "!!float" {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f == 0 {
+			v.SetInt(0)
+			return
+		}
+		d.errf(n.Line, path, "%s: %s has no unit; %s", path, clip(s, 40), how)
+		return
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil {
+		hint := how
+		if strings.HasSuffix(s, "d") {
+			hint = "durations have no days unit; write hours, e.g. 24h"
+		}
+		d.errf(n.Line, path, "%s: %q is not a duration; %s", path, clip(redact.String(s), 40), hint)
+		return
+	}
+	if dur < 0 {
+		d.errf(n.Line, path, "%s: %s is negative; %s", path, s, how)
+		return
+	}
+	v.SetInt(int64(dur))
+}
+
+func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
+	want := "a list"
+	if v.Type().Elem().Kind() == reflect.String {
+		want = `a list, e.g. ["U0123ABCD", "123456789"]`
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.typeErr(n, path, want, false)
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		key := fmt.Sprintf("%s[%d]", path, i)
+		d.pos[key] = item.Line
+		d.value(item, s.Index(i), key)
+	}
+	v.Set(s)
+}
+
+// secrets resolves every redact.Secret field of the struct v (just decoded
+// from the mapping at path) from its literal, ${ENV} or *_file form.
+func (d *decoder) secrets(v reflect.Value, path string) {
+	fields := fieldsOf(v.Type())
+	for _, f := range fields {
+		if v.Type().Field(f.index).Type != secretType {
+			continue
+		}
+		ff, ok := fieldByName(fields, f.name+"_file")
+		if !ok {
+			panic("config: secret " + f.name + " has no _file sibling")
+		}
+		sv, fv := v.Field(f.index), v.Field(ff.index)
+		key, fileKey := joinKey(path, f.name), joinKey(path, ff.name)
+		raw, file := sv.String(), fv.String()
+		sv.SetString("")
+		if d.failed[key] || d.failed[fileKey] {
+			continue
+		}
+		switch m := envRefRE.FindStringSubmatch(raw); {
+		case raw != "" && file != "":
+			d.errf(d.pos[fileKey], fileKey, "%s and %s are both set; keep only one of them", key, fileKey)
+		case m != nil:
+			val := d.opts.getenv(m[1])
+			if val == "" {
+				d.errf(d.pos[key], key, "%s: environment variable %s is not set (or is empty); export %s before starting the bot, or put the secret in a file and name it in %s", key, m[1], m[1], lastKey(fileKey))
+				continue
+			}
+			d.scrub.Add(val)
+			sv.SetString(val)
+		case file != "":
+			b, err := d.opts.readFile(file)
+			if err != nil {
+				d.errf(d.pos[fileKey], fileKey, "%s: %v; fix the path (a relative path is relative to the config file's directory) or the file's permissions", fileKey, err)
+				continue
+			}
+			val := strings.TrimRight(string(b), "\r\n")
+			if val == "" {
+				d.errf(d.pos[fileKey], fileKey, "%s: %s is empty; write the secret into it", fileKey, file)
+				continue
+			}
+			d.scrub.Add(val)
+			sv.SetString(val)
+		default:
+			d.scrub.Add(raw)
+			sv.SetString(raw)
+		}
+	}
+}
+
+// maxSecretFile bounds a *_file's size: secrets are small.
+const maxSecretFile = 64 << 10
+
+func readSecretFile(p, dir string) ([]byte, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secret file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secret file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the secret file: %w", err)
+	}
+	if len(b) > maxSecretFile {
+		return nil, fmt.Errorf("%s is larger than %d KiB; it should hold just the secret", p, maxSecretFile>>10)
+	}
+	return b, nil
+}
+
+// clip shortens s for a message.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,354 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+)
+
+// Floors for intervals: anything shorter would hammer the install, the API
+// or the chat.
+const (
+	MinKeyCheckEvery = time.Minute
+	MinSnapshotEvery = 5 * time.Second
+	MinHealthzEvery  = 10 * time.Second
+	MinReminderEvery = 5 * time.Minute
+)
+
+var (
+	targetNameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+	profileRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	serviceRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	unitRE          = regexp.MustCompile(`^[A-Za-z0-9:_.@\\-]+$`)
+	telegramChatRE  = regexp.MustCompile(`^-?[0-9]+$`)
+	telegramAlertRE = regexp.MustCompile(`^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{3,})$`)
+	webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+)
+
+var (
+	slackModes     = []string{SlackSocket, SlackHTTP}
+	telegramModes  = []string{TelegramPolling, TelegramWebhook}
+	restartMethods = []string{RestartRPC, RestartSystemd, RestartDockerCompose, RestartOpenClaw, RestartSignal, RestartCommand}
+	logLevels      = []string{"trace", "debug", "info", "warn", "error"}
+	logFormats     = []string{"auto", "json", "console"}
+)
+
+type validator struct {
+	c    *Config
+	errs []error
+}
+
+// Validate checks the whole configuration and reports every problem at once
+// (errors.Join of *Error), each saying what to do. Parse and Load call it;
+// call it yourself on a Config built or changed in code.
+func (c *Config) Validate() error {
+	v := &validator{c: c}
+	v.store()
+	v.http()
+	v.anthropic()
+	v.targets()
+	v.slack()
+	v.telegram()
+	v.access()
+	v.intervals()
+	v.log()
+	return errors.Join(v.errs...)
+}
+
+// parentKey strips the last ".name" or "[i]" from a key path.
+func parentKey(key string) string {
+	i := strings.LastIndexAny(key, ".[")
+	if i < 0 {
+		return ""
+	}
+	return key[:i]
+}
+
+func (v *validator) errf(key, format string, args ...any) {
+	line := 0
+	for k := key; k != ""; k = parentKey(k) {
+		if v.c.failed[k] {
+			return // already reported while decoding
+		}
+		if line == 0 {
+			line = v.c.pos[k]
+		}
+	}
+	v.errs = append(v.errs, &Error{File: v.c.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func oneOf(s string, allowed []string) bool {
+	for _, a := range allowed {
+		if strings.EqualFold(s, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func show(s string) string { return fmt.Sprintf("%q", clip(redact.String(s), 80)) }
+
+// enum checks a choice; "" means the default and is accepted.
+func (v *validator) enum(key, val string, allowed []string) {
+	if val != "" && !oneOf(val, allowed) {
+		v.errf(key, "%s: %s is not one of %s; pick one of those", key, show(val), strings.Join(allowed, ", "))
+	}
+}
+
+func (v *validator) store() {
+	if strings.TrimSpace(v.c.Store.Path) == "" {
+		v.errf("store.path", "store.path is empty; set the bot's database file, e.g. %s", DefaultStorePath)
+	}
+}
+
+func (v *validator) listen(key, s string) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || strings.Contains(s, "/") {
+		v.errf(key, "%s: %s is not host:port; write e.g. 127.0.0.1:8080 (or :8080 for every interface), without a scheme", key, show(s))
+		return
+	}
+	if strings.ContainsAny(host, " \t") {
+		v.errf(key, "%s: the host in %s contains spaces; write e.g. 127.0.0.1:8080", key, show(s))
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		v.errf(key, "%s: the port in %s is not a number from 0 to 65535; write e.g. 127.0.0.1:8080", key, show(s))
+	}
+}
+
+func (v *validator) http() {
+	c := v.c
+	if c.HTTP.Listen != "" {
+		v.listen("http.listen", c.HTTP.Listen)
+	}
+	if c.Metrics.Listen != "" {
+		v.listen("metrics.listen", c.Metrics.Listen)
+		if c.Metrics.Listen == c.HTTP.Listen {
+			v.errf("metrics.listen", "metrics.listen is the same address as http.listen; leave metrics.listen empty to serve /metrics on http.listen, or pick another port")
+		}
+	}
+}
+
+// isLoopback reports whether host is localhost or a loopback IP.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// httpURL checks an API base URL: https, or http:// to a loopback host.
+func (v *validator) httpURL(key, s string) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" {
+		shown := show(s)
+		if strings.Contains(s, "@") {
+			shown = "the value"
+		}
+		v.errf(key, "%s: %s is not an http(s) URL; write e.g. https://host/path", key, shown)
+		return
+	}
+	if u.User != nil {
+		v.errf(key, "%s: %s contains a user name or password; remove the credentials from the URL", key, show(u.Redacted()))
+		return
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		v.errf(key, "%s: %s uses plain http:// to a non-loopback host; use https:// (http:// is only allowed for 127.0.0.1, ::1 or localhost, e.g. a local fake or proxy)", key, show(s))
+	}
+}
+
+func (v *validator) anthropic() {
+	c := v.c
+	v.httpURL("anthropic.base_url", c.Anthropic.BaseURL)
+	if d := c.Anthropic.KeyCheckEvery; d != 0 && d < MinKeyCheckEvery {
+		v.errf("anthropic.key_check_every", "anthropic.key_check_every: %s is too often; use 0 to turn the check off or at least %s", d, MinKeyCheckEvery)
+	}
+}
+
+func (v *validator) targets() {
+	c := v.c
+	if len(c.Targets) == 0 {
+		v.errf("targets", "targets is empty; add at least one target (name: local)")
+	}
+	seen := map[string]int{}
+	for i := range c.Targets {
+		t := &c.Targets[i]
+		p := fmt.Sprintf("targets[%d]", i)
+		switch {
+		case t.Name == "":
+			v.errf(p+".name", "%s.name is missing; give every target a short unique name such as local or prod", p)
+		case !targetNameRE.MatchString(t.Name):
+			v.errf(p+".name", "%s.name: %s is not a valid target name; use lower-case letters, digits, '_', '.' and '-', starting with a letter or digit", p, show(t.Name))
+		default:
+			if j, dup := seen[t.Name]; dup {
+				v.errf(p+".name", "%s.name: %s is already the name of targets[%d]; target names must be unique", p, show(t.Name), j)
+			} else {
+				seen[t.Name] = i
+			}
+		}
+		if t.StateDir != "" && t.OpenClawProfile != "" {
+			v.errf(p+".openclaw_profile", "%s: state_dir and openclaw_profile are both set; keep one (a profile NAME means the state dir ~/.openclaw-NAME)", p)
+		}
+		if t.OpenClawProfile != "" && !profileRE.MatchString(t.OpenClawProfile) {
+			v.errf(p+".openclaw_profile", "%s.openclaw_profile: %s is not a valid profile name; use letters, digits, '_' and '-', like `openclaw --profile NAME`", p, show(t.OpenClawProfile))
+		}
+		if strings.TrimSpace(t.OpenClawBin) == "" {
+			v.errf(p+".openclaw_bin", "%s.openclaw_bin is empty; set the openclaw command or its path (default %s)", p, DefaultOpenClawBin)
+		}
+		if t.AnthropicBaseURL != "" {
+			v.httpURL(p+".anthropic_base_url", t.AnthropicBaseURL)
+		}
+		if t.GatewayURL != "" {
+			u, err := url.Parse(t.GatewayURL)
+			if err != nil || u.Host == "" || !oneOf(u.Scheme, []string{"ws", "wss", "http", "https"}) {
+				v.errf(p+".gateway_url", "%s.gateway_url: %s is not a gateway URL; write e.g. ws://127.0.0.1:18789", p, show(t.GatewayURL))
+			}
+		}
+		if !serviceRE.MatchString(t.ComposeService) {
+			v.errf(p+".compose_service", "%s.compose_service: %s is not a docker compose service name; write e.g. %s", p, show(t.ComposeService), DefaultComposeService)
+		}
+		v.restart(p+".restart", &t.Restart)
+	}
+}
+
+func (v *validator) restart(p string, r *Restart) {
+	v.enum(p+".method", r.Method, restartMethods)
+	method := strings.ToLower(r.Method)
+	switch {
+	case method == RestartSystemd && r.Unit == "":
+		v.errf(p+".unit", "%s.unit is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service", p)
+	case r.Unit != "" && method != RestartSystemd:
+		v.errf(p+".unit", "%s.unit is only used with method systemd; set method: systemd or remove unit", p)
+	case r.Unit != "" && !unitRE.MatchString(r.Unit):
+		v.errf(p+".unit", "%s.unit: %s is not a systemd unit name; write e.g. openclaw-gateway.service", p, show(r.Unit))
+	}
+	switch {
+	case method == RestartCommand && (len(r.Command) == 0 || strings.TrimSpace(r.Command[0]) == ""):
+		v.errf(p+".command", "%s.command is missing; method command needs the program and its arguments as a list, e.g. [\"/usr/local/bin/restart-openclaw\", \"--now\"]", p)
+	case len(r.Command) > 0 && method != RestartCommand:
+		v.errf(p+".command", "%s.command is only used with method command; set method: command or remove command", p)
+	}
+}
+
+func (v *validator) slack() {
+	s := &v.c.Slack
+	v.enum("slack.mode", s.Mode, slackModes)
+	v.httpURL("slack.api_url", s.APIURL)
+	if strings.HasPrefix(s.BotToken.Reveal(), "xapp-") {
+		v.errf("slack.bot_token", "slack.bot_token holds an app-level token (xapp-…); put it in slack.app_token and the bot token (xoxb-…) in slack.bot_token")
+	}
+	if strings.HasPrefix(s.AppToken.Reveal(), "xoxb-") {
+		v.errf("slack.app_token", "slack.app_token holds a bot token (xoxb-…); put it in slack.bot_token and the app-level token (xapp-…) in slack.app_token")
+	}
+	if !s.Enabled() {
+		return
+	}
+	switch strings.ToLower(s.Mode) {
+	case SlackSocket, "":
+		if s.AppToken.IsZero() {
+			v.errf("slack.app_token", "slack.app_token is required in socket mode; create an app-level token with the connections:write scope and set app_token (e.g. ${SLACK_APP_TOKEN}), or use mode: http")
+		}
+	case SlackHTTP:
+		if s.SigningSecret.IsZero() {
+			v.errf("slack.signing_secret", "slack.signing_secret is required in http mode; copy the app's Signing Secret and set signing_secret (e.g. ${SLACK_SIGNING_SECRET})")
+		}
+		if v.c.HTTP.Listen == "" {
+			v.errf("http.listen", "http.listen is empty but slack.mode is http; set http.listen (e.g. %s) so Slack can reach /slack/commands", DefaultHTTPListen)
+		}
+	}
+	if strings.TrimSpace(s.AlertChannel) == "" {
+		v.errf("slack.alert_channel", "slack.alert_channel is missing; set the id of the channel that gets alerts (e.g. C0123456789: channel details → About)")
+	}
+}
+
+func (v *validator) telegram() {
+	t := &v.c.Telegram
+	v.enum("telegram.mode", t.Mode, telegramModes)
+	v.httpURL("telegram.api_url", t.APIURL)
+	if _, err := time.LoadLocation(t.Timezone); err != nil {
+		v.errf("telegram.timezone", "telegram.timezone: %s is not a known time zone; write an IANA name such as UTC or Europe/Berlin", show(t.Timezone))
+	}
+	webhook := strings.EqualFold(t.Mode, TelegramWebhook)
+	if !webhook && t.WebhookURL != "" {
+		v.errf("telegram.webhook_url", "telegram.webhook_url is set but telegram.mode is %s; set mode: webhook or remove webhook_url", show(t.Mode))
+	}
+	if !t.WebhookSecret.IsZero() && !webhookSecretRE.MatchString(t.WebhookSecret.Reveal()) {
+		v.errf("telegram.webhook_secret", "telegram.webhook_secret may only contain A-Z, a-z, 0-9, '_' and '-' (1 to 256 characters), as Telegram requires; generate one with `openssl rand -hex 32`")
+	}
+	if !t.Enabled() {
+		return
+	}
+	if strings.TrimSpace(t.AlertChat) == "" {
+		v.errf("telegram.alert_chat", "telegram.alert_chat is missing; set the chat id that gets alerts (e.g. \"-1001234567890\" for a group)")
+	} else if !telegramAlertRE.MatchString(t.AlertChat) {
+		v.errf("telegram.alert_chat", "telegram.alert_chat: %s is not a chat id; write the numeric id (e.g. \"-1001234567890\") or a public @channelname", show(t.AlertChat))
+	}
+	if !webhook {
+		return
+	}
+	if t.WebhookURL == "" {
+		v.errf("telegram.webhook_url", "telegram.webhook_url is required in webhook mode; set the public https:// URL that reaches this bot's /telegram/webhook")
+	} else if u, err := url.Parse(t.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		v.errf("telegram.webhook_url", "telegram.webhook_url: %s is not an https:// URL; Telegram only delivers webhooks over https", show(t.WebhookURL))
+	}
+	if t.WebhookSecret.IsZero() {
+		v.errf("telegram.webhook_secret", "telegram.webhook_secret is required in webhook mode; set it (e.g. ${TELEGRAM_WEBHOOK_SECRET}, from `openssl rand -hex 32`) so forged updates are refused")
+	}
+	if v.c.HTTP.Listen == "" {
+		v.errf("http.listen", "http.listen is empty but telegram.mode is webhook; set http.listen (e.g. %s) so /telegram/webhook is served", DefaultHTTPListen)
+	}
+}
+
+func (v *validator) access() {
+	a := &v.c.Access
+	ids := func(key string, list []string, check func(key, id string)) {
+		for i, id := range list {
+			k := fmt.Sprintf("%s[%d]", key, i)
+			switch {
+			case strings.TrimSpace(id) == "":
+				v.errf(k, "%s is empty; write a user or chat id, or remove the entry", k)
+			case strings.ContainsAny(id, " \t\r\n"):
+				v.errf(k, "%s: %s contains spaces; write the bare id (Slack U…/C…, Telegram numeric id)", k, show(id))
+			case check != nil:
+				check(k, id)
+			}
+		}
+	}
+	ids("access.viewers", a.Viewers, nil)
+	ids("access.responders", a.Responders, nil)
+	ids("access.admins", a.Admins, nil)
+	ids("access.slack_channels", a.SlackChannels, func(k, id string) {
+		if strings.HasPrefix(id, "#") {
+			v.errf(k, "%s: %s is a channel name; write the channel id (C…) instead, since commands carry ids", k, show(id))
+		}
+	})
+	ids("access.telegram_chats", a.TelegramChats, func(k, id string) {
+		if !telegramChatRE.MatchString(id) {
+			v.errf(k, "%s: %s is not a numeric Telegram chat id; write e.g. \"-1001234567890\"", k, show(id))
+		}
+	})
+}
+
+func (v *validator) intervals() {
+	c := v.c
+	floor := func(key string, d, min time.Duration) {
+		if d < min {
+			v.errf(key, "%s: %s is too short; use at least %s", key, d, min)
+		}
+	}
+	floor("scheduler.snapshot_every", c.Scheduler.SnapshotEvery, MinSnapshotEvery)
+	floor("scheduler.healthz_every", c.Scheduler.HealthzEvery, MinHealthzEvery)
+	floor("alerts.reminder_every", c.Alerts.ReminderEvery, MinReminderEvery)
+}
+
+func (v *validator) log() {
+	v.enum("log.level", v.c.Log.Level, logLevels)
+	v.enum("log.format", v.c.Log.Format, logFormats)
+}

@@ -1,0 +1,348 @@
+package diagnostics
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+)
+
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+var (
+	goodKey  = sandbox.APIKey("good")
+	badKey   = sandbox.APIKey("bad")
+	envKey   = sandbox.APIKey("env")
+	tokenVal = sandbox.SetupToken("tok")
+)
+
+func apiKeyStore(ids ...string) map[string]any {
+	ps := map[string]any{}
+	for _, id := range ids {
+		ps[id] = map[string]any{"type": "api_key", "provider": "anthropic", "key": sandbox.APIKey(id)}
+	}
+	return map[string]any{"version": 1, "profiles": ps}
+}
+
+func usage(id string, u map[string]any) map[string]any {
+	return map[string]any{"version": 1, "usageStats": map[string]any{id: u}}
+}
+
+func ms(d time.Duration) int64 { return testNow.Add(d).UnixMilli() }
+
+var withFallback = map[string]any{"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{
+	"primary": "anthropic/claude-opus-5", "fallbacks": []string{"anthropic/claude-sonnet-5"}}}}}
+
+type ruleCase struct {
+	name   string
+	build  func(t *testing.T, d *sandbox.Dir)
+	checks func(s *openclaw.Snapshot) map[string]KeyCheck
+	prev   string
+	want   []string // codes expected (each at least once)
+	absent []string // codes that must not appear
+	sev    map[string]Severity
+}
+
+func TestRules(t *testing.T) {
+	must := func(t *testing.T, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []ruleCase{
+		{name: "healthy install with fallback has no finding",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			absent: allCodes},
+		{name: "freshly onboarded: only failover.none (info)",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", nil, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			want: []string{CodeFailoverNone}, sev: map[string]Severity{CodeFailoverNone: Info}},
+		{name: "no credential at all",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", nil, "anthropic:default"))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{}}, nil))
+			},
+			want: []string{CodeAuthMissing}, absent: []string{CodeFailoverNone}, sev: map[string]Severity{CodeAuthMissing: Critical}},
+		{name: "garbage key",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": "garbage-key-123"}}}, nil))
+			},
+			want: []string{CodeKeyMalformed}, sev: map[string]Severity{CodeKeyMalformed: Critical}},
+		{name: "key with trailing newline",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": goodKey + "\n"}}}, nil))
+			},
+			want: []string{CodeKeyMalformed}},
+		{name: "key rejected by the zero-token check",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			checks: statusFor(StatusRejected, 401, "authentication_error"),
+			want:   []string{CodeKeyRejected}, absent: []string{CodeKeyMalformed}, sev: map[string]Severity{CodeKeyRejected: Critical}},
+		{name: "key forbidden",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			checks: statusFor(StatusForbidden, 403, "permission_error"),
+			want:   []string{CodeKeyForbidden}},
+		{name: "billing disable",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"disabledUntil": ms(10 * time.Minute), "disabledReason": "billing", "errorCount": 1, "failureCounts": map[string]int{"billing": 1}})))
+			},
+			want: []string{CodeBillingBlocked, CodeCooldownAll}, absent: []string{CodeDisabledActive, CodeCooldownActive}},
+		{name: "auth_permanent disable",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"disabledUntil": ms(time.Hour), "disabledReason": "auth_permanent"})))
+			},
+			want: []string{CodeDisabledActive}, absent: []string{CodeBillingBlocked}},
+		{name: "auth cooldown on the only profile",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"cooldownUntil": ms(5 * time.Minute), "cooldownReason": "auth", "errorCount": 3, "failureCounts": map[string]int{"auth": 3}, "lastFailureAt": ms(-time.Minute)})))
+			},
+			want: []string{CodeCooldownActive, CodeCooldownAll}, sev: map[string]Severity{CodeCooldownActive: Critical, CodeCooldownAll: Critical}},
+		{name: "rate_limit cooldown scoped to one model is active but not all",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"cooldownUntil": ms(time.Minute), "cooldownReason": "rate_limit", "cooldownModel": "claude-opus-5"})))
+			},
+			want: []string{CodeCooldownActive}, absent: []string{CodeCooldownAll}},
+		{name: "expired cooldown is ignored",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"cooldownUntil": ms(-time.Minute), "cooldownReason": "auth", "errorCount": 2})))
+			},
+			absent: []string{CodeCooldownActive, CodeCooldownAll}},
+		{name: "two profiles, one cooling: active but not all",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", nil, "anthropic:default", "anthropic:backup"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default", "anthropic:backup"), usage("anthropic:default", map[string]any{
+					"cooldownUntil": ms(time.Minute), "cooldownReason": "auth"})))
+			},
+			want: []string{CodeCooldownActive}, absent: []string{CodeCooldownAll, CodeFailoverNone}},
+		{name: "expired setup token",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:manual": map[string]any{
+					"type": "token", "provider": "anthropic", "token": tokenVal, "expires": ms(-time.Hour)}}}, nil))
+			},
+			want: []string{CodeCredentialExpired}, absent: []string{CodeCredentialExpiring}},
+		{name: "setup token expiring in 2h",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:manual": map[string]any{
+					"type": "token", "provider": "anthropic", "token": tokenVal, "expires": ms(2 * time.Hour)}}}, nil))
+			},
+			want: []string{CodeCredentialExpiring}, sev: map[string]Severity{CodeCredentialExpiring: Warning}},
+		{name: "expiring OAuth on 2026.9.6 warns about text-mode status",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:oauth": map[string]any{
+					"type": "oauth", "provider": "anthropic", "access": "sk-ant-oat01-FAKEaccess0000000000000000", "refresh": "sk-ant-ort01-FAKErefresh000000000000000", "expires": ms(time.Hour)}}}, nil))
+			},
+			want: []string{CodeCredentialExpiring, CodeVersionKnownBug}},
+		{name: "fenced OAuth login",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback))
+				fence := "openclaw-oauth-refresh-fence:v1:0123456789abcdef0123456789abcdef:failed:"
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:oauth": map[string]any{
+					"type": "oauth", "provider": "anthropic", "access": fence + "access:aa", "refresh": fence + "refresh:bb", "expires": 1}}}, nil))
+			},
+			want: []string{CodeOAuthRefreshFailed}, absent: []string{CodeAuthMissing}},
+		{name: "env key behind a stored profile",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+				must(t, d.WriteFile(".env", []byte("ANTHROPIC_API_KEY="+envKey+"\n")))
+			},
+			want: []string{CodeEnvShadowed}, sev: map[string]Severity{CodeEnvShadowed: Warning}},
+		{name: "env key only: fine",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback))
+				must(t, d.WriteFile(".env", []byte("ANTHROPIC_API_KEY="+envKey+"\n")))
+			},
+			absent: []string{CodeAuthMissing, CodeEnvShadowed}},
+		{name: "ANTHROPIC_BASE_URL is informational",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+				must(t, d.WriteFile(".env", []byte("ANTHROPIC_BASE_URL=http://127.0.0.1:9\n")))
+			},
+			want: []string{CodeEnvOverride}, sev: map[string]Severity{CodeEnvOverride: Info}},
+		{name: "broken JSON5",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.WriteFile("openclaw.json", []byte("{\n  \"agents\": {\n    \"defaults\": {\n")))
+			},
+			want: []string{CodeConfigSyntax}, sev: map[string]Severity{CodeConfigSyntax: Critical}},
+		{name: "schema-invalid config",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.WriteFile("openclaw.json", []byte(`{meta:{lastTouchedVersion:"2026.9.6"}, bogusTopLevelKey: 1,
+  auth:{profiles:{"anthropic:default":{provider:"anthropic",mode:"bogus"}}}}`)))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			want: []string{CodeConfigSchema}},
+		{name: "model ref without provider",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", map[string]any{"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{"primary": "claude-opus-5"}}}}, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			want: []string{CodeModelRef}},
+		{name: "legacy JSON beside SQLite",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+				must(t, d.WriteJSON("agents/main/agent/auth-profiles.json", apiKeyStore("anthropic:default")))
+			},
+			want: []string{CodeStoreLegacyUnmigrated}},
+		{name: "world-readable config",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+				must(t, os.Chmod(filepath.Join(d.Path, "openclaw.json"), 0o644))
+			},
+			want: []string{CodeFilesPermissions}},
+		{name: "version changed",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			prev: "2026.3.31",
+			want: []string{CodeVersionChanged}},
+		{name: "legacy 2026.3.31 layout in cooldown",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.3.31", withFallback, "anthropic:default"))
+				st := apiKeyStore("anthropic:default")
+				st["usageStats"] = map[string]any{"anthropic:default": map[string]any{"cooldownUntil": ms(time.Hour), "cooldownReason": "auth"}}
+				must(t, d.WriteJSON("agents/main/agent/auth-profiles.json", st))
+			},
+			want: []string{CodeCooldownActive, CodeVersionKnownBug}, absent: []string{CodeStoreLegacyUnmigrated}},
+		{name: "corrupt database",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.WriteFile("state/openclaw.sqlite", []byte("this is not a database, just text that is long enough......")))
+			},
+			want: []string{CodeStateUnreadable}},
+		{name: "profile in an agent database (legacy-main layout)",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.AgentStore("main", apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{"cooldownUntil": ms(time.Minute), "cooldownReason": "auth"})))
+			},
+			want: []string{CodeCooldownActive}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := sandbox.New(t.TempDir())
+			must(t, err)
+			tc.build(t, d)
+			snap := readSnap(t, d.Path)
+			in := &Input{Snap: snap, Now: testNow, PreviousVersion: tc.prev}
+			if tc.checks != nil {
+				in.Checks = tc.checks(snap)
+			}
+			rep := Diagnose("t", in)
+			got := map[string]Finding{}
+			for _, f := range rep.Findings {
+				got[f.Code] = f
+				if f.Title == "" || f.Evidence == "" || len(f.Remedy) == 0 {
+					t.Errorf("%s: finding lacks title, evidence or remedy: %+v", f.Code, f)
+				}
+				assertNoSecretLeak(t, f.Title+f.Evidence+strings.Join(f.Remedy, "\n"))
+			}
+			for _, c := range tc.want {
+				if _, ok := got[c]; !ok {
+					t.Errorf("want %s, got %v", c, codes(rep.Findings))
+				}
+			}
+			for _, c := range tc.absent {
+				if _, ok := got[c]; ok {
+					t.Errorf("did not want %s: %+v", c, got[c])
+				}
+			}
+			for c, s := range tc.sev {
+				if got[c].Severity != s {
+					t.Errorf("%s severity = %s, want %s", c, got[c].Severity, s)
+				}
+			}
+		})
+	}
+}
+
+// allCodes is every code a rule can emit.
+var allCodes = []string{CodeAuthMissing, CodeAgentMissing, CodeKeyMalformed, CodeKeyRejected, CodeKeyForbidden,
+	CodeBillingBlocked, CodeCredentialExpired, CodeCredentialExpiring, CodeOAuthRefreshFailed, CodeVersionKnownBug,
+	CodeFailoverNone, CodeCooldownActive, CodeDisabledActive, CodeCooldownAll, CodeEnvShadowed, CodeEnvOverride,
+	CodeConfigSyntax, CodeConfigSchema, CodeModelRef, CodeStoreLegacyUnmigrated, CodeFilesPermissions, CodeVersionChanged,
+	CodeStateUnreadable}
+
+func readSnap(t *testing.T, dir string) *openclaw.Snapshot {
+	t.Helper()
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: dir, Getenv: func(string) string { return "" }, Home: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := openclaw.ReadSnapshot(context.Background(), loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+func statusFor(st Status, code int, typ string) func(s *openclaw.Snapshot) map[string]KeyCheck {
+	return func(s *openclaw.Snapshot) map[string]KeyCheck {
+		out := map[string]KeyCheck{}
+		for _, c := range s.Shared.Profiles {
+			fp := c.Secret.Fingerprint()
+			out[fp] = KeyCheck{Fingerprint: fp, Status: st, HTTPStatus: code, ErrorType: typ, Message: "invalid x-api-key", CheckedAt: testNow, BaseURL: "http://127.0.0.1:1"}
+		}
+		return out
+	}
+}
+
+func codes(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Code)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// assertNoSecretLeak fails when text contains any fake credential used in
+// these tests, whole or in a long fragment.
+func assertNoSecretLeak(t *testing.T, text string) {
+	t.Helper()
+	secrets := []string{goodKey, badKey, envKey, tokenVal, "FAKEaccess0000000000000000", "FAKErefresh000000000000000"}
+	for _, id := range []string{"anthropic:default", "anthropic:backup", "anthropic:manual"} {
+		secrets = append(secrets, sandbox.APIKey(id))
+	}
+	for _, s := range secrets {
+		if strings.Contains(text, s) || strings.Contains(text, s[8:len(s)-8]) {
+			t.Fatalf("secret leaked into output: %q", redact.String(text))
+		}
+	}
+}
