@@ -72,7 +72,16 @@ func parentKey(key string) string {
 }
 
 func (v *validator) errf(key, format string, args ...any) {
-	line := 0
+	v.errfNear(key, "", format, args...)
+}
+
+// errfNear reports a problem with key; when key itself is not in the file,
+// the line is that of near (the key that made key necessary), if set.
+func (v *validator) errfNear(key, near, format string, args ...any) {
+	line := v.c.pos[key]
+	if line == 0 && near != "" {
+		line = v.c.pos[near]
+	}
 	for k := key; k != ""; k = parentKey(k) {
 		if v.c.failed[k] {
 			return // already reported while decoding
@@ -223,7 +232,7 @@ func (v *validator) restart(p string, r *Restart) {
 	method := strings.ToLower(r.Method)
 	switch {
 	case method == RestartSystemd && r.Unit == "":
-		v.errf(p+".unit", "%s.unit is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service", p)
+		v.errfNear(p+".unit", p+".method", "%s.unit is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service", p)
 	case r.Unit != "" && method != RestartSystemd:
 		v.errf(p+".unit", "%s.unit is only used with method systemd; set method: systemd or remove unit", p)
 	case r.Unit != "" && !unitRE.MatchString(r.Unit):
@@ -231,7 +240,7 @@ func (v *validator) restart(p string, r *Restart) {
 	}
 	switch {
 	case method == RestartCommand && (len(r.Command) == 0 || strings.TrimSpace(r.Command[0]) == ""):
-		v.errf(p+".command", "%s.command is missing; method command needs the program and its arguments as a list, e.g. [\"/usr/local/bin/restart-openclaw\", \"--now\"]", p)
+		v.errfNear(p+".command", p+".method", "%s.command is missing; method command needs the program and its arguments as a list, e.g. [\"/usr/local/bin/restart-openclaw\", \"--now\"]", p)
 	case len(r.Command) > 0 && method != RestartCommand:
 		v.errf(p+".command", "%s.command is only used with method command; set method: command or remove command", p)
 	}
@@ -253,19 +262,28 @@ func (v *validator) slack() {
 	switch strings.ToLower(s.Mode) {
 	case SlackSocket, "":
 		if s.AppToken.IsZero() {
-			v.errf("slack.app_token", "slack.app_token is required in socket mode; create an app-level token with the connections:write scope and set app_token (e.g. ${SLACK_APP_TOKEN}), or use mode: http")
+			v.errfNear("slack.app_token", slackNear(v.c), "slack.app_token is required in socket mode; create an app-level token with the connections:write scope and set app_token (e.g. ${SLACK_APP_TOKEN}), or use mode: http")
 		}
 	case SlackHTTP:
 		if s.SigningSecret.IsZero() {
-			v.errf("slack.signing_secret", "slack.signing_secret is required in http mode; copy the app's Signing Secret and set signing_secret (e.g. ${SLACK_SIGNING_SECRET})")
+			v.errfNear("slack.signing_secret", slackNear(v.c), "slack.signing_secret is required in http mode; copy the app's Signing Secret and set signing_secret (e.g. ${SLACK_SIGNING_SECRET})")
 		}
 		if v.c.HTTP.Listen == "" {
-			v.errf("http.listen", "http.listen is empty but slack.mode is http; set http.listen (e.g. %s) so Slack can reach /slack/commands", DefaultHTTPListen)
+			v.errfNear("http.listen", "slack.mode", "http.listen is empty but slack.mode is http; set http.listen (e.g. %s) so Slack can reach /slack/commands", DefaultHTTPListen)
 		}
 	}
 	if strings.TrimSpace(s.AlertChannel) == "" {
-		v.errf("slack.alert_channel", "slack.alert_channel is missing; set the id of the channel that gets alerts (e.g. C0123456789: channel details → About)")
+		v.errfNear("slack.alert_channel", "slack.bot_token", "slack.alert_channel is missing; set the id of the channel that gets alerts (e.g. C0123456789: channel details → About)")
 	}
+}
+
+// slackNear is the line to blame for a missing Slack key: the mode if it is
+// set, else the bot token that enabled Slack.
+func slackNear(c *Config) string {
+	if c.pos["slack.mode"] > 0 {
+		return "slack.mode"
+	}
+	return "slack.bot_token"
 }
 
 func (v *validator) telegram() {
@@ -286,7 +304,7 @@ func (v *validator) telegram() {
 		return
 	}
 	if strings.TrimSpace(t.AlertChat) == "" {
-		v.errf("telegram.alert_chat", "telegram.alert_chat is missing; set the chat id that gets alerts (e.g. \"-1001234567890\" for a group)")
+		v.errfNear("telegram.alert_chat", "telegram.token", "telegram.alert_chat is missing; set the chat id that gets alerts (e.g. \"-1001234567890\" for a group)")
 	} else if !telegramAlertRE.MatchString(t.AlertChat) {
 		v.errf("telegram.alert_chat", "telegram.alert_chat: %s is not a chat id; write the numeric id (e.g. \"-1001234567890\") or a public @channelname", show(t.AlertChat))
 	}
@@ -294,12 +312,12 @@ func (v *validator) telegram() {
 		return
 	}
 	if t.WebhookURL == "" {
-		v.errf("telegram.webhook_url", "telegram.webhook_url is required in webhook mode; set the public https:// URL that reaches this bot's /telegram/webhook")
+		v.errfNear("telegram.webhook_url", "telegram.mode", "telegram.webhook_url is required in webhook mode; set the public https:// URL that reaches this bot's /telegram/webhook")
 	} else if u, err := url.Parse(t.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
 		v.errf("telegram.webhook_url", "telegram.webhook_url: %s is not an https:// URL; Telegram only delivers webhooks over https", show(t.WebhookURL))
 	}
 	if t.WebhookSecret.IsZero() {
-		v.errf("telegram.webhook_secret", "telegram.webhook_secret is required in webhook mode; set it (e.g. ${TELEGRAM_WEBHOOK_SECRET}, from `openssl rand -hex 32`) so forged updates are refused")
+		v.errfNear("telegram.webhook_secret", "telegram.mode", "telegram.webhook_secret is required in webhook mode; set it (e.g. ${TELEGRAM_WEBHOOK_SECRET}, from `openssl rand -hex 32`) so forged updates are refused")
 	}
 	if v.c.HTTP.Listen == "" {
 		v.errf("http.listen", "http.listen is empty but telegram.mode is webhook; set http.listen (e.g. %s) so /telegram/webhook is served", DefaultHTTPListen)

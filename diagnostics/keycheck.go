@@ -446,6 +446,10 @@ func cmpOr(s, def string) string {
 // send performs the request. cacheable is false when the caller's context
 // ended, which says nothing about the credential or the server.
 func (c *Checker) send(ctx context.Context, res KeyCheck, secret string, bearer bool, cred openclaw.Credential) (out KeyCheck, cacheable bool) {
+	if err := ctx.Err(); err != nil {
+		res.Status, res.Reason = StatusSkipped, "not sent: "+err.Error()
+		return kcSeal(res, cred), false
+	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():

@@ -79,6 +79,10 @@ func (in *Input) profileStatus(k keyRef) ProfileStatus {
 	if p.Type == "" {
 		p.Type = "unknown"
 	}
+	if k.Cred.Fence != "" {
+		// A refresh fence is not a credential: say what it is.
+		p.Secret, p.Expires = "refresh-fence:"+k.Cred.Fence, time.Time{}
+	}
 	if c, ok := in.check(k); ok {
 		p.Check = string(c.Status)
 	}

@@ -17,8 +17,5 @@ func resolveTargets(f statusFlags) ([]diagnostics.Target, *diagnostics.Checker, 
 	return []diagnostics.Target{t}, diagnostics.NewChecker(diagnostics.CheckerOptions{}), nil
 }
 
-func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return 3
-}
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int  { return 3 }
 func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int { return 3 }
