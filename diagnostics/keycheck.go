@@ -6,6 +6,7 @@ package diagnostics
 // answer tells whether the credential is accepted.
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -130,7 +131,7 @@ func ResolveBaseURL(flag, target, install, config string) (string, error) {
 		if strings.TrimSpace(s.value) == "" {
 			continue
 		}
-		u, err := normalizeBaseURL(s.value)
+		u, err := kcNormalizeBaseURL(s.value)
 		if err != nil {
 			return "", fmt.Errorf("base URL from %s: %w", s.name, err)
 		}
@@ -139,9 +140,9 @@ func ResolveBaseURL(flag, target, install, config string) (string, error) {
 	return DefaultBaseURL, nil
 }
 
-// normalizeBaseURL validates a base URL and returns it without trailing
+// kcNormalizeBaseURL validates a base URL and returns it without trailing
 // slashes ("" means DefaultBaseURL). Errors never quote user info.
-func normalizeBaseURL(raw string) (string, error) {
+func kcNormalizeBaseURL(raw string) (string, error) {
 	raw = strings.TrimRight(strings.TrimSpace(raw), "/")
 	if raw == "" {
 		return DefaultBaseURL, nil
@@ -172,7 +173,7 @@ func normalizeBaseURL(raw string) (string, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopbackHost(host) {
+		if !kcIsLoopback(host) {
 			return "", fmt.Errorf("refusing plain http:// base URL %s: the credential would cross the network in clear text; use https:// (http:// is only allowed to a loopback host: 127.0.0.0/8, ::1 or localhost)", kcDisplayURL(u))
 		}
 	default:
@@ -189,9 +190,9 @@ func kcDisplayURL(u *url.URL) string {
 	return redact.String(v.String())
 }
 
-// isLoopbackHost reports whether host (no brackets, no port) is localhost
+// kcIsLoopback reports whether host (no brackets, no port) is localhost
 // or a loopback IP address.
-func isLoopbackHost(host string) bool {
+func kcIsLoopback(host string) bool {
 	h := strings.TrimSuffix(strings.ToLower(host), ".")
 	if h == "localhost" {
 		return true
@@ -308,7 +309,7 @@ func NewChecker(opts CheckerOptions) *Checker {
 func (c *Checker) Check(ctx context.Context, baseURL string, cred openclaw.Credential) KeyCheck {
 	secret := cred.Secret.Reveal()
 	res := KeyCheck{Fingerprint: cred.Secret.Fingerprint(), CheckedAt: c.now()}
-	base, err := normalizeBaseURL(baseURL)
+	base, err := kcNormalizeBaseURL(baseURL)
 	if err != nil {
 		res.Status, res.Reason = StatusSkipped, "not sent: base URL "+err.Error()
 		return kcSeal(res, cred)
@@ -412,7 +413,7 @@ func (c *Checker) preflight(cred openclaw.Credential, now time.Time) (bearer boo
 	case cred.Provider != "" && !strings.EqualFold(cred.Provider, "anthropic"):
 		return false, fmt.Sprintf("not sent: provider %q is not anthropic", redact.String(cred.Provider))
 	case cred.Fence != "" || strings.HasPrefix(s, "openclaw-oauth-refresh-fence:"):
-		return false, "not sent: OpenClaw replaced the OAuth tokens by a refresh fence (" + cmpOr(cred.Fence, "pending") + ")"
+		return false, "not sent: OpenClaw replaced the OAuth tokens by a refresh fence (" + cmp.Or(cred.Fence, "pending") + ")"
 	}
 	switch cred.Type {
 	case openclaw.TypeToken, openclaw.TypeOAuth:
@@ -434,13 +435,6 @@ func (c *Checker) preflight(cred openclaw.Credential, now time.Time) (bearer boo
 		return bearer, "not sent: the secret contains whitespace, control or non-ASCII characters"
 	}
 	return bearer, ""
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // send performs the request. cacheable is false when the caller's context
@@ -516,7 +510,7 @@ func kcClassify(res *KeyCheck, resp *http.Response, body []byte, bearer bool, no
 		res.ErrorType, res.Message = "", ""
 	case code == http.StatusTooManyRequests:
 		res.Status = StatusRateLimited
-		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+		res.RetryAfter = kcParseRetryAfter(resp.Header.Get("Retry-After"), now)
 		res.Reason = "rate limited (429): the " + what + " was not judged"
 		if res.RetryAfter > 0 {
 			res.Reason += fmt.Sprintf("; no request to this base URL for %s", res.RetryAfter)
@@ -529,7 +523,7 @@ func kcClassify(res *KeyCheck, resp *http.Response, body []byte, bearer bool, no
 		switch {
 		case !bearer:
 			res.Status, res.Reason = StatusRejected, "Anthropic rejected the API key (401 authentication_error)"
-		case tokenRejected(res.Message):
+		case kcTokenRejected(res.Message):
 			res.Status, res.Reason = StatusRejected, "Anthropic rejected the token (401 authentication_error about the token itself)"
 		default:
 			res.Status, res.Reason = StatusUnverified, "Anthropic answered 401 without saying the token itself is invalid (its handling of OAuth on the public API changed in 2026): the token could not be verified"
@@ -556,9 +550,9 @@ func kcClassify(res *KeyCheck, resp *http.Response, body []byte, bearer bool, no
 	}
 }
 
-// tokenRejected reports whether a 401 message is about the token itself,
+// kcTokenRejected reports whether a 401 message is about the token itself,
 // rather than about OAuth on this endpoint.
-func tokenRejected(msg string) bool {
+func kcTokenRejected(msg string) bool {
 	m := strings.ToLower(msg)
 	if strings.Contains(m, "not supported") || strings.Contains(m, "not allowed") {
 		return false
@@ -571,9 +565,9 @@ func tokenRejected(msg string) bool {
 	return false
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP-date, capped at
+// kcParseRetryAfter reads delay-seconds or an HTTP-date, capped at
 // MaxRetryAfter; 0 when absent, unparsable or past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+func kcParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -724,7 +718,7 @@ func (c *Checker) Forget(fingerprint string) {
 // base URL, however old: an inconclusive answer (429, 5xx, network…)
 // never replaces it.
 func (c *Checker) LastVerdict(baseURL, fingerprint string) (KeyCheck, bool) {
-	base, err := normalizeBaseURL(baseURL)
+	base, err := kcNormalizeBaseURL(baseURL)
 	if err != nil {
 		return KeyCheck{}, false
 	}

@@ -21,42 +21,42 @@ import (
 )
 
 // Test secrets. They look like the real thing so that both the pattern
-// scrubber and the exact-value scrubber are exercised; proxySecret matches
+// scrubber and the exact-value scrubber are exercised; kcProxySecret matches
 // no known pattern, so only the exact-value scrubbing protects it.
 var (
-	apiSecret   = "sk-ant-api03-" + strings.Repeat("Ab3dE6gH", 11) + "-QQ1AA"
-	apiSecret2  = "sk-ant-api03-" + strings.Repeat("Zy9xW8vU", 11) + "-RR2AA"
-	tokSecret   = "sk-ant-oat01-" + strings.Repeat("Tk7mN2pQ", 10) + "-SS3AA"
-	oauthSecret = "sk-ant-oat01-" + strings.Repeat("Oa4uT5hX", 10) + "-TT4AA"
-	refSecret   = "sk-ant-ort01-" + strings.Repeat("Rf1rE2sH", 10) + "-UU5AA"
-	proxySecret = "corp-gateway-key-0f3c9a17b2d84e65"
-	allSecrets  = []string{apiSecret, apiSecret2, tokSecret, oauthSecret, refSecret, proxySecret}
+	kcAPISecret   = "sk-ant-api03-" + strings.Repeat("Ab3dE6gH", 11) + "-QQ1AA"
+	kcAPISecret2  = "sk-ant-api03-" + strings.Repeat("Zy9xW8vU", 11) + "-RR2AA"
+	kcTokSecret   = "sk-ant-oat01-" + strings.Repeat("Tk7mN2pQ", 10) + "-SS3AA"
+	kcOAuthSecret = "sk-ant-oat01-" + strings.Repeat("Oa4uT5hX", 10) + "-TT4AA"
+	kcRefSecret   = "sk-ant-ort01-" + strings.Repeat("Rf1rE2sH", 10) + "-UU5AA"
+	kcProxySecret = "corp-gateway-key-0f3c9a17b2d84e65"
+	kcSecrets     = []string{kcAPISecret, kcAPISecret2, kcTokSecret, kcOAuthSecret, kcRefSecret, kcProxySecret}
 )
 
-var fixedNow = time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
+var kcNow = time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
 
-func apiCred(s string) openclaw.Credential {
+func kcAPICred(s string) openclaw.Credential {
 	return openclaw.Credential{ID: "anthropic:default", Provider: "anthropic", Type: openclaw.TypeAPIKey, Secret: redact.Secret(s), Source: "store"}
 }
 
-func tokenCred(s string) openclaw.Credential {
+func kcTokenCred(s string) openclaw.Credential {
 	return openclaw.Credential{ID: "anthropic:token", Provider: "anthropic", Type: openclaw.TypeToken, Secret: redact.Secret(s), Source: "store"}
 }
 
-func oauthCred(s string, expires time.Time) openclaw.Credential {
+func kcOAuthCred(s string, expires time.Time) openclaw.Credential {
 	return openclaw.Credential{ID: "anthropic:claude-cli", Provider: "anthropic", Type: openclaw.TypeOAuth,
-		Secret: redact.Secret(s), Refresh: redact.Secret(refSecret), Expires: expires, Source: "store"}
+		Secret: redact.Secret(s), Refresh: redact.Secret(kcRefSecret), Expires: expires, Source: "store"}
 }
 
-// assertNoLeak fails when any secret appears in any rendering of v.
-func assertNoLeak(t *testing.T, v any) {
+// kcAssertNoLeak fails when any secret appears in any rendering of v.
+func kcAssertNoLeak(t *testing.T, v any) {
 	t.Helper()
 	js, err := json.Marshal(v)
 	if err != nil {
 		t.Fatalf("json.Marshal: %v", err)
 	}
 	for _, form := range []string{fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprint(v), string(js)} {
-		for _, s := range allSecrets {
+		for _, s := range kcSecrets {
 			if strings.Contains(form, s) {
 				t.Fatalf("secret %s leaked into %s", redact.Mask(s), form)
 			}
@@ -64,9 +64,9 @@ func assertNoLeak(t *testing.T, v any) {
 	}
 }
 
-// recorder is an httptest handler that records requests and answers with
+// kcRecorder is an httptest handler that records requests and answers with
 // a configurable reply.
-type recorder struct {
+type kcRecorder struct {
 	mu      sync.Mutex
 	reqs    []*http.Request
 	n       atomic.Int64
@@ -76,7 +76,7 @@ type recorder struct {
 	delay   time.Duration
 }
 
-func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (rec *kcRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.n.Add(1)
 	in := rec.inFlite.Add(1)
 	defer rec.inFlite.Add(-1)
@@ -96,10 +96,10 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.reply(w, r)
 		return
 	}
-	writeJSON(w, 200, `{"data":[{"type":"model","id":"claude-opus-5"}],"has_more":true}`)
+	kcWriteJSON(w, 200, `{"data":[{"type":"model","id":"claude-opus-5"}],"has_more":true}`)
 }
 
-func (rec *recorder) last() *http.Request {
+func (rec *kcRecorder) last() *http.Request {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.reqs) == 0 {
@@ -108,34 +108,34 @@ func (rec *recorder) last() *http.Request {
 	return rec.reqs[len(rec.reqs)-1]
 }
 
-func writeJSON(w http.ResponseWriter, code int, body string) {
+func kcWriteJSON(w http.ResponseWriter, code int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	io.WriteString(w, body)
 }
 
-func anthropicErr(typ, msg string) string {
+func kcAnthropicErr(typ, msg string) string {
 	b, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}, "request_id": "req_011"})
 	return string(b)
 }
 
-func newServer(t *testing.T, rec *recorder) string {
+func kcServer(t *testing.T, rec *kcRecorder) string {
 	t.Helper()
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
-func reply(code int, body string, hdr ...string) func(http.ResponseWriter, *http.Request) {
+func kcReply(code int, body string, hdr ...string) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		for i := 0; i+1 < len(hdr); i += 2 {
 			w.Header().Set(hdr[i], hdr[i+1])
 		}
-		writeJSON(w, code, body)
+		kcWriteJSON(w, code, body)
 	}
 }
 
-func TestResolveBaseURL(t *testing.T) {
+func TestKeyCheckResolveBaseURL(t *testing.T) {
 	const secretPass = "sk-ant-api03-PASSWORDpasswordPASSWORD"
 	tests := []struct {
 		name                          string
@@ -198,8 +198,8 @@ func TestResolveBaseURL(t *testing.T) {
 	}
 }
 
-func TestCheckStatuses(t *testing.T) {
-	retryDate := fixedNow.Add(90 * time.Second).Format(http.TimeFormat)
+func TestKeyCheckStatuses(t *testing.T) {
+	retryDate := kcNow.Add(90 * time.Second).Format(http.TimeFormat)
 	tests := []struct {
 		name       string
 		cred       openclaw.Credential
@@ -210,75 +210,75 @@ func TestCheckStatuses(t *testing.T) {
 		wantRetry  time.Duration
 		wantReason string
 	}{
-		{name: "200 api key", cred: apiCred(apiSecret), want: StatusAccepted, wantHTTP: 200},
-		{name: "200 setup token", cred: tokenCred(tokSecret), want: StatusAccepted, wantHTTP: 200},
-		{name: "200 oauth", cred: oauthCred(oauthSecret, fixedNow.Add(time.Hour)), want: StatusAccepted, wantHTTP: 200},
-		{name: "401 api key", cred: apiCred(apiSecret), reply: reply(401, anthropicErr("authentication_error", "invalid x-api-key")),
+		{name: "200 api key", cred: kcAPICred(kcAPISecret), want: StatusAccepted, wantHTTP: 200},
+		{name: "200 setup token", cred: kcTokenCred(kcTokSecret), want: StatusAccepted, wantHTTP: 200},
+		{name: "200 oauth", cred: kcOAuthCred(kcOAuthSecret, kcNow.Add(time.Hour)), want: StatusAccepted, wantHTTP: 200},
+		{name: "401 api key", cred: kcAPICred(kcAPISecret), reply: kcReply(401, kcAnthropicErr("authentication_error", "invalid x-api-key")),
 			want: StatusRejected, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "401 api key any auth message", cred: apiCred(apiSecret), reply: reply(401, anthropicErr("authentication_error", "OAuth authentication is currently not supported.")),
+		{name: "401 api key any auth message", cred: kcAPICred(kcAPISecret), reply: kcReply(401, kcAnthropicErr("authentication_error", "OAuth authentication is currently not supported.")),
 			want: StatusRejected, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "401 api key non-anthropic body", cred: apiCred(apiSecret), reply: reply(401, `<html>login</html>`),
+		{name: "401 api key non-anthropic body", cred: kcAPICred(kcAPISecret), reply: kcReply(401, `<html>login</html>`),
 			want: StatusUnverified, wantHTTP: 401, wantReason: "proxy"},
-		{name: "401 oauth unsupported for token", cred: tokenCred(tokSecret), reply: reply(401, anthropicErr("authentication_error", "OAuth authentication is currently not supported.")),
+		{name: "401 oauth unsupported for token", cred: kcTokenCred(kcTokSecret), reply: kcReply(401, kcAnthropicErr("authentication_error", "OAuth authentication is currently not supported.")),
 			want: StatusUnverified, wantHTTP: 401, wantType: "authentication_error", wantReason: "could not be verified"},
-		{name: "401 oauth unsupported for oauth", cred: oauthCred(oauthSecret, time.Time{}), reply: reply(401, anthropicErr("authentication_error", "OAuth authentication is currently not supported.")),
+		{name: "401 oauth unsupported for oauth", cred: kcOAuthCred(kcOAuthSecret, time.Time{}), reply: kcReply(401, kcAnthropicErr("authentication_error", "OAuth authentication is currently not supported.")),
 			want: StatusUnverified, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "401 invalid bearer for token", cred: tokenCred(tokSecret), reply: reply(401, anthropicErr("authentication_error", "Invalid bearer token")),
+		{name: "401 invalid bearer for token", cred: kcTokenCred(kcTokSecret), reply: kcReply(401, kcAnthropicErr("authentication_error", "Invalid bearer token")),
 			want: StatusRejected, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "401 revoked oauth", cred: oauthCred(oauthSecret, time.Time{}), reply: reply(401, anthropicErr("authentication_error", "OAuth token has been revoked. Please obtain a new token.")),
+		{name: "401 revoked oauth", cred: kcOAuthCred(kcOAuthSecret, time.Time{}), reply: kcReply(401, kcAnthropicErr("authentication_error", "OAuth token has been revoked. Please obtain a new token.")),
 			want: StatusRejected, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "401 expired oauth", cred: oauthCred(oauthSecret, time.Time{}), reply: reply(401, anthropicErr("authentication_error", "OAuth token has expired. Please obtain a new token or refresh your existing token.")),
+		{name: "401 expired oauth", cred: kcOAuthCred(kcOAuthSecret, time.Time{}), reply: kcReply(401, kcAnthropicErr("authentication_error", "OAuth token has expired. Please obtain a new token or refresh your existing token.")),
 			want: StatusRejected, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "401 x-api-key message for token", cred: tokenCred(tokSecret), reply: reply(401, anthropicErr("authentication_error", "invalid x-api-key")),
+		{name: "401 x-api-key message for token", cred: kcTokenCred(kcTokSecret), reply: kcReply(401, kcAnthropicErr("authentication_error", "invalid x-api-key")),
 			want: StatusRejected, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "401 vague for token", cred: tokenCred(tokSecret), reply: reply(401, anthropicErr("authentication_error", "authentication failed")),
+		{name: "401 vague for token", cred: kcTokenCred(kcTokSecret), reply: kcReply(401, kcAnthropicErr("authentication_error", "authentication failed")),
 			want: StatusUnverified, wantHTTP: 401, wantType: "authentication_error"},
-		{name: "403 api key", cred: apiCred(apiSecret), reply: reply(403, anthropicErr("permission_error", "Your API key does not have permission to use the specified resource.")),
+		{name: "403 api key", cred: kcAPICred(kcAPISecret), reply: kcReply(403, kcAnthropicErr("permission_error", "Your API key does not have permission to use the specified resource.")),
 			want: StatusForbidden, wantHTTP: 403, wantType: "permission_error"},
-		{name: "403 token", cred: tokenCred(tokSecret), reply: reply(403, anthropicErr("permission_error", "OAuth token does not meet scope requirement")),
+		{name: "403 token", cred: kcTokenCred(kcTokSecret), reply: kcReply(403, kcAnthropicErr("permission_error", "OAuth token does not meet scope requirement")),
 			want: StatusUnverified, wantHTTP: 403, wantType: "permission_error"},
-		{name: "403 api key from a WAF", cred: apiCred(apiSecret), reply: reply(403, `Forbidden`),
+		{name: "403 api key from a WAF", cred: kcAPICred(kcAPISecret), reply: kcReply(403, `Forbidden`),
 			want: StatusUnverified, wantHTTP: 403},
-		{name: "400 credit", cred: apiCred(apiSecret), reply: reply(400, anthropicErr("invalid_request_error", "Your credit balance is too low to access the Anthropic API.")),
+		{name: "400 credit", cred: kcAPICred(kcAPISecret), reply: kcReply(400, kcAnthropicErr("invalid_request_error", "Your credit balance is too low to access the Anthropic API.")),
 			want: StatusUnverified, wantHTTP: 400, wantType: "invalid_request_error", wantReason: "invalid_request_error"},
-		{name: "400 token", cred: tokenCred(tokSecret), reply: reply(400, anthropicErr("invalid_request_error", "This credential is only authorized for use with Claude Code")),
+		{name: "400 token", cred: kcTokenCred(kcTokSecret), reply: kcReply(400, kcAnthropicErr("invalid_request_error", "This credential is only authorized for use with Claude Code")),
 			want: StatusUnverified, wantHTTP: 400, wantType: "invalid_request_error"},
-		{name: "404", cred: apiCred(apiSecret), reply: reply(404, anthropicErr("not_found_error", "Not found")),
+		{name: "404", cred: kcAPICred(kcAPISecret), reply: kcReply(404, kcAnthropicErr("not_found_error", "Not found")),
 			want: StatusUnverified, wantHTTP: 404, wantType: "not_found_error"},
-		{name: "429 retry-after seconds", cred: apiCred(apiSecret), reply: reply(429, anthropicErr("rate_limit_error", "Number of requests has exceeded your rate limit"), "Retry-After", "30"),
+		{name: "429 retry-after seconds", cred: kcAPICred(kcAPISecret), reply: kcReply(429, kcAnthropicErr("rate_limit_error", "Number of requests has exceeded your rate limit"), "Retry-After", "30"),
 			want: StatusRateLimited, wantHTTP: 429, wantType: "rate_limit_error", wantRetry: 30 * time.Second},
-		{name: "429 retry-after HTTP-date", cred: apiCred(apiSecret), reply: reply(429, anthropicErr("rate_limit_error", "slow down"), "Retry-After", retryDate),
+		{name: "429 retry-after HTTP-date", cred: kcAPICred(kcAPISecret), reply: kcReply(429, kcAnthropicErr("rate_limit_error", "slow down"), "Retry-After", retryDate),
 			want: StatusRateLimited, wantHTTP: 429, wantType: "rate_limit_error", wantRetry: 90 * time.Second},
-		{name: "429 retry-after capped", cred: apiCred(apiSecret), reply: reply(429, anthropicErr("rate_limit_error", "slow down"), "Retry-After", "999999"),
-			want: StatusRateLimited, wantHTTP: 429, wantRetry: MaxRetryAfter},
-		{name: "429 without retry-after", cred: tokenCred(tokSecret), reply: reply(429, anthropicErr("rate_limit_error", "slow down")),
+		{name: "429 retry-after capped", cred: kcAPICred(kcAPISecret), reply: kcReply(429, kcAnthropicErr("rate_limit_error", "slow down"), "Retry-After", "999999"),
+			want: StatusRateLimited, wantHTTP: 429, wantType: "rate_limit_error", wantRetry: MaxRetryAfter},
+		{name: "429 without retry-after", cred: kcTokenCred(kcTokSecret), reply: kcReply(429, kcAnthropicErr("rate_limit_error", "slow down")),
+			want: StatusRateLimited, wantHTTP: 429, wantType: "rate_limit_error"},
+		{name: "429 garbage retry-after", cred: kcAPICred(kcAPISecret), reply: kcReply(429, `{}`, "Retry-After", "soon"),
 			want: StatusRateLimited, wantHTTP: 429},
-		{name: "429 garbage retry-after", cred: apiCred(apiSecret), reply: reply(429, `{}`, "Retry-After", "soon"),
-			want: StatusRateLimited, wantHTTP: 429},
-		{name: "529", cred: apiCred(apiSecret), reply: reply(529, anthropicErr("overloaded_error", "Overloaded")),
+		{name: "529", cred: kcAPICred(kcAPISecret), reply: kcReply(529, kcAnthropicErr("overloaded_error", "Overloaded")),
 			want: StatusOverloaded, wantHTTP: 529, wantType: "overloaded_error"},
-		{name: "500", cred: apiCred(apiSecret), reply: reply(500, anthropicErr("api_error", "Internal server error")),
+		{name: "500", cred: kcAPICred(kcAPISecret), reply: kcReply(500, kcAnthropicErr("api_error", "Internal server error")),
 			want: StatusServerError, wantHTTP: 500, wantType: "api_error"},
-		{name: "503 html", cred: tokenCred(tokSecret), reply: reply(503, "<html>bad gateway</html>"),
+		{name: "503 html", cred: kcTokenCred(kcTokSecret), reply: kcReply(503, "<html>bad gateway</html>"),
 			want: StatusServerError, wantHTTP: 503},
-		{name: "302 redirect", cred: apiCred(apiSecret), reply: func(w http.ResponseWriter, r *http.Request) {
+		{name: "302 redirect", cred: kcAPICred(kcAPISecret), reply: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://elsewhere.example/v1/models", http.StatusFound)
 		}, want: StatusUnverified, wantHTTP: 302, wantReason: "redirect"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{reply: tt.reply}
-			base := newServer(t, rec)
-			c := NewChecker(CheckerOptions{CheckTokens: true, Now: func() time.Time { return fixedNow }})
+			rec := &kcRecorder{reply: tt.reply}
+			base := kcServer(t, rec)
+			c := NewChecker(CheckerOptions{CheckTokens: true, Now: func() time.Time { return kcNow }})
 			got := c.Check(t.Context(), base+"/", tt.cred)
-			assertNoLeak(t, got)
+			kcAssertNoLeak(t, got)
 			if got.Status != tt.want || got.HTTPStatus != tt.wantHTTP || got.ErrorType != tt.wantType || got.RetryAfter != tt.wantRetry {
 				t.Fatalf("got %+v\nwant status=%s http=%d type=%q retry=%s", got, tt.want, tt.wantHTTP, tt.wantType, tt.wantRetry)
 			}
 			if !strings.Contains(got.Reason, tt.wantReason) {
 				t.Fatalf("reason %q does not contain %q", got.Reason, tt.wantReason)
 			}
-			if got.Fingerprint != tt.cred.Secret.Fingerprint() || got.BaseURL != base || !got.CheckedAt.Equal(fixedNow) {
+			if got.Fingerprint != tt.cred.Secret.Fingerprint() || got.BaseURL != base || !got.CheckedAt.Equal(kcNow) {
 				t.Fatalf("bad bookkeeping: %+v", got)
 			}
 			if n := rec.n.Load(); n != 1 {
@@ -291,27 +291,27 @@ func TestCheckStatuses(t *testing.T) {
 	}
 }
 
-func TestCheckHeaders(t *testing.T) {
+func TestKeyCheckHeaders(t *testing.T) {
 	tests := []struct {
 		name   string
 		cred   openclaw.Credential
 		bearer string // "" = api key
 	}{
-		{name: "api key", cred: apiCred(apiSecret)},
-		{name: "api key from env without type", cred: openclaw.Credential{ID: "env:ANTHROPIC_API_KEY", Secret: redact.Secret(apiSecret)}},
-		{name: "proxy key", cred: apiCred(proxySecret)},
-		{name: "setup token", cred: tokenCred(tokSecret), bearer: tokSecret},
-		{name: "oauth access token", cred: oauthCred(oauthSecret, fixedNow.Add(time.Minute)), bearer: oauthSecret},
-		{name: "token stored as api_key is sent as bearer", cred: apiCred(tokSecret), bearer: tokSecret},
-		{name: "surrounding whitespace trimmed", cred: apiCred(" " + apiSecret + "\n")},
+		{name: "api key", cred: kcAPICred(kcAPISecret)},
+		{name: "api key from env without type", cred: openclaw.Credential{ID: "env:ANTHROPIC_API_KEY", Secret: redact.Secret(kcAPISecret)}},
+		{name: "proxy key", cred: kcAPICred(kcProxySecret)},
+		{name: "setup token", cred: kcTokenCred(kcTokSecret), bearer: kcTokSecret},
+		{name: "oauth access token", cred: kcOAuthCred(kcOAuthSecret, kcNow.Add(time.Minute)), bearer: kcOAuthSecret},
+		{name: "token stored as api_key is sent as bearer", cred: kcAPICred(kcTokSecret), bearer: kcTokSecret},
+		{name: "surrounding whitespace trimmed", cred: kcAPICred(" " + kcAPISecret + "\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{}
-			base := newServer(t, rec)
-			c := NewChecker(CheckerOptions{CheckTokens: true, Now: func() time.Time { return fixedNow }})
+			rec := &kcRecorder{}
+			base := kcServer(t, rec)
+			c := NewChecker(CheckerOptions{CheckTokens: true, Now: func() time.Time { return kcNow }})
 			got := c.Check(t.Context(), base, tt.cred)
-			assertNoLeak(t, got)
+			kcAssertNoLeak(t, got)
 			if got.Status != StatusAccepted {
 				t.Fatalf("got %+v", got)
 			}
@@ -345,17 +345,17 @@ func TestCheckHeaders(t *testing.T) {
 	}
 }
 
-func TestCheckUserAgentOption(t *testing.T) {
-	rec := &recorder{}
-	base := newServer(t, rec)
-	NewChecker(CheckerOptions{UserAgent: "openclaw-bot/1.2"}).Check(t.Context(), base, apiCred(apiSecret))
+func TestKeyCheckUserAgent(t *testing.T) {
+	rec := &kcRecorder{}
+	base := kcServer(t, rec)
+	NewChecker(CheckerOptions{UserAgent: "openclaw-bot/1.2"}).Check(t.Context(), base, kcAPICred(kcAPISecret))
 	if ua := rec.last().Header.Get("User-Agent"); ua != "openclaw-bot/1.2" {
 		t.Fatalf("User-Agent %q", ua)
 	}
 }
 
-func TestCheckSkipped(t *testing.T) {
-	past := fixedNow.Add(-time.Minute)
+func TestKeyCheckSkipped(t *testing.T) {
+	past := kcNow.Add(-time.Minute)
 	tests := []struct {
 		name   string
 		tokens bool
@@ -363,38 +363,38 @@ func TestCheckSkipped(t *testing.T) {
 		cred   openclaw.Credential
 		want   string
 	}{
-		{name: "setup token without CheckTokens", cred: tokenCred(tokSecret), want: "token checks are enabled"},
-		{name: "oauth without CheckTokens", cred: oauthCred(oauthSecret, fixedNow.Add(time.Hour)), want: "token checks are enabled"},
-		{name: "token-shaped api_key without CheckTokens", cred: apiCred(tokSecret), want: "token checks are enabled"},
-		{name: "expired oauth", tokens: true, cred: oauthCred(oauthSecret, past), want: "expired"},
-		{name: "expired exactly now", tokens: true, cred: oauthCred(oauthSecret, fixedNow), want: "expired"},
-		{name: "expired setup token", tokens: true, cred: func() openclaw.Credential { c := tokenCred(tokSecret); c.Expires = past; return c }(), want: "expired"},
-		{name: "expired without CheckTokens", cred: oauthCred(oauthSecret, past), want: "expired"},
-		{name: "empty api key", tokens: true, cred: apiCred(""), want: "no secret"},
-		{name: "blank api key", tokens: true, cred: apiCred("   "), want: "no secret"},
-		{name: "empty token", tokens: true, cred: tokenCred(""), want: "no secret"},
-		{name: "empty oauth access", tokens: true, cred: oauthCred("", fixedNow.Add(time.Hour)), want: "no secret"},
-		{name: "other provider", tokens: true, cred: func() openclaw.Credential { c := apiCred(proxySecret); c.Provider = "openai"; return c }(), want: "not anthropic"},
+		{name: "setup token without CheckTokens", cred: kcTokenCred(kcTokSecret), want: "token checks are enabled"},
+		{name: "oauth without CheckTokens", cred: kcOAuthCred(kcOAuthSecret, kcNow.Add(time.Hour)), want: "token checks are enabled"},
+		{name: "token-shaped api_key without CheckTokens", cred: kcAPICred(kcTokSecret), want: "token checks are enabled"},
+		{name: "expired oauth", tokens: true, cred: kcOAuthCred(kcOAuthSecret, past), want: "expired"},
+		{name: "expired exactly now", tokens: true, cred: kcOAuthCred(kcOAuthSecret, kcNow), want: "expired"},
+		{name: "expired setup token", tokens: true, cred: func() openclaw.Credential { c := kcTokenCred(kcTokSecret); c.Expires = past; return c }(), want: "expired"},
+		{name: "expired without CheckTokens", cred: kcOAuthCred(kcOAuthSecret, past), want: "expired"},
+		{name: "empty api key", tokens: true, cred: kcAPICred(""), want: "no secret"},
+		{name: "blank api key", tokens: true, cred: kcAPICred("   "), want: "no secret"},
+		{name: "empty token", tokens: true, cred: kcTokenCred(""), want: "no secret"},
+		{name: "empty oauth access", tokens: true, cred: kcOAuthCred("", kcNow.Add(time.Hour)), want: "no secret"},
+		{name: "other provider", tokens: true, cred: func() openclaw.Credential { c := kcAPICred(kcProxySecret); c.Provider = "openai"; return c }(), want: "not anthropic"},
 		{name: "refresh fence", tokens: true, cred: func() openclaw.Credential {
-			c := oauthCred("openclaw-oauth-refresh-fence:v1:abc:failed:123", time.Time{})
+			c := kcOAuthCred("openclaw-oauth-refresh-fence:v1:abc:failed:123", time.Time{})
 			c.Fence = "failed"
 			return c
 		}(), want: "refresh fence"},
-		{name: "unknown type", tokens: true, cred: func() openclaw.Credential { c := apiCred(apiSecret); c.Type = "aws-sdk"; return c }(), want: "unsupported credential type"},
-		{name: "newline inside", tokens: true, cred: apiCred(apiSecret[:20] + "\n" + apiSecret[20:]), want: "whitespace"},
-		{name: "plain http to a remote host", tokens: true, base: "http://api.anthropic.com", cred: apiCred(apiSecret), want: "clear text"},
-		{name: "bad scheme", tokens: true, base: "file:///etc/passwd", cred: apiCred(apiSecret), want: "base URL"},
+		{name: "unknown type", tokens: true, cred: func() openclaw.Credential { c := kcAPICred(kcAPISecret); c.Type = "aws-sdk"; return c }(), want: "unsupported credential type"},
+		{name: "newline inside", tokens: true, cred: kcAPICred(kcAPISecret[:20] + "\n" + kcAPISecret[20:]), want: "whitespace"},
+		{name: "plain http to a remote host", tokens: true, base: "http://api.anthropic.com", cred: kcAPICred(kcAPISecret), want: "clear text"},
+		{name: "bad scheme", tokens: true, base: "file:///etc/passwd", cred: kcAPICred(kcAPISecret), want: "base URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{}
-			base := newServer(t, rec)
+			rec := &kcRecorder{}
+			base := kcServer(t, rec)
 			if tt.base != "" {
 				base = tt.base
 			}
-			opts := CheckerOptions{CheckTokens: tt.tokens, Now: func() time.Time { return fixedNow }}
+			opts := CheckerOptions{CheckTokens: tt.tokens, Now: func() time.Time { return kcNow }}
 			if tt.base != "" { // not our server: make sure nothing goes out
-				opts.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				opts.HTTPClient = &http.Client{Transport: kcRoundTripFunc(func(r *http.Request) (*http.Response, error) {
 					t.Errorf("request sent to %s", r.URL)
 					return nil, errors.New("must not be sent")
 				})}
@@ -402,7 +402,7 @@ func TestCheckSkipped(t *testing.T) {
 			c := NewChecker(opts)
 			for range 2 {
 				got := c.Check(t.Context(), base, tt.cred)
-				assertNoLeak(t, got)
+				kcAssertNoLeak(t, got)
 				if got.Status != StatusSkipped || !strings.Contains(got.Reason, tt.want) || got.HTTPStatus != 0 {
 					t.Fatalf("got %+v, want skipped with %q", got, tt.want)
 				}
@@ -411,7 +411,7 @@ func TestCheckSkipped(t *testing.T) {
 				}
 			}
 			m := c.CheckMany(t.Context(), base, []openclaw.Credential{tt.cred, tt.cred})
-			assertNoLeak(t, m)
+			kcAssertNoLeak(t, m)
 			if len(m) != 1 || m[tt.cred.Secret.Fingerprint()].Status != StatusSkipped {
 				t.Fatalf("CheckMany: %+v", m)
 			}
@@ -422,24 +422,24 @@ func TestCheckSkipped(t *testing.T) {
 	}
 }
 
-func TestCheckNetworkErrors(t *testing.T) {
+func TestKeyCheckNetworkErrors(t *testing.T) {
 	t.Run("hung server, context deadline", func(t *testing.T) {
 		release := make(chan struct{})
-		rec := &recorder{reply: func(w http.ResponseWriter, r *http.Request) {
+		rec := &kcRecorder{reply: func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
 			case <-release:
 			}
 		}}
-		base := newServer(t, rec)
+		base := kcServer(t, rec)
 		t.Cleanup(func() { close(release) }) // runs before srv.Close
 		c := NewChecker(CheckerOptions{})
 		for i := range 2 {
 			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 			start := time.Now()
-			got := c.Check(ctx, base, apiCred(apiSecret))
+			got := c.Check(ctx, base, kcAPICred(kcAPISecret))
 			cancel()
-			assertNoLeak(t, got)
+			kcAssertNoLeak(t, got)
 			if got.Status != StatusNetwork || !strings.Contains(got.Reason, "timeout") || got.HTTPStatus != 0 {
 				t.Fatalf("got %+v", got)
 			}
@@ -454,22 +454,22 @@ func TestCheckNetworkErrors(t *testing.T) {
 	})
 	t.Run("hung server, client timeout", func(t *testing.T) {
 		release := make(chan struct{})
-		rec := &recorder{reply: func(w http.ResponseWriter, r *http.Request) {
+		rec := &kcRecorder{reply: func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
 			case <-release:
 			}
 		}}
-		base := newServer(t, rec)
+		base := kcServer(t, rec)
 		t.Cleanup(func() { close(release) })
 		c := NewChecker(CheckerOptions{HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}})
-		got := c.Check(t.Context(), base, apiCred(apiSecret))
-		assertNoLeak(t, got)
+		got := c.Check(t.Context(), base, kcAPICred(kcAPISecret))
+		kcAssertNoLeak(t, got)
 		if got.Status != StatusNetwork || !strings.Contains(got.Reason, "timeout") {
 			t.Fatalf("got %+v", got)
 		}
 		// A server timeout is an inconclusive result: briefly cached.
-		again := c.Check(t.Context(), base, apiCred(apiSecret))
+		again := c.Check(t.Context(), base, kcAPICred(kcAPISecret))
 		if again != got || rec.n.Load() != 1 {
 			t.Fatalf("not cached: %+v, %d requests", again, rec.n.Load())
 		}
@@ -482,8 +482,8 @@ func TestCheckNetworkErrors(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		c := NewChecker(CheckerOptions{})
-		got := c.Check(t.Context(), "http://"+addr, apiCred(apiSecret))
-		assertNoLeak(t, got)
+		got := c.Check(t.Context(), "http://"+addr, kcAPICred(kcAPISecret))
+		kcAssertNoLeak(t, got)
 		if got.Status != StatusNetwork || !strings.Contains(got.Reason, "connection refused") || got.Message == "" {
 			t.Fatalf("got %+v", got)
 		}
@@ -492,27 +492,27 @@ func TestCheckNetworkErrors(t *testing.T) {
 		}
 	})
 	t.Run("already cancelled context", func(t *testing.T) {
-		rec := &recorder{}
-		base := newServer(t, rec)
+		rec := &kcRecorder{}
+		base := kcServer(t, rec)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		got := NewChecker(CheckerOptions{}).Check(ctx, base, apiCred(apiSecret))
+		got := NewChecker(CheckerOptions{}).Check(ctx, base, kcAPICred(kcAPISecret))
 		if got.Status == StatusAccepted || got.Conclusive() {
 			t.Fatalf("got %+v", got)
 		}
 	})
 }
 
-func TestCheckRedirectNeverFollowed(t *testing.T) {
-	target := &recorder{}
-	targetURL := newServer(t, target)
+func TestKeyCheckRedirectNeverFollowed(t *testing.T) {
+	target := &kcRecorder{}
+	targetURL := kcServer(t, target)
 	for _, client := range []*http.Client{nil, {CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}} {
-		src := &recorder{reply: func(w http.ResponseWriter, r *http.Request) {
+		src := &kcRecorder{reply: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, targetURL+"/v1/models?limit=1", http.StatusTemporaryRedirect)
 		}}
-		base := newServer(t, src)
-		got := NewChecker(CheckerOptions{HTTPClient: client}).Check(t.Context(), base, apiCred(apiSecret))
-		assertNoLeak(t, got)
+		base := kcServer(t, src)
+		got := NewChecker(CheckerOptions{HTTPClient: client}).Check(t.Context(), base, kcAPICred(kcAPISecret))
+		kcAssertNoLeak(t, got)
 		if got.Status != StatusUnverified || got.HTTPStatus != 307 || !strings.Contains(got.Reason, "redirect") {
 			t.Fatalf("got %+v", got)
 		}
@@ -522,54 +522,54 @@ func TestCheckRedirectNeverFollowed(t *testing.T) {
 	}
 }
 
-// TestCheckNeverLeaks has servers echo the credential everywhere they can.
-func TestCheckNeverLeaks(t *testing.T) {
+// TestKeyCheckNeverLeaks has servers echo the credential everywhere they can.
+func TestKeyCheckNeverLeaks(t *testing.T) {
 	echo := func(code int, asJSON bool) func(http.ResponseWriter, *http.Request) {
 		return func(w http.ResponseWriter, r *http.Request) {
 			got := r.Header.Get("x-api-key") + r.Header.Get("Authorization")
 			w.Header().Set("Retry-After", "5")
 			w.Header().Set("Location", "https://elsewhere.example/?key="+got+"#"+got)
 			if asJSON {
-				writeJSON(w, code, anthropicErr("authentication_error "+got, "invalid x-api-key: "+got+" (you sent "+got+")"))
+				kcWriteJSON(w, code, kcAnthropicErr("authentication_error "+got, "invalid x-api-key: "+got+" (you sent "+got+")"))
 				return
 			}
-			writeJSON(w, code, "<html>your credential "+got+" is wrong</html>")
+			kcWriteJSON(w, code, "<html>your credential "+got+" is wrong</html>")
 		}
 	}
-	creds := []openclaw.Credential{apiCred(apiSecret), apiCred(proxySecret), tokenCred(tokSecret), oauthCred(oauthSecret, time.Time{}),
-		apiCred(" " + proxySecret + " ")}
+	creds := []openclaw.Credential{kcAPICred(kcAPISecret), kcAPICred(kcProxySecret), kcTokenCred(kcTokSecret), kcOAuthCred(kcOAuthSecret, time.Time{}),
+		kcAPICred(" " + kcProxySecret + " ")}
 	for _, code := range []int{200, 302, 400, 401, 403, 404, 429, 500, 529} {
 		for _, asJSON := range []bool{true, false} {
-			rec := &recorder{reply: echo(code, asJSON)}
-			base := newServer(t, rec)
+			rec := &kcRecorder{reply: echo(code, asJSON)}
+			base := kcServer(t, rec)
 			for _, cred := range creds {
 				t.Run(fmt.Sprintf("%d/json=%t/%s", code, asJSON, cred.Type), func(t *testing.T) {
 					c := NewChecker(CheckerOptions{CheckTokens: true})
 					got := c.Check(t.Context(), base, cred)
-					assertNoLeak(t, got)
+					kcAssertNoLeak(t, got)
 					if got.HTTPStatus != code {
 						t.Fatalf("got %+v", got)
 					}
 					if v, ok := c.LastVerdict(base, got.Fingerprint); ok {
-						assertNoLeak(t, v)
+						kcAssertNoLeak(t, v)
 					}
 				})
 			}
 			m := NewChecker(CheckerOptions{CheckTokens: true}).CheckMany(t.Context(), base, creds)
-			assertNoLeak(t, m)
-			if len(m) != 4 {
+			kcAssertNoLeak(t, m)
+			if len(m) != len(creds) { // " x " and "x" are different secrets
 				t.Fatalf("CheckMany: %d results", len(m))
 			}
 		}
 	}
 }
 
-func TestCheckCacheHit(t *testing.T) {
-	rec := &recorder{}
-	base := newServer(t, rec)
+func TestKeyCheckCacheHit(t *testing.T) {
+	rec := &kcRecorder{}
+	base := kcServer(t, rec)
 	c := NewChecker(CheckerOptions{})
-	first := c.Check(t.Context(), base, apiCred(apiSecret))
-	second := c.Check(t.Context(), base+"/", apiCred(apiSecret))
+	first := c.Check(t.Context(), base, kcAPICred(kcAPISecret))
+	second := c.Check(t.Context(), base+"/", kcAPICred(kcAPISecret))
 	if first.Status != StatusAccepted || second != first {
 		t.Fatalf("first %+v second %+v", first, second)
 	}
@@ -577,53 +577,53 @@ func TestCheckCacheHit(t *testing.T) {
 		t.Fatalf("server saw %d requests, want 1", n)
 	}
 	// Another credential, another base URL: not the same cache entry.
-	c.Check(t.Context(), base, apiCred(apiSecret2))
+	c.Check(t.Context(), base, kcAPICred(kcAPISecret2))
 	if n := rec.n.Load(); n != 2 {
 		t.Fatalf("server saw %d requests, want 2", n)
 	}
-	other := newServer(t, rec)
-	c.Check(t.Context(), other, apiCred(apiSecret))
+	other := kcServer(t, rec)
+	c.Check(t.Context(), other, kcAPICred(kcAPISecret))
 	if n := rec.n.Load(); n != 3 {
 		t.Fatalf("server saw %d requests, want 3", n)
 	}
 	// Forget sends it again, on every base URL.
-	c.Forget(apiCred(apiSecret).Secret.Fingerprint())
+	c.Forget(kcAPICred(kcAPISecret).Secret.Fingerprint())
 	if _, ok := c.LastVerdict(base, first.Fingerprint); ok {
 		t.Fatal("verdict survived Forget")
 	}
-	c.Check(t.Context(), base, apiCred(apiSecret))
-	c.Check(t.Context(), other, apiCred(apiSecret))
-	c.Check(t.Context(), base, apiCred(apiSecret2))
+	c.Check(t.Context(), base, kcAPICred(kcAPISecret))
+	c.Check(t.Context(), other, kcAPICred(kcAPISecret))
+	c.Check(t.Context(), base, kcAPICred(kcAPISecret2))
 	if n := rec.n.Load(); n != 5 {
 		t.Fatalf("server saw %d requests, want 5", n)
 	}
 }
 
-func TestCheckCacheDisabled(t *testing.T) {
-	rec := &recorder{}
-	base := newServer(t, rec)
+func TestKeyCheckCacheDisabled(t *testing.T) {
+	rec := &kcRecorder{}
+	base := kcServer(t, rec)
 	c := NewChecker(CheckerOptions{CacheTTL: -1})
-	c.Check(t.Context(), base, apiCred(apiSecret))
-	c.Check(t.Context(), base, apiCred(apiSecret))
+	c.Check(t.Context(), base, kcAPICred(kcAPISecret))
+	c.Check(t.Context(), base, kcAPICred(kcAPISecret))
 	if n := rec.n.Load(); n != 2 {
 		t.Fatalf("server saw %d requests, want 2", n)
 	}
 }
 
-func TestCheckManyDedupe(t *testing.T) {
-	rec := &recorder{}
-	base := newServer(t, rec)
+func TestKeyCheckManyDedupe(t *testing.T) {
+	rec := &kcRecorder{}
+	base := kcServer(t, rec)
 	c := NewChecker(CheckerOptions{})
-	k1a, k1b := apiCred(apiSecret), apiCred(apiSecret)
+	k1a, k1b := kcAPICred(kcAPISecret), kcAPICred(kcAPISecret)
 	k1b.ID = "anthropic:backup"
-	env := openclaw.Credential{ID: "env:ANTHROPIC_API_KEY", Provider: "anthropic", Type: openclaw.TypeAPIKey, Secret: redact.Secret(apiSecret), Source: "env:ANTHROPIC_API_KEY"}
+	env := openclaw.Credential{ID: "env:ANTHROPIC_API_KEY", Provider: "anthropic", Type: openclaw.TypeAPIKey, Secret: redact.Secret(kcAPISecret), Source: "env:ANTHROPIC_API_KEY"}
 	// The same secret stored as a token (skipped: CheckTokens is off) and as
 	// an api key: the one that can be sent is preferred.
-	tokFirst := tokenCred(apiSecret2)
-	k2 := apiCred(apiSecret2)
-	creds := []openclaw.Credential{k1a, k1b, tokFirst, env, k2, apiCred(""), tokenCred(""), tokenCred(tokSecret), k1a}
+	tokFirst := kcTokenCred(kcAPISecret2)
+	k2 := kcAPICred(kcAPISecret2)
+	creds := []openclaw.Credential{k1a, k1b, tokFirst, env, k2, kcAPICred(""), kcTokenCred(""), kcTokenCred(kcTokSecret), k1a}
 	got := c.CheckMany(t.Context(), base, creds)
-	assertNoLeak(t, got)
+	kcAssertNoLeak(t, got)
 	if n := rec.n.Load(); n != 2 {
 		t.Fatalf("server saw %d requests, want 2", n)
 	}
@@ -631,7 +631,7 @@ func TestCheckManyDedupe(t *testing.T) {
 		k1a.Secret.Fingerprint(): StatusAccepted,
 		k2.Secret.Fingerprint():  StatusAccepted,
 		"":                       StatusSkipped,
-		tokenCred(tokSecret).Secret.Fingerprint(): StatusSkipped,
+		kcTokenCred(kcTokSecret).Secret.Fingerprint(): StatusSkipped,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d results: %+v", len(got), got)
@@ -646,14 +646,14 @@ func TestCheckManyDedupe(t *testing.T) {
 	}
 }
 
-func TestCheckConcurrencyBound(t *testing.T) {
+func TestKeyCheckConcurrencyBound(t *testing.T) {
 	var creds []openclaw.Credential
 	for i := range 12 {
-		creds = append(creds, apiCred(fmt.Sprintf("sk-ant-api03-concurrency-%02d-%s", i, strings.Repeat("x", 40))))
+		creds = append(creds, kcAPICred(fmt.Sprintf("sk-ant-api03-concurrency-%02d-%s", i, strings.Repeat("x", 40))))
 	}
 	t.Run("CheckMany", func(t *testing.T) {
-		rec := &recorder{delay: 30 * time.Millisecond}
-		base := newServer(t, rec)
+		rec := &kcRecorder{delay: 30 * time.Millisecond}
+		base := kcServer(t, rec)
 		c := NewChecker(CheckerOptions{Concurrency: 3})
 		got := c.CheckMany(t.Context(), base, creds)
 		if len(got) != 12 || rec.n.Load() != 12 {
@@ -664,8 +664,8 @@ func TestCheckConcurrencyBound(t *testing.T) {
 		}
 	})
 	t.Run("Check from many goroutines", func(t *testing.T) {
-		rec := &recorder{delay: 30 * time.Millisecond}
-		base := newServer(t, rec)
+		rec := &kcRecorder{delay: 30 * time.Millisecond}
+		base := kcServer(t, rec)
 		c := NewChecker(CheckerOptions{Concurrency: 2})
 		var wg sync.WaitGroup
 		for _, cr := range creds {
@@ -681,8 +681,8 @@ func TestCheckConcurrencyBound(t *testing.T) {
 		}
 	})
 	t.Run("default is 4", func(t *testing.T) {
-		rec := &recorder{delay: 30 * time.Millisecond}
-		base := newServer(t, rec)
+		rec := &kcRecorder{delay: 30 * time.Millisecond}
+		base := kcServer(t, rec)
 		NewChecker(CheckerOptions{}).CheckMany(t.Context(), base, creds)
 		if m := rec.maxIn.Load(); m > 4 {
 			t.Fatalf("max in flight %d, want ≤ 4", m)
@@ -690,13 +690,13 @@ func TestCheckConcurrencyBound(t *testing.T) {
 	})
 }
 
-func TestCheckBodyReadLimit(t *testing.T) {
+func TestKeyCheckBodyReadLimit(t *testing.T) {
 	var read atomic.Int64
-	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		body := &countingReader{r: strings.NewReader(`{"type":"error","error":{"type":"invalid_request_error","message":"` + strings.Repeat("x", 1<<20) + `"}}`), n: &read}
+	rt := kcRoundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body := &kcCountingReader{r: strings.NewReader(`{"type":"error","error":{"type":"invalid_request_error","message":"` + strings.Repeat("x", 1<<20) + `"}}`), n: &read}
 		return &http.Response{StatusCode: 400, Header: http.Header{}, Body: io.NopCloser(body), Request: r}, nil
 	})
-	got := NewChecker(CheckerOptions{HTTPClient: &http.Client{Transport: rt}}).Check(t.Context(), "https://api.example", apiCred(apiSecret))
+	got := NewChecker(CheckerOptions{HTTPClient: &http.Client{Transport: rt}}).Check(t.Context(), "https://api.example", kcAPICred(kcAPISecret))
 	if n := read.Load(); n > MaxBodyRead {
 		t.Fatalf("read %d bytes, limit %d", n, MaxBodyRead)
 	}
@@ -707,7 +707,7 @@ func TestCheckBodyReadLimit(t *testing.T) {
 
 func TestKeyCheckJSON(t *testing.T) {
 	k := KeyCheck{Fingerprint: "sha256:abc", Status: StatusRateLimited, HTTPStatus: 429, ErrorType: "rate_limit_error",
-		Message: "m", RetryAfter: time.Second, CheckedAt: fixedNow, Latency: time.Millisecond, BaseURL: DefaultBaseURL, Reason: "r"}
+		Message: "m", RetryAfter: time.Second, CheckedAt: kcNow, Latency: time.Millisecond, BaseURL: DefaultBaseURL, Reason: "r"}
 	b, err := json.Marshal(k)
 	if err != nil {
 		t.Fatal(err)
@@ -726,7 +726,7 @@ func TestKeyCheckJSON(t *testing.T) {
 	}
 }
 
-func TestConclusive(t *testing.T) {
+func TestKeyCheckConclusive(t *testing.T) {
 	for st, want := range map[Status]bool{
 		StatusAccepted: true, StatusRejected: true, StatusForbidden: true,
 		StatusRateLimited: false, StatusOverloaded: false, StatusServerError: false,
@@ -740,24 +740,24 @@ func TestConclusive(t *testing.T) {
 
 // ---- time-dependent behaviour, in a synctest bubble with a fake transport ----
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
+type kcRoundTripFunc func(*http.Request) (*http.Response, error)
 
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (f kcRoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-type countingReader struct {
+type kcCountingReader struct {
 	r io.Reader
 	n *atomic.Int64
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
+func (c *kcCountingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
 }
 
-// fakeAPI is a scriptable transport: answer decides the reply; requests
+// kcFakeAPI is a scriptable transport: answer decides the reply; requests
 // are counted per host.
-type fakeAPI struct {
+type kcFakeAPI struct {
 	mu     sync.Mutex
 	answer func(r *http.Request) (int, string, http.Header)
 	hosts  map[string]int
@@ -765,7 +765,7 @@ type fakeAPI struct {
 	delay  time.Duration
 }
 
-func (f *fakeAPI) RoundTrip(r *http.Request) (*http.Response, error) {
+func (f *kcFakeAPI) RoundTrip(r *http.Request) (*http.Response, error) {
 	f.mu.Lock()
 	if f.hosts == nil {
 		f.hosts = map[string]int{}
@@ -791,19 +791,19 @@ func (f *fakeAPI) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: code, Header: hdr, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
 }
 
-func (f *fakeAPI) set(answer func(r *http.Request) (int, string, http.Header)) {
+func (f *kcFakeAPI) set(answer func(r *http.Request) (int, string, http.Header)) {
 	f.mu.Lock()
 	f.answer = answer
 	f.mu.Unlock()
 }
 
-func (f *fakeAPI) count() int {
+func (f *kcFakeAPI) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.total
 }
 
-func fixed(code int, body string, hdr ...string) func(*http.Request) (int, string, http.Header) {
+func kcFixed(code int, body string, hdr ...string) func(*http.Request) (int, string, http.Header) {
 	return func(*http.Request) (int, string, http.Header) {
 		h := http.Header{}
 		for i := 0; i+1 < len(hdr); i += 2 {
@@ -813,56 +813,56 @@ func fixed(code int, body string, hdr ...string) func(*http.Request) (int, strin
 	}
 }
 
-func fakeChecker(f *fakeAPI, opts CheckerOptions) *Checker {
+func kcFakeChecker(f *kcFakeAPI, opts CheckerOptions) *Checker {
 	opts.HTTPClient = &http.Client{Transport: f, Timeout: 10 * time.Second}
 	return NewChecker(opts)
 }
 
-const fakeBase = "https://api.fake.example"
+const kcFakeBase = "https://api.fake.example"
 
-func TestCacheTTL(t *testing.T) {
+func TestKeyCheckCacheTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeAPI{}
-		c := fakeChecker(f, CheckerOptions{})
+		f := &kcFakeAPI{}
+		c := kcFakeChecker(f, CheckerOptions{})
 		ctx := t.Context()
-		first := c.Check(ctx, fakeBase, apiCred(apiSecret))
+		first := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
 		time.Sleep(9*time.Minute + 59*time.Second)
-		if got := c.Check(ctx, fakeBase, apiCred(apiSecret)); got != first || f.count() != 1 {
+		if got := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret)); got != first || f.count() != 1 {
 			t.Fatalf("not cached within TTL: %+v, %d requests", got, f.count())
 		}
 		time.Sleep(time.Second)
-		got := c.Check(ctx, fakeBase, apiCred(apiSecret))
+		got := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
 		if f.count() != 2 || !got.CheckedAt.After(first.CheckedAt) {
 			t.Fatalf("not refreshed after TTL: %+v, %d requests", got, f.count())
 		}
 	})
 }
 
-func TestInconclusiveTTL(t *testing.T) {
+func TestKeyCheckInconclusiveTTL(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		ans  func(*http.Request) (int, string, http.Header)
 		opts CheckerOptions
 		ttl  time.Duration
 	}{
-		{name: "500", ans: fixed(500, anthropicErr("api_error", "boom")), ttl: time.Minute},
-		{name: "529", ans: fixed(529, anthropicErr("overloaded_error", "Overloaded")), ttl: time.Minute},
-		{name: "400", ans: fixed(400, anthropicErr("invalid_request_error", "credit")), ttl: time.Minute},
-		{name: "custom", ans: fixed(500, ""), opts: CheckerOptions{InconclusiveTTL: 5 * time.Second}, ttl: 5 * time.Second},
-		{name: "capped by CacheTTL", ans: fixed(500, ""), opts: CheckerOptions{CacheTTL: 20 * time.Second}, ttl: 20 * time.Second},
+		{name: "500", ans: kcFixed(500, kcAnthropicErr("api_error", "boom")), ttl: time.Minute},
+		{name: "529", ans: kcFixed(529, kcAnthropicErr("overloaded_error", "Overloaded")), ttl: time.Minute},
+		{name: "400", ans: kcFixed(400, kcAnthropicErr("invalid_request_error", "credit")), ttl: time.Minute},
+		{name: "custom", ans: kcFixed(500, ""), opts: CheckerOptions{InconclusiveTTL: 5 * time.Second}, ttl: 5 * time.Second},
+		{name: "capped by CacheTTL", ans: kcFixed(500, ""), opts: CheckerOptions{CacheTTL: 20 * time.Second}, ttl: 20 * time.Second},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				f := &fakeAPI{answer: tt.ans}
-				c := fakeChecker(f, tt.opts)
-				c.Check(t.Context(), fakeBase, apiCred(apiSecret))
+				f := &kcFakeAPI{answer: tt.ans}
+				c := kcFakeChecker(f, tt.opts)
+				c.Check(t.Context(), kcFakeBase, kcAPICred(kcAPISecret))
 				time.Sleep(tt.ttl - time.Second)
-				c.Check(t.Context(), fakeBase, apiCred(apiSecret))
+				c.Check(t.Context(), kcFakeBase, kcAPICred(kcAPISecret))
 				if f.count() != 1 {
 					t.Fatalf("%d requests within the short TTL", f.count())
 				}
 				time.Sleep(time.Second)
-				c.Check(t.Context(), fakeBase, apiCred(apiSecret))
+				c.Check(t.Context(), kcFakeBase, kcAPICred(kcAPISecret))
 				if f.count() != 2 {
 					t.Fatalf("%d requests after the short TTL", f.count())
 				}
@@ -871,7 +871,7 @@ func TestInconclusiveTTL(t *testing.T) {
 	}
 }
 
-func TestRetryAfterHoldsRequests(t *testing.T) {
+func TestKeyCheckRetryAfterHoldsRequests(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		value func() string
@@ -881,44 +881,44 @@ func TestRetryAfterHoldsRequests(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				f := &fakeAPI{answer: fixed(429, anthropicErr("rate_limit_error", "slow down"), "Retry-After", tt.value())}
-				c := fakeChecker(f, CheckerOptions{})
+				f := &kcFakeAPI{answer: kcFixed(429, kcAnthropicErr("rate_limit_error", "slow down"), "Retry-After", tt.value())}
+				c := kcFakeChecker(f, CheckerOptions{})
 				ctx := t.Context()
-				got := c.Check(ctx, fakeBase, apiCred(apiSecret))
-				assertNoLeak(t, got)
+				got := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
+				kcAssertNoLeak(t, got)
 				if got.Status != StatusRateLimited || got.RetryAfter != 120*time.Second || got.HTTPStatus != 429 {
 					t.Fatalf("got %+v", got)
 				}
 				f.set(nil) // the server would now answer 200
 
 				// Another credential, same base URL: held back.
-				held := c.Check(ctx, fakeBase, apiCred(apiSecret2))
-				assertNoLeak(t, held)
+				held := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret2))
+				kcAssertNoLeak(t, held)
 				if f.count() != 1 || held.Status != StatusRateLimited || held.RetryAfter != 120*time.Second || held.HTTPStatus != 0 {
 					t.Fatalf("sent during retry-after: %+v, %d requests", held, f.count())
 				}
-				if held.Fingerprint != apiCred(apiSecret2).Secret.Fingerprint() {
+				if held.Fingerprint != kcAPICred(kcAPISecret2).Secret.Fingerprint() {
 					t.Fatalf("held result has fingerprint %q", held.Fingerprint)
 				}
 				// CheckMany too.
-				m := c.CheckMany(ctx, fakeBase, []openclaw.Credential{apiCred(apiSecret), apiCred(apiSecret2)})
+				m := c.CheckMany(ctx, kcFakeBase, []openclaw.Credential{kcAPICred(kcAPISecret), kcAPICred(kcAPISecret2)})
 				if f.count() != 1 || m[held.Fingerprint].Status != StatusRateLimited || m[got.Fingerprint].Status != StatusRateLimited {
 					t.Fatalf("CheckMany sent during retry-after: %+v", m)
 				}
 				// Another base URL is not affected.
-				if r := c.Check(ctx, "https://other.fake.example", apiCred(apiSecret)); r.Status != StatusAccepted || f.count() != 2 {
+				if r := c.Check(ctx, "https://other.fake.example", kcAPICred(kcAPISecret)); r.Status != StatusAccepted || f.count() != 2 {
 					t.Fatalf("other base: %+v", r)
 				}
 
 				// The first credential's cached 429 expires after a minute,
 				// but the base URL is still held.
 				time.Sleep(61 * time.Second)
-				again := c.Check(ctx, fakeBase, apiCred(apiSecret))
+				again := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
 				if f.count() != 2 || again.Status != StatusRateLimited || again.RetryAfter != 59*time.Second {
 					t.Fatalf("after 61s: %+v, %d requests", again, f.count())
 				}
 				time.Sleep(59 * time.Second)
-				done := c.Check(ctx, fakeBase, apiCred(apiSecret))
+				done := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
 				if f.count() != 3 || done.Status != StatusAccepted {
 					t.Fatalf("after retry-after: %+v, %d requests", done, f.count())
 				}
@@ -927,41 +927,41 @@ func TestRetryAfterHoldsRequests(t *testing.T) {
 	}
 }
 
-func TestRateLimitKeepsVerdict(t *testing.T) {
+func TestKeyCheckRateLimitKeepsVerdict(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeAPI{}
-		c := fakeChecker(f, CheckerOptions{})
+		f := &kcFakeAPI{}
+		c := kcFakeChecker(f, CheckerOptions{})
 		ctx := t.Context()
-		ok := c.Check(ctx, fakeBase, apiCred(apiSecret))
+		ok := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
 		if ok.Status != StatusAccepted {
 			t.Fatalf("got %+v", ok)
 		}
 		time.Sleep(11 * time.Minute)
-		f.set(fixed(429, anthropicErr("rate_limit_error", "slow down"), "Retry-After", "10"))
-		rl := c.Check(ctx, fakeBase, apiCred(apiSecret))
+		f.set(kcFixed(429, kcAnthropicErr("rate_limit_error", "slow down"), "Retry-After", "10"))
+		rl := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
 		if rl.Status != StatusRateLimited || !strings.Contains(rl.Reason, "previous verdict (accepted") {
 			t.Fatalf("got %+v", rl)
 		}
-		if v, found := c.LastVerdict(fakeBase+"/", ok.Fingerprint); !found || v != ok {
+		if v, found := c.LastVerdict(kcFakeBase+"/", ok.Fingerprint); !found || v != ok {
 			t.Fatalf("verdict lost: %+v %v", v, found)
 		}
 		time.Sleep(time.Minute)
-		f.set(fixed(401, anthropicErr("authentication_error", "invalid x-api-key")))
-		rej := c.Check(ctx, fakeBase, apiCred(apiSecret))
-		if v, _ := c.LastVerdict(fakeBase, ok.Fingerprint); rej.Status != StatusRejected || v != rej {
+		f.set(kcFixed(401, kcAnthropicErr("authentication_error", "invalid x-api-key")))
+		rej := c.Check(ctx, kcFakeBase, kcAPICred(kcAPISecret))
+		if v, _ := c.LastVerdict(kcFakeBase, ok.Fingerprint); rej.Status != StatusRejected || v != rej {
 			t.Fatalf("new verdict not recorded: %+v / %+v", rej, v)
 		}
 	})
 }
 
-func TestConcurrentChecksShareOneRequest(t *testing.T) {
+func TestKeyCheckConcurrentShareOneRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeAPI{delay: time.Second}
-		c := fakeChecker(f, CheckerOptions{})
+		f := &kcFakeAPI{delay: time.Second}
+		c := kcFakeChecker(f, CheckerOptions{})
 		results := make([]KeyCheck, 10)
 		var wg sync.WaitGroup
 		for i := range results {
-			wg.Go(func() { results[i] = c.Check(t.Context(), fakeBase, apiCred(apiSecret)) })
+			wg.Go(func() { results[i] = c.Check(t.Context(), kcFakeBase, kcAPICred(kcAPISecret)) })
 		}
 		wg.Wait()
 		if f.count() != 1 {
@@ -975,17 +975,17 @@ func TestConcurrentChecksShareOneRequest(t *testing.T) {
 	})
 }
 
-func TestCancelledLeaderDoesNotPoisonWaiters(t *testing.T) {
+func TestKeyCheckCancelledLeader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeAPI{delay: 10 * time.Second}
-		c := fakeChecker(f, CheckerOptions{})
+		f := &kcFakeAPI{delay: 10 * time.Second}
+		c := kcFakeChecker(f, CheckerOptions{})
 		short, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		var leader, waiter KeyCheck
 		var wg sync.WaitGroup
-		wg.Go(func() { leader = c.Check(short, fakeBase, apiCred(apiSecret)) })
+		wg.Go(func() { leader = c.Check(short, kcFakeBase, kcAPICred(kcAPISecret)) })
 		synctest.Wait() // the leader's request is in flight
-		wg.Go(func() { waiter = c.Check(t.Context(), fakeBase, apiCred(apiSecret)) })
+		wg.Go(func() { waiter = c.Check(t.Context(), kcFakeBase, kcAPICred(kcAPISecret)) })
 		wg.Wait()
 		if leader.Status != StatusNetwork || waiter.Status != StatusAccepted || f.count() != 2 {
 			t.Fatalf("leader %+v waiter %+v, %d requests", leader, waiter, f.count())
@@ -993,20 +993,20 @@ func TestCancelledLeaderDoesNotPoisonWaiters(t *testing.T) {
 	})
 }
 
-func TestCheckManyNoGoroutineLeak(t *testing.T) {
+func TestKeyCheckManyNoGoroutineLeak(t *testing.T) {
 	// synctest.Test fails if any goroutine started in the bubble is still
 	// around (blocked) when the function returns.
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeAPI{delay: time.Hour}
-		c := fakeChecker(f, CheckerOptions{Concurrency: 2})
+		f := &kcFakeAPI{delay: time.Hour}
+		c := kcFakeChecker(f, CheckerOptions{Concurrency: 2})
 		var creds []openclaw.Credential
 		for i := range 9 {
-			creds = append(creds, apiCred(fmt.Sprintf("sk-ant-api03-leak-%02d-%s", i, strings.Repeat("y", 40))))
+			creds = append(creds, kcAPICred(fmt.Sprintf("sk-ant-api03-leak-%02d-%s", i, strings.Repeat("y", 40))))
 		}
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 		defer cancel()
 		start := time.Now()
-		m := c.CheckMany(ctx, fakeBase, creds)
+		m := c.CheckMany(ctx, kcFakeBase, creds)
 		if time.Since(start) > 3*time.Second+time.Millisecond {
 			t.Fatalf("CheckMany outlived its context: %s", time.Since(start))
 		}
@@ -1021,12 +1021,12 @@ func TestCheckManyNoGoroutineLeak(t *testing.T) {
 	})
 }
 
-func TestClientTimeoutInBubble(t *testing.T) {
+func TestKeyCheckClientTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeAPI{delay: time.Minute}
-		c := fakeChecker(f, CheckerOptions{})
+		f := &kcFakeAPI{delay: time.Minute}
+		c := kcFakeChecker(f, CheckerOptions{})
 		start := time.Now()
-		got := c.Check(t.Context(), fakeBase, apiCred(apiSecret))
+		got := c.Check(t.Context(), kcFakeBase, kcAPICred(kcAPISecret))
 		if got.Status != StatusNetwork || !strings.Contains(got.Reason, "timeout") || time.Since(start) != 10*time.Second {
 			t.Fatalf("got %+v after %s", got, time.Since(start))
 		}

@@ -26,9 +26,9 @@ var ruleAgentMissing = Rule{Name: CodeAgentMissing, Check: func(in *Input) []Fin
 		}
 		out = append(out, Finding{
 			Code: CodeAgentMissing, Severity: Critical, Subject: "agent " + a.ID,
-			Title: "Agent " + a.ID + " has no Anthropic credential",
+			Title:    "Agent " + a.ID + " has no Anthropic credential",
 			Evidence: fmt.Sprintf("Agent %s (%s) has its own auth store without an anthropic profile and does not see the shared profiles.", a.ID, a.Dir),
-			Remedy: []string{"Store a key for this agent: " + in.cmd.pasteKey(a.ID, "anthropic:default")},
+			Remedy:   []string{"Store a key for this agent: " + in.cmd.pasteKey(a.ID, "anthropic:default")},
 		})
 	}
 	return out

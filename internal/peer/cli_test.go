@@ -242,7 +242,6 @@ func TestPasteTokenAndLogout(t *testing.T) {
 }
 
 func TestRunUsesMinimalEnvironment(t *testing.T) {
-	t.Parallel()
 	cli := Require(t)
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-api03-MUSTNOTLEAKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
 	sb := NewSandbox(t, cli)

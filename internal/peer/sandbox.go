@@ -74,7 +74,9 @@ func (s *Sandbox) StateDir() string { return filepath.Join(s.Home, ".openclaw") 
 func (s *Sandbox) ConfigPath() string { return filepath.Join(s.StateDir(), "openclaw.json") }
 
 // StateDBPath is $STATE/state/openclaw.sqlite.
-func (s *Sandbox) StateDBPath() string { return filepath.Join(s.StateDir(), "state", "openclaw.sqlite") }
+func (s *Sandbox) StateDBPath() string {
+	return filepath.Join(s.StateDir(), "state", "openclaw.sqlite")
+}
 
 // AgentDir is the conventional $STATE/agents/<id>/agent.
 func (s *Sandbox) AgentDir(agentID string) string {

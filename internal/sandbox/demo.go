@@ -43,7 +43,9 @@ func Demo(root string, keys DemoKeys, now time.Time) ([]DemoTarget, error) {
 		targets = append(targets, DemoTarget{Name: name, StateDir: d.Path, What: what})
 		return nil
 	}
-	key := func(k string) map[string]any { return map[string]any{"type": "api_key", "provider": "anthropic", "key": k} }
+	key := func(k string) map[string]any {
+		return map[string]any{"type": "api_key", "provider": "anthropic", "key": k}
+	}
 	steps := []struct {
 		name, what string
 		f          build
