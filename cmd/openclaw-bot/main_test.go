@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
+	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
+)
+
+const fixtures = "../../testdata/openclaw/fixtures"
+
+func runCmd(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// install lays out a state dir from fixture files: the onboarded config and
+// database, plus the given authProfiles.state / store fixture (or none).
+func install(t *testing.T, storeFile, stateFile, dotenv string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), ".openclaw")
+	d, err := sandbox.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(fixtures + "/state/openclaw.onboarded.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, d.WriteFile("openclaw.json", bytes.ReplaceAll(cfg, []byte("$WORK/home/.openclaw"), []byte(dir))))
+	var rows []struct {
+		Key   string          `json:"state_key"`
+		Value json.RawMessage `json:"value_json"`
+	}
+	b, err := os.ReadFile(fixtures + "/state/config_machine_state.onboarded.rows.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rows); err != nil {
+		t.Fatalf("rows fixture: %v", err)
+	}
+	for _, r := range rows {
+		var v any
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			var s string // value_json stored as a JSON string
+			if json.Unmarshal(r.Value, &s) != nil || json.Unmarshal([]byte(s), &v) != nil {
+				t.Fatalf("row %s: %v", r.Key, err)
+			}
+		}
+		if s, ok := v.(string); ok && strings.HasPrefix(s, "{") {
+			_ = json.Unmarshal([]byte(s), &v)
+		}
+		must(t, d.SetRow(r.Key, v))
+	}
+	for key, file := range map[string]string{"authProfiles.store": storeFile, "authProfiles.state": stateFile} {
+		if file == "" {
+			continue
+		}
+		var v any
+		b, err := os.ReadFile(fixtures + "/state/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, json.Unmarshal(b, &v))
+		must(t, d.SetRow(key, v))
+	}
+	if dotenv != "" {
+		must(t, d.WriteFile(".env", []byte(dotenv)))
+	}
+	return dir
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStatusExitCodesAndJSON(t *testing.T) {
+	cases := []struct {
+		name, store, state string
+		wantRC             int
+		wantHealth         string
+	}{
+		{"onboarded", "", "", exitOK, "unverified"},
+		{"cooldown auth 1h", "", "state.cooldown-auth-1h.json", exitCritical, "cooldown"},
+		{"expired cooldown", "", "state.cooldown-expired.json", exitOK, "unverified"},
+		{"expired setup token", "store.token-expired.json", "", exitCritical, "expired"},
+		{"expired oauth", "store.oauth-expired.json", "", exitCritical, "expired"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := install(t, tc.store, tc.state, "")
+			// The fixtures' windows end in late 2026-11; compare against them, not the wall clock,
+			// only where the outcome does not depend on it.
+			out, errOut, rc := runCmd(t, "", "status", "--json", "--state-dir", dir)
+			var rep struct {
+				Target   string `json:"target"`
+				OpenClaw struct{ Version, Layout string }
+				Verdict  string `json:"verdict"`
+				Profiles []struct{ ID, Health, Secret, Source, Type string }
+				Findings []struct{ Code, Severity string }
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("not JSON (%v): %s %s", err, out, errOut)
+			}
+			if rep.Target != "local" || rep.OpenClaw.Version != "2026.9.6" || len(rep.Profiles) == 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			if tc.name == "cooldown auth 1h" && rc != exitCritical && rep.Profiles[0].Health == "unverified" {
+				t.Skip("fixture cooldown already over on this clock")
+			}
+			if rc != tc.wantRC || rep.Profiles[0].Health != tc.wantHealth {
+				t.Errorf("rc=%d health=%s, want rc=%d health=%s; findings %+v", rc, rep.Profiles[0].Health, tc.wantRC, tc.wantHealth, rep.Findings)
+			}
+		})
+	}
+}
+
+func TestBrokenConfigIsAFindingNotAnError(t *testing.T) {
+	dir := install(t, "", "", "")
+	b, _ := os.ReadFile(fixtures + "/state/openclaw.broken.json")
+	must(t, os.WriteFile(filepath.Join(dir, "openclaw.json"), b, 0o600))
+	out, _, rc := runCmd(t, "", "status", "--json", "--state-dir", dir)
+	if rc != exitCritical || !strings.Contains(out, `"config.syntax"`) || !strings.Contains(out, `"line": 4`) || !strings.Contains(out, `"column": 1`) {
+		t.Fatalf("rc=%d out=%s", rc, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"bogus"}, {"status", "--nope"}, {"status", "extra"}, {"diagnose", "--anthropic-base-url", "http://example.com", "--probe", "--state-dir", "/nonexistent"}} {
+		_, errOut, rc := runCmd(t, "", args...)
+		if rc != exitError || errOut == "" {
+			t.Errorf("%v: rc=%d stderr=%q, want rc 3 and a message", args, rc, errOut)
+		}
+	}
+	for _, args := range [][]string{{"status", "--help"}, {"diagnose", "-h"}, {"demo", "--help"}, {"help"}} {
+		out, errOut, rc := runCmd(t, "", args...)
+		if rc != exitOK || out+errOut == "" {
+			t.Errorf("%v: rc=%d", args, rc)
+		}
+	}
+	out, _, rc := runCmd(t, "", "version")
+	if rc != 0 || !strings.HasPrefix(out, "openclaw-bot ") {
+		t.Errorf("version: %q", out)
+	}
+}
+
+// The demo works without OpenClaw, accounts or network, shows every kind of
+// finding, answers commands and exits on EOF.
+func TestDemo(t *testing.T) {
+	t.Setenv("OPENCLAW_STATE_DIR", "/nonexistent-must-not-be-used")
+	out, errOut, rc := runCmd(t, "status cooldown\ndiagnose billing\ncheck\nnonsense\n", "demo")
+	if rc != 0 {
+		t.Fatalf("rc=%d stderr=%s", rc, errOut)
+	}
+	for _, code := range []string{"cooldown.active", "cooldown.all", "key.rejected", "env.shadowed", "billing.blocked", "key.malformed",
+		"credential.expiring", "env.override", "oauth.refresh_failed", "store.legacy_unmigrated", "version.known_bug", "config.syntax", "auth.missing"} {
+		if !strings.Contains(out, code) {
+			t.Errorf("demo output lacks %s", code)
+		}
+	}
+	if !strings.Contains(out, `unknown command "nonsense"`) || !strings.Contains(out, "check: rejected") {
+		t.Errorf("demo REPL: %s", out)
+	}
+	assertNoSecretLeak(t, out+errOut, fixtureSecrets(t))
+	keys := sandbox.NewDemoKeys()
+	assertNoSecretLeak(t, out+errOut, []string{keys.Good, keys.Rejected, keys.Env, keys.Token})
+}
+
+// No secret from any fixture appears in any output of any command.
+func TestNoSecretLeaksFromFixtures(t *testing.T) {
+	secrets := fixtureSecrets(t)
+	if len(secrets) < 5 {
+		t.Fatalf("found only %d fixture secrets", len(secrets))
+	}
+	envLine := "ANTHROPIC_API_KEY=" + sandbox.APIKey("leak-env") + "\nANTHROPIC_OAUTH_TOKEN=" + sandbox.SetupToken("leak-oauth") + "\n"
+	secrets = append(secrets, sandbox.APIKey("leak-env"), sandbox.SetupToken("leak-oauth"))
+	fake := fakeanthropic.New(fakeanthropic.Options{Mode: fakeanthropic.Mode401})
+	defer fake.Close()
+	for _, inst := range [][2]string{{"", ""}, {"", "state.cooldown-auth.json"}, {"store.oauth-expired.json", ""}, {"store.token-expired.json", ""}} {
+		dir := install(t, inst[0], inst[1], envLine)
+		for _, args := range [][]string{
+			{"status"}, {"status", "--json"}, {"diagnose"}, {"diagnose", "--json"},
+			{"status", "--probe", "--anthropic-base-url", fake.URL()}, {"diagnose", "--json", "--probe", "--anthropic-base-url", fake.URL()},
+		} {
+			out, errOut, _ := runCmd(t, "", append(args, "--state-dir", dir)...)
+			assertNoSecretLeak(t, out+errOut, secrets)
+		}
+	}
+}
+
+var secretRE = regexp.MustCompile(`sk-ant-[A-Za-z0-9_\-]{20,}|"token":\s*"[0-9a-f]{40,}"`)
+
+func fixtureSecrets(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	seen := map[string]bool{}
+	err := filepath.Walk(fixtures, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range secretRE.FindAllString(string(b), -1) {
+			if i := strings.LastIndex(m, `"`); strings.HasPrefix(m, `"token"`) {
+				m = m[strings.LastIndex(m[:i], `"`)+1 : i]
+			}
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// assertNoSecretLeak fails if text holds a secret or a 16-character inner
+// fragment of one (masks show only the first and last 8).
+func assertNoSecretLeak(t *testing.T, text string, secrets []string) {
+	t.Helper()
+	for _, s := range secrets {
+		frag := s
+		if len(s) > 32 {
+			frag = s[12 : len(s)-12]
+		}
+		if strings.Contains(text, s) || strings.Contains(text, frag) {
+			t.Fatalf("secret %s… leaked into output", s[:10])
+		}
+	}
+}
