@@ -299,7 +299,7 @@ var allCodes = []string{CodeAuthMissing, CodeAgentMissing, CodeKeyMalformed, Cod
 	CodeConfigSyntax, CodeConfigSchema, CodeModelRef, CodeStoreLegacyUnmigrated, CodeFilesPermissions, CodeVersionChanged,
 	CodeStateUnreadable}
 
-func readSnap(t *testing.T, dir string) *openclaw.Snapshot {
+func readSnap(t testing.TB, dir string) *openclaw.Snapshot {
 	t.Helper()
 	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: dir, Getenv: func(string) string { return "" }, Home: t.TempDir()})
 	if err != nil {

@@ -33,6 +33,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -285,7 +286,7 @@ func cliMatch(argv []string, spend bool) (*cliCommand, error) {
 		if err == nil {
 			return c, nil
 		}
-		if len(argv) >= len(c.path) && slicesEqual(argv[:len(c.path)], c.path) {
+		if len(argv) >= len(c.path) && slices.Equal(argv[:len(c.path)], c.path) {
 			why = append(why, err.Error())
 		}
 	}
@@ -300,7 +301,7 @@ func cliMatch(argv []string, spend bool) (*cliCommand, error) {
 }
 
 func (c *cliCommand) match(argv []string, spend bool) error {
-	if len(argv) < len(c.path) || !slicesEqual(argv[:len(c.path)], c.path) {
+	if len(argv) < len(c.path) || !slices.Equal(argv[:len(c.path)], c.path) {
 		return fmt.Errorf("not %s", c.name)
 	}
 	rest := argv[len(c.path):]
@@ -365,18 +366,6 @@ func (c *cliCommand) match(argv []string, spend bool) error {
 		rest = rest[2:]
 	}
 	return nil
-}
-
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // ---------------------------------------------------------------------------

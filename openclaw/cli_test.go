@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -784,6 +785,35 @@ func TestCLIRealRunner(t *testing.T) {
 		t.Errorf("unusable profiles on an empty HOME: %s", res.JSON)
 	}
 	t.Logf("real CLI %s: models status --json in %v (exit %d)", v, res.Duration, res.ExitCode)
+
+	lint, err := c.DoctorLint(ctx)
+	if err != nil {
+		t.Fatalf("DoctorLint: %v", err)
+	}
+	var l struct {
+		SchemaVersion int  `json:"schemaVersion"`
+		OK            bool `json:"ok"`
+	}
+	if err := lint.Decode(&l); err != nil || l.SchemaVersion != 1 || !l.OK {
+		t.Errorf("doctor lint on an empty HOME: %v %s", err, lint.JSON)
+	}
+
+	// No gateway on a port nobody listens on: a typed transport error.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	c.ExtraEnv = map[string]string{"OPENCLAW_GATEWAY_PORT": strconv.Itoa(port)}
+	c.GatewayToken = redact.Secret("real-test-gateway-token-0123456789")
+	_, err = c.GatewayCall(ctx, "health", nil)
+	var ce *CLIError
+	if !errors.As(err, &ce) || !ce.GatewayUnreachable() {
+		t.Errorf("gateway call health without a gateway: %v", err)
+	} else {
+		t.Logf("gateway call health: %v", err)
+	}
 }
 
 func cliTestContains(list []string, s string) bool {

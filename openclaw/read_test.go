@@ -14,7 +14,7 @@ import (
 
 const fixtures = "../testdata/openclaw/fixtures"
 
-func copyFile(t *testing.T, src, dst string, replace ...string) {
+func copyFile(t testing.TB, src, dst string, replace ...string) {
 	t.Helper()
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -33,7 +33,7 @@ func copyFile(t *testing.T, src, dst string, replace ...string) {
 }
 
 // onboarded lays out the captured onboarded install: config + minimal DB.
-func onboarded(t *testing.T) Location {
+func onboarded(t testing.TB) Location {
 	t.Helper()
 	home := t.TempDir()
 	state := filepath.Join(home, ".openclaw")
@@ -46,7 +46,7 @@ func onboarded(t *testing.T) Location {
 	return loc
 }
 
-func read(t *testing.T, loc Location) *Snapshot {
+func read(t testing.TB, loc Location) *Snapshot {
 	t.Helper()
 	s, err := ReadSnapshot(context.Background(), loc, ReadOptions{Env: EnvSources{NoProc: true}})
 	if err != nil {
