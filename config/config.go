@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -34,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -329,7 +331,8 @@ func (e *Error) Error() string {
 }
 
 // Problems returns the individual problems inside an error from Load, Parse
-// or Validate, in file order.
+// or Validate (Parse sorts them by line). An error that is not about the
+// file's content, such as Load's "cannot read", has none.
 func Problems(err error) []*Error {
 	var out []*Error
 	var walk func(error)
@@ -357,13 +360,18 @@ func Problems(err error) []*Error {
 
 // Load reads and parses the config file at path, expanding ${VAR} secrets
 // from the process environment. An empty path means no file: Default().
+// A missing file is an error (errors.Is(err, fs.ErrNotExist)).
 func Load(path string) (*Config, error) {
 	if path == "" {
 		return Default(), nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: cannot read %w; check the --config path", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: cannot read the config file: %w; check the --config path", path, err)
 	}
 	return Parse(data, path, os.Getenv)
 }
@@ -393,7 +401,7 @@ type parseOptions struct {
 // maxErrors bounds the number of problems reported for one file.
 const maxErrors = 50
 
-func parse(data []byte, path string, opts parseOptions) (cfg *Config, err error) {
+func parse(data []byte, path string, opts parseOptions) (*Config, error) {
 	d := &decoder{
 		file:   path,
 		opts:   opts,
@@ -442,6 +450,22 @@ func parse(data []byte, path string, opts parseOptions) (cfg *Config, err error)
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlParserErrors are the messages of yaml.v3's parser errors (parserc.go),
+// as opposed to its scanner errors.
+var yamlParserErrors = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"found undefined tag handle":             true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
 // parseYAML returns the root node of the single document in data, nil for
 // an empty document, or a syntax error.
 func parseYAML(data []byte) (root *yaml.Node, err *Error) {
@@ -458,13 +482,18 @@ func parseYAML(data []byte) (root *yaml.Node, err *Error) {
 		}
 		return nil, syntaxError(e)
 	}
-	var extra yaml.Node
-	switch e := dec.Decode(&extra); {
-	case errors.Is(e, io.EOF):
-	case e != nil:
-		return nil, syntaxError(e)
-	default:
-		return nil, &Error{Line: extra.Line, Msg: "the file holds more than one YAML document (a second \"---\"); keep a single document"}
+	for { // further documents must be empty (a trailing "---" is harmless)
+		var extra yaml.Node
+		e := dec.Decode(&extra)
+		if errors.Is(e, io.EOF) {
+			break
+		}
+		if e != nil {
+			return nil, syntaxError(e)
+		}
+		if len(extra.Content) > 0 && !isNull(extra.Content[0]) {
+			return nil, &Error{Line: extra.Line, Msg: "the file holds more than one YAML document (a second \"---\"); keep a single document"}
+		}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, nil
@@ -480,6 +509,9 @@ func syntaxError(e error) *Error {
 	msg := e.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if yamlParserErrors[m[2]] {
+			line++ // yaml.v3 reports parser (not scanner) errors with a 0-based line
+		}
 		return &Error{Line: line, Msg: "invalid YAML: " + clip(m[2], 200)}
 	}
 	return &Error{Msg: "invalid YAML: " + clip(strings.TrimPrefix(msg, "yaml: "), 200)}
@@ -537,11 +569,14 @@ type decoder struct {
 	failed map[string]bool
 	active map[*yaml.Node]bool // mappings being decoded (guards alias/merge cycles)
 	scrub  *redact.Scrubber
+	steps  int // work done so far; see maxSteps
 }
 
 func (d *decoder) add(e *Error) {
 	e.File = d.file
-	d.errs = append(d.errs, e)
+	if len(d.errs) < 10*maxErrors { // more would not be shown anyway
+		d.errs = append(d.errs, e)
+	}
 	if e.Key != "" {
 		d.failed[e.Key] = true
 	}
@@ -568,6 +603,9 @@ func isMerge(n *yaml.Node) bool {
 }
 
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	if !d.step(n) {
+		return
+	}
 	n = resolve(n)
 	if n == nil || n.Kind == yaml.AliasNode || isNull(n) {
 		return // null keeps the default
@@ -594,7 +632,13 @@ type field struct {
 	index int
 }
 
+var fieldCache sync.Map // reflect.Type → []field
+
+// fieldsOf lists a struct's YAML keys (cached; callers must not modify it).
 func fieldsOf(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
 	var out []field
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -607,6 +651,7 @@ func fieldsOf(t reflect.Type) []field {
 		}
 		out = append(out, field{name, i})
 	}
+	fieldCache.Store(t, out)
 	return out
 }
 
@@ -634,7 +679,27 @@ func section(path string) string {
 	return "in " + path
 }
 
+// maxSteps bounds the work of decoding one file. Aliases and merge keys can
+// make a small file expand exponentially; a real config needs a few hundred.
+const maxSteps = 20_000
+
+// step counts one unit of decoding work and reports whether to go on.
+func (d *decoder) step(n *yaml.Node) bool {
+	d.steps++
+	if d.steps == maxSteps {
+		line := 0
+		if n != nil {
+			line = n.Line
+		}
+		d.errf(line, "", "the file expands to too much data through YAML aliases (*name) and merge keys (<<); write the values out instead")
+	}
+	return d.steps < maxSteps
+}
+
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, top bool) {
+	if !d.step(n) {
+		return
+	}
 	if n.Kind != yaml.MappingNode {
 		d.typeErr(n, path, "a mapping of keys (key: value lines)", false)
 		return
@@ -718,6 +783,10 @@ func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) unknown(k *yaml.Node, path string, fields []field) {
 	name := k.Value
+	if len(d.errs) >= 10*maxErrors { // not shown anyway: skip the suggestions' work
+		d.failed[joinKey(path, name)] = true
+		return
+	}
 	msg := fmt.Sprintf("unknown key %q %s", clip(name, 60), section(path))
 	names := make([]string, len(fields))
 	for i, f := range fields {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // telegram.timezone on machines without zoneinfo
 )
 
 // Exit codes of status/diagnose (CONTRACT.md).
