@@ -236,9 +236,9 @@ func TestExampleContractOrder(t *testing.T) {
 
 // When the shared contract is at hand, contractKeys matches its YAML block.
 func TestContractKeysMatchContract(t *testing.T) {
-	b, err := os.ReadFile("/work/shared/CONTRACT.md")
+	b, err := os.ReadFile("../testdata/contract/CONTRACT.md")
 	if err != nil {
-		t.Skip("CONTRACT.md not available:", err)
+		t.Fatal("testdata/contract/CONTRACT.md (a copy of the public contract):", err)
 	}
 	_, after, ok := strings.Cut(string(b), "## Config keys")
 	if !ok {
