@@ -26,6 +26,9 @@ type keyRef struct {
 	Store    *openclaw.AuthStore
 	Env      *openclaw.EnvVar
 	Shadowed bool // present but never used by OpenClaw (profile-first)
+	// Inherited marks an agent's view of a shared profile that carries
+	// agent-local usage state; it is not a credential of its own.
+	Inherited bool
 }
 
 // Fingerprint of the secret, "" when there is none.
@@ -58,6 +61,14 @@ func collectKeys(s *openclaw.Snapshot) []keyRef {
 		}
 		for _, c := range a.Own.Profiles {
 			out = append(out, keyRef{ID: c.ID, Agent: a.ID, Source: SourceStore, Cred: c, Store: a.Own})
+		}
+		// An agent-local usageStats entry for an inherited profile applies
+		// to that agent only (it replaces the shared entry for it).
+		for _, id := range sortedKeys(a.Own.State.Usage) {
+			if a.Own.Profile(id) != nil || s.Shared.Profile(id) == nil {
+				continue
+			}
+			out = append(out, keyRef{ID: id, Agent: a.ID, Source: SourceStore, Cred: *s.Shared.Profile(id), Store: a.Own, Inherited: true})
 		}
 	}
 	storedAnthropic := false
@@ -103,8 +114,20 @@ func collectKeys(s *openclaw.Snapshot) []keyRef {
 	return out
 }
 
-// anthropicKeys returns the keys of the Anthropic provider.
+// anthropicKeys returns the credentials of the Anthropic provider.
 func (in *Input) anthropicKeys() []keyRef {
+	var out []keyRef
+	for _, k := range in.keys {
+		if k.Cred.Provider == "anthropic" && !k.Inherited {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// windowKeys returns every Anthropic key whose usage state can hold a
+// cooldown: the credentials plus agents' local state on inherited profiles.
+func (in *Input) windowKeys() []keyRef {
 	var out []keyRef
 	for _, k := range in.keys {
 		if k.Cred.Provider == "anthropic" {

@@ -406,7 +406,7 @@ func (c *Checker) store(key kcKey, r KeyCheck) KeyCheck {
 // preflight decides whether a credential may be sent, and how. It returns
 // a non-empty skip reason when it must not be.
 func (c *Checker) preflight(cred openclaw.Credential, now time.Time) (bearer bool, skip string) {
-	s := cred.Secret.Reveal()
+	s := openclaw.NormalizeSecret(cred.Secret.Reveal()) // what OpenClaw would send
 	switch {
 	case s == "" || strings.TrimSpace(s) == "":
 		return false, "not sent: the credential has no secret"
@@ -457,7 +457,7 @@ func (c *Checker) send(ctx context.Context, res KeyCheck, secret string, bearer 
 		res.Status, res.Reason = StatusSkipped, "not sent: cannot build the request: "+err.Error()
 		return kcSeal(res, cred), false
 	}
-	secret = strings.TrimSpace(secret)
+	secret = openclaw.NormalizeSecret(secret) // what OpenClaw would send
 	req.Header.Set("anthropic-version", AnthropicVersion)
 	req.Header.Set("accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)

@@ -93,7 +93,7 @@ func (in *Input) profileStatus(k keyRef) ProfileStatus {
 	if c.Secret.IsZero() && c.Fence == "" {
 		add("missing")
 	}
-	if k.Cred.Provider == "anthropic" && c.Type != "oauth" && !c.Secret.IsZero() && malformed(c.Type, c.Secret.Reveal()) != "" {
+	if k.Cred.Provider == "anthropic" && c.Type != "oauth" && !c.Secret.IsZero() && malformed(c.Type, openclaw.NormalizeSecret(c.Secret.Reveal())) != "" {
 		add("invalid")
 	}
 	if ch, ok := in.check(k); ok {

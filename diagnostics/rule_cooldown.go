@@ -11,7 +11,7 @@ import (
 // even one scoped to a single model) or a blocked window.
 var ruleCooldown = Rule{Name: CodeCooldownActive, Check: func(in *Input) []Finding {
 	var out []Finding
-	for _, k := range in.anthropicKeys() {
+	for _, k := range in.windowKeys() {
 		w, ok := in.usage(k).Active(in.Now)
 		if !ok || w.Kind == "disabled" {
 			continue

@@ -14,7 +14,7 @@ var ruleDisabled = Rule{Name: CodeDisabledActive, Check: func(in *Input) []Findi
 
 func disabledFindings(in *Input, match func(string) bool, code string) []Finding {
 	var out []Finding
-	for _, k := range in.anthropicKeys() {
+	for _, k := range in.windowKeys() {
 		u := in.usage(k)
 		if !in.Now.Before(u.DisabledUntil) || !match(u.DisabledReason) {
 			continue

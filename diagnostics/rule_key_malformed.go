@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"fmt"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"strings"
 	"unicode"
 )
@@ -14,13 +15,18 @@ var ruleKeyMalformed = Rule{Name: CodeKeyMalformed, Check: func(in *Input) []Fin
 		if k.Shadowed || k.Cred.Secret.IsZero() || k.Cred.Type == "oauth" {
 			continue
 		}
-		problem := malformed(k.Cred.Type, k.Cred.Secret.Reveal())
+		raw := k.Cred.Secret.Reveal()
+		problem := malformed(k.Cred.Type, openclaw.NormalizeSecret(raw))
 		if problem == "" {
 			continue
 		}
+		note := ""
+		if openclaw.NormalizeSecret(raw) != raw {
+			note = " (OpenClaw strips line breaks, control and non-Latin-1 characters and surrounding spaces before use; the problem remains after that)"
+		}
 		out = append(out, Finding{
 			Code: CodeKeyMalformed, Severity: Critical, Subject: subject(k),
-			Title:    fmt.Sprintf("The %s of %s cannot be valid: %s", kind(k.Cred.Type), k.ID, problem),
+			Title:    fmt.Sprintf("The %s of %s cannot be valid: %s%s", kind(k.Cred.Type), k.ID, problem, note),
 			Evidence: fmt.Sprintf("%s from %s is %s (%d characters). Anthropic will answer 401 and OpenClaw will put the profile in an auth cooldown; `openclaw models status --check` still exits 0.", kind(k.Cred.Type), where(k), k.Cred.Secret.Masked(), len(k.Cred.Secret.Reveal())),
 			Remedy:   append(in.replaceRemedy(k), verifyRemedy()),
 		})
@@ -38,14 +44,12 @@ func kind(typ string) string {
 	return "API key"
 }
 
-// malformed returns why a secret cannot be a working Anthropic credential,
-// or "" when its shape is plausible.
+// malformed returns why a secret — as OpenClaw sends it, after
+// NormalizeSecret — cannot be a working Anthropic credential, or "" when its
+// shape is plausible.
 func malformed(typ, s string) string {
-	if strings.TrimSpace(s) != s {
-		return "it has leading or trailing whitespace (a pasted newline?)"
-	}
 	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
-		return "it contains whitespace or control characters"
+		return "it contains a space inside the key"
 	}
 	if strings.ContainsAny(s, `"'`+"`") {
 		return "it contains quote characters (copied with quotes?)"

@@ -42,7 +42,7 @@ var ruleVersionKnownBug = Rule{Name: CodeVersionKnownBug, Check: func(in *Input)
 }}
 
 func (in *Input) anyWindow() bool {
-	for _, k := range in.anthropicKeys() {
+	for _, k := range in.windowKeys() {
 		if _, ok := in.usage(k).Active(in.Now); ok {
 			return true
 		}

@@ -83,10 +83,22 @@ func TestRules(t *testing.T) {
 				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": "garbage-key-123"}}}, nil))
 			},
 			want: []string{CodeKeyMalformed}, sev: map[string]Severity{CodeKeyMalformed: Critical}},
-		{name: "key with trailing newline",
+		{name: "key with trailing newline works: OpenClaw trims it (measured)",
 			build: func(t *testing.T, d *sandbox.Dir) {
 				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
-				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": goodKey + "\n"}}}, nil))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": "  " + goodKey + "\r\n"}}}, nil))
+			},
+			absent: []string{CodeKeyMalformed}},
+		{name: "key with a space inside",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": goodKey[:30] + " " + goodKey[30:]}}}, nil))
+			},
+			want: []string{CodeKeyMalformed}},
+		{name: "env key copied with quotes",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", withFallback))
+				must(t, d.WriteFile(".env", []byte("ANTHROPIC_API_KEY='\"'"+envKey+"'\"'\n")))
 			},
 			want: []string{CodeKeyMalformed}},
 		{name: "key rejected by the zero-token check",
@@ -345,4 +357,68 @@ func assertNoSecretLeak(t *testing.T, text string) {
 			t.Fatalf("secret leaked into output: %q", redact.String(text))
 		}
 	}
+}
+
+// Agents inherit the shared store in 2026.9.6 (measured with the real CLI):
+// a second agent without a database of its own is fine; an agent-local
+// cooldown on an inherited profile is reported for that agent only; an
+// agent-local profile that overrides the shared one with no secret leaves
+// that agent without a credential.
+func TestAgentsInheritSharedStore(t *testing.T) {
+	agents := map[string]any{"ownership": "explicit", "entries": map[string]any{
+		"main": map[string]any{"name": "main"}, "ops": map[string]any{"name": "ops"}},
+		"defaults": map[string]any{"model": map[string]any{"primary": "anthropic/claude-opus-5", "fallbacks": []string{"anthropic/claude-sonnet-5"}}}}
+	build := func(t *testing.T) *sandbox.Dir {
+		d, err := sandbox.New(t.TempDir())
+		mustNil(t, err)
+		mustNil(t, d.Config("2026.9.6", map[string]any{"agents": agents}, "anthropic:default"))
+		mustNil(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+		return d
+	}
+	t.Run("inherits", func(t *testing.T) {
+		rep := Diagnose("t", &Input{Snap: readSnap(t, build(t).Path), Now: testNow})
+		if codes(rep.Findings) != nil {
+			t.Errorf("findings %v", codes(rep.Findings))
+		}
+	})
+	t.Run("agent-local cooldown on an inherited profile", func(t *testing.T) {
+		d := build(t)
+		mustNil(t, d.AgentStore("ops", map[string]any{"version": 1, "profiles": map[string]any{}},
+			usage("anthropic:default", map[string]any{"cooldownUntil": ms(10 * time.Minute), "cooldownReason": "rate_limit"})))
+		rep := Diagnose("t", &Input{Snap: readSnap(t, d.Path), Now: testNow})
+		var subjects []string
+		for _, f := range rep.Findings {
+			if f.Code == CodeCooldownActive {
+				subjects = append(subjects, f.Subject)
+			}
+		}
+		if len(subjects) != 1 || subjects[0] != "anthropic:default (agent ops)" {
+			t.Errorf("cooldown subjects %v; findings %v", subjects, codes(rep.Findings))
+		}
+	})
+	t.Run("agent-local override without a secret", func(t *testing.T) {
+		d := build(t)
+		mustNil(t, d.AgentStore("ops", map[string]any{"version": 1, "profiles": map[string]any{
+			"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": ""}}}, nil))
+		rep := Diagnose("t", &Input{Snap: readSnap(t, d.Path), Now: testNow})
+		got := codes(rep.Findings)
+		if !slices.Contains(got, CodeAgentMissing) {
+			t.Errorf("want auth.agent_missing, got %v", got)
+		}
+	})
+}
+
+func TestMultiAgentWithoutOwnershipIsASchemaError(t *testing.T) {
+	d, err := sandbox.New(t.TempDir())
+	mustNil(t, err)
+	mustNil(t, d.Config("2026.9.6", map[string]any{"agents": map[string]any{"entries": map[string]any{
+		"main": map[string]any{"name": "main"}, "ops": map[string]any{"name": "ops"}}}}, "anthropic:default"))
+	mustNil(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+	rep := Diagnose("t", &Input{Snap: readSnap(t, d.Path), Now: testNow})
+	for _, f := range rep.Findings {
+		if f.Code == CodeConfigSchema && strings.Contains(f.Evidence, `agents.ownership="explicit"`) {
+			return
+		}
+	}
+	t.Errorf("want config.schema about agents.ownership, got %v", codes(rep.Findings))
 }

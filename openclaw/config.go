@@ -188,6 +188,7 @@ func (c *Config) readAgents(entries *json5.Node) {
 	if entries == nil || entries.Kind != json5.Object {
 		return
 	}
+	defer c.checkOwnership(entries)
 	for _, m := range entries.Members {
 		if m.Value.Kind != json5.Object {
 			c.issue("agents.entries."+m.Key, "Invalid input: expected object", m.Value.Pos)
@@ -206,6 +207,20 @@ func (c *Config) readAgents(entries *json5.Node) {
 		}
 		c.Agents = append(c.Agents, a)
 	}
+}
+
+// checkOwnership: 2026.9.6 refuses a multi-agent roster without an owner
+// (measured: every command fails with this message).
+func (c *Config) checkOwnership(entries *json5.Node) {
+	if len(c.Agents) < 2 || str(c.Root.Get("agents", "ownership")) == "explicit" {
+		return
+	}
+	for _, a := range c.Agents {
+		if a.Default {
+			return
+		}
+	}
+	c.issue("agents.ownership", `multi-agent rosters require agents.ownership="explicit" or one legacy default=true marker`, entries.Pos)
 }
 
 // profileModes are the values 2026.9.6 accepts for auth.profiles.*.mode.

@@ -225,11 +225,15 @@ func (s *Snapshot) Profiles(agentID string) []Credential {
 	return out
 }
 
-// Usage returns the usage stats that apply to a profile for an agent: the
-// agent's own state when it owns the profile, else the shared state.
+// Usage returns the usage stats that apply to a profile for an agent.
+// OpenClaw 2026.9.6 merges the shared store (base) with the agent's own
+// (override) per profile id: an agent-local usageStats entry replaces the
+// shared one as a whole (measured; dist/persisted-*.mjs mergeAuthProfileStores).
 func (s *Snapshot) Usage(agentID, profileID string) (UsageStats, *AuthStore) {
-	if a := s.Agent(agentID); a != nil && a.Own != nil && a.Own.Profile(profileID) != nil {
-		return a.Own.State.Usage[profileID], a.Own
+	if a := s.Agent(agentID); a != nil && a.Own != nil {
+		if u, ok := a.Own.State.Usage[profileID]; ok || a.Own.Profile(profileID) != nil {
+			return u, a.Own
+		}
 	}
 	if s.Shared != nil {
 		return s.Shared.State.Usage[profileID], s.Shared

@@ -379,3 +379,19 @@ func firstNonEmpty(v ...string) string {
 	}
 	return ""
 }
+
+// NormalizeSecret is what OpenClaw 2026.9.6 actually sends for a stored or
+// env secret (normalizeSecretInput): line breaks removed anywhere, control
+// characters and characters above U+00FF dropped, then trimmed.
+func NormalizeSecret(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\r' || r == '\n' || r == '\u2028' || r == '\u2029':
+		case r > 0xff || r <= 0x1f || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}

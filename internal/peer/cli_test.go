@@ -258,3 +258,87 @@ func TestRunUsesMinimalEnvironment(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Research item (a): with auth.sharedStore deleted (legacy-main layout) the
+// main agent reads agents/main/agent/openclaw-agent.sqlite, ignores the rows
+// in state/openclaw.sqlite, and other agents inherit main's agent DB.
+func TestLegacyMainLayout(t *testing.T) {
+	t.Parallel()
+	sb := NewOnboardedSandbox(t, Require(t))
+	// logout makes the CLI create agents/main/agent/openclaw-agent.sqlite
+	// (with its schema_meta owner row and an empty auth_profile_store row).
+	if err := sb.Logout("anthropic:default"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := sb.AgentAuthRow("main", AgentAuthStore); err != nil || !ok {
+		t.Fatalf("main agent DB store row after logout: %v %v", ok, err)
+	}
+	legacyKey := FakeAPIKey()
+	sb.AddSecret(legacyKey)
+	if err := sb.SetAgentAuthRow("main", AgentAuthStore, []byte(`{"version":1,"profiles":{"anthropic:legacy":{"type":"api_key","provider":"anthropic","key":"`+legacyKey+`"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	if err := sb.SetAgentAuthRow("main", AgentAuthState, []byte(`{"version":1,"usageStats":{"anthropic:legacy":{"cooldownUntil":`+itoa(now+600_000)+`,"cooldownReason":"auth","errorCount":1,"failureCounts":{"auth":1},"lastFailureAt":`+itoa(now)+`}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	// a profile only in the shared state DB, which legacy-main must ignore
+	if err := sb.SetStateRow(RowProfilesStore, []byte(`{"version":1,"profiles":{"anthropic:shared":{"type":"api_key","provider":"anthropic","key":"`+sb.APIKey+`"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.DeleteStateRow(RowSharedStore); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.AddAgentConfig("ops"); err != nil {
+		t.Fatal(err)
+	}
+	for _, agent := range []string{"main", "ops"} {
+		st, err := sb.ModelsStatusJSON(agent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Auth.StorePath != sb.AgentDBPath("main") {
+			t.Errorf("%s: storePath %s, want main's agent DB", agent, st.Auth.StorePath)
+		}
+		if st.Profile("anthropic:legacy") == nil || st.Profile("anthropic:shared") != nil {
+			t.Errorf("%s: profiles %+v, want only anthropic:legacy", agent, st.Auth.OAuth.Profiles)
+		}
+		if u := st.UnusableProfile("anthropic:legacy"); u == nil || u.Reason != "auth" {
+			t.Errorf("%s: main agent DB cooldown not applied: %+v", agent, st.Auth.UnusableProfiles)
+		}
+	}
+	// models status is read-only: the ownership row stays absent
+	if _, ok := sb.StateRow(RowSharedStore); ok {
+		t.Error("models status re-created auth.sharedStore")
+	}
+}
+
+// Against 529 the CLI retries for minutes; Probe's outside timeout must cut
+// it off (killing the whole process group) and say so.
+func TestProbeTimeoutStopsRetryingCLI(t *testing.T) {
+	t.Parallel()
+	sb := NewOnboardedSandbox(t, Require(t))
+	fake := fakeanthropic.New(fakeanthropic.Options{Mode: fakeanthropic.Mode529})
+	t.Cleanup(fake.Close)
+	if err := sb.SetBaseURL(fake.URL()); err != nil {
+		t.Fatal(err)
+	}
+	sb.ProbeTimeout = 15 * time.Second
+	start := time.Now()
+	_, err := sb.Probe()
+	if err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("want a timeout error, got %v", err)
+	}
+	if d := time.Since(start); d > sb.ProbeTimeout+10*time.Second {
+		t.Fatalf("Probe returned after %v", d)
+	}
+	if fake.Count(fakeanthropic.PathMessages) == 0 {
+		t.Fatalf("the CLI never reached the fake: %s", fake)
+	}
+	// nothing keeps hammering the fake after the kill
+	n := fake.Count("")
+	time.Sleep(3 * time.Second)
+	if m := fake.Count(""); m != n {
+		t.Fatalf("requests continued after the timeout: %d → %d", n, m)
+	}
+}
