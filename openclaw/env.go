@@ -55,14 +55,17 @@ func collectEnv(snap *Snapshot, src EnvSources) {
 	add := func(vars []EnvVar) { snap.Env = append(snap.Env, vars...) }
 
 	if !src.NoProc {
-		if gw, vars, problem := findGateway(src.ProcRoot, stateDir, home); gw != nil {
+		gw, vars, full, problem := findGateway(src.ProcRoot, stateDir, home)
+		if problem != "" {
+			snap.Problems = append(snap.Problems, problem)
+		}
+		if gw != nil {
 			snap.Gateway = gw
+			snap.gatewayEnv = full
 			add(vars)
 			if gw.Cwd != "" {
 				add(readDotenv(filepath.Join(gw.Cwd, ".env"), "gateway cwd .env", RankCwdDotenv))
 			}
-		} else if problem != "" {
-			snap.Problems = append(snap.Problems, problem)
 		}
 	}
 	if src.ComposeFile != "" {
@@ -110,6 +113,9 @@ func resolveRefs(snap *Snapshot) {
 			name := m[2 : len(m)-1]
 			if got, ok := snap.LookupEnv(name); ok && !strings.Contains(got.Value.Reveal(), "${") {
 				return got.Value.Reveal()
+			}
+			if got, ok := snap.gatewayEnv[name]; ok {
+				return got
 			}
 			missing = append(missing, name)
 			return m
@@ -225,13 +231,13 @@ func validEnvName(s string) bool {
 // findGateway looks in /proc for an OpenClaw gateway serving this state
 // dir and reads its environment when permitted. It returns a problem text
 // when a gateway exists but its environment cannot be read.
-func findGateway(procRoot, stateDir, home string) (*GatewayProcess, []EnvVar, string) {
+func findGateway(procRoot, stateDir, home string) (gw *GatewayProcess, vars []EnvVar, full map[string]string, problem string) {
 	if procRoot == "" {
 		procRoot = "/proc"
 	}
 	ents, err := os.ReadDir(procRoot)
 	if err != nil {
-		return nil, nil, ""
+		return nil, nil, nil, ""
 	}
 	self := os.Getpid()
 	for _, e := range ents {
@@ -248,7 +254,7 @@ func findGateway(procRoot, stateDir, home string) (*GatewayProcess, []EnvVar, st
 		gw.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
 		raw, err := os.ReadFile(filepath.Join(dir, "environ"))
 		if err != nil {
-			return gw, nil, fmt.Sprintf("gateway process %d found but its environment is not readable (%s): run the bot as the gateway's user to see env keys", pid, describeErr(err))
+			return gw, nil, nil, fmt.Sprintf("gateway process %d found but its environment is not readable (%s): run the bot as the gateway's user to see env keys", pid, describeErr(err))
 		}
 		env := map[string]string{}
 		for _, kv := range bytes.Split(raw, []byte{0}) {
@@ -260,15 +266,14 @@ func findGateway(procRoot, stateDir, home string) (*GatewayProcess, []EnvVar, st
 			continue
 		}
 		gw.EnvReadable = true
-		var vars []EnvVar
 		for _, k := range sortedKeys(env) {
 			if relevantEnv(k) {
 				vars = append(vars, EnvVar{Name: k, Value: redact.Secret(env[k]), Source: fmt.Sprintf("gateway process %d environment", pid), Rank: RankProcess})
 			}
 		}
-		return gw, vars, ""
+		return gw, vars, env, ""
 	}
-	return nil, nil, ""
+	return nil, nil, nil, ""
 }
 
 // IsGatewayCmdline reports whether a NUL-separated /proc cmdline is an

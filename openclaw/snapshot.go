@@ -48,6 +48,9 @@ type Snapshot struct {
 	Gateway *GatewayProcess `json:"gateway,omitempty"`
 	// Files are the sensitive files with their permissions.
 	Files []FileMode `json:"files,omitempty"`
+	// gatewayEnv is the gateway's whole environment, only for resolving
+	// ${VAR} references; never printed.
+	gatewayEnv map[string]string
 	// Problems are things that could not be read (permission denied, a
 	// locked or corrupt database). Each is a plain sentence with the path.
 	Problems []string `json:"problems,omitempty"`
