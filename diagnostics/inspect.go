@@ -22,7 +22,10 @@ type Target struct {
 // the zero-token key check on every Anthropic credential.
 type Inspector struct {
 	Checker *Checker // nil: no network at all
-	Now     func() time.Time
+	// CachedOnly uses the Checker's last conclusive verdicts without
+	// sending anything (serve's frequent snapshots between key checks).
+	CachedOnly bool
+	Now        func() time.Time
 }
 
 // Inspect locates and reads the target, optionally checks its keys, and
@@ -58,7 +61,16 @@ func (i *Inspector) Inspect(ctx context.Context, t Target, prevVersion string) (
 				creds = append(creds, k.Cred)
 			}
 		}
-		in.Checks = i.Checker.CheckMany(ctx, base, creds)
+		if i.CachedOnly {
+			in.Checks = map[string]KeyCheck{}
+			for _, c := range creds {
+				if v, ok := i.Checker.LastVerdict(base, c.Secret.Fingerprint()); ok {
+					in.Checks[v.Fingerprint] = v
+				}
+			}
+		} else {
+			in.Checks = i.Checker.CheckMany(ctx, base, creds)
+		}
 	}
 	return Diagnose(t.Name, in), snap, nil
 }
