@@ -1,0 +1,337 @@
+package scheduler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+)
+
+// MaxActionBytes is the longest button action: Telegram callback data is at
+// most 64 bytes.
+const MaxActionBytes = 64
+
+// maxResetButtons caps the "Reset cooldown" buttons of one message.
+const maxResetButtons = 5
+
+// Message renders the notice as a platform-neutral chat message:
+//   - Title: "openclaw-bot: 2 problems on target prod" (one incident: its
+//     title appended), "Still firing (4h): …" for a reminder, "Resolved: …"
+//     for a resolved notice;
+//   - one Item per incident (evidence as details, commands in backticks as
+//     code spans, Until from the finding; Resolved set in a resolved notice);
+//   - buttons on alerts and reminders: "Reset cooldown" per cooldown
+//     incident (action "reset:<subject>", "reset:all" for cooldown.all),
+//     "Re-check" ("check:<target>") and "Silence 1h"
+//     ("silence:<target>:1h"); actions fit MaxActionBytes (see FitAction);
+//   - footer: the target and how long it has been firing, or
+//     "resolved after 12m".
+func (n Notice) Message(now time.Time) bot.Message {
+	m := bot.Message{Kind: n.Kind, Target: n.Target, Ref: n.Ref, Severity: bot.SevInfo}
+	if n.Kind == bot.KindResolved {
+		m.Severity = bot.SevResolved
+	}
+	var fired, resolved time.Time
+	for _, in := range n.Incidents {
+		it := msgItem(in, n.Kind == bot.KindResolved)
+		m.Items = append(m.Items, it)
+		if n.Kind != bot.KindResolved && it.Severity.Worse(m.Severity) {
+			m.Severity = it.Severity
+		}
+		if t := msgFiredAt(in); !t.IsZero() && (fired.IsZero() || t.Before(fired)) {
+			fired = t
+		}
+		if in.ResolvedAt.After(resolved) {
+			resolved = in.ResolvedAt
+		}
+	}
+	if fired.IsZero() {
+		fired = now
+	}
+	if resolved.IsZero() {
+		resolved = now
+	}
+
+	base := "openclaw-bot: " + msgCount(n.Incidents) + " on target " + n.Target
+	if len(n.Incidents) == 1 {
+		base += ": " + n.Incidents[0].Finding.Title
+	}
+	switch n.Kind {
+	case bot.KindResolved:
+		m.Title = "Resolved: " + base
+	case bot.KindReminder:
+		m.Title = "Still firing (" + msgDuration(now.Sub(fired)) + "): " + base
+	default:
+		m.Title = base
+	}
+
+	m.Footer = []bot.Span{bot.T("target " + n.Target), bot.T(" · ")}
+	if n.Kind == bot.KindResolved {
+		m.Footer = append(m.Footer, bot.T("resolved after "+msgDuration(resolved.Sub(fired))))
+		return m
+	}
+	m.Footer = append(m.Footer, bot.T("firing since "), bot.At(fired), bot.T(" ("+msgDuration(now.Sub(fired))+")"))
+	m.Buttons = msgButtons(n)
+	return m
+}
+
+// msgFiredAt is when an incident started to matter for the reader.
+func msgFiredAt(in Incident) time.Time {
+	if !in.FiredAt.IsZero() {
+		return in.FiredAt
+	}
+	return in.FirstSeen
+}
+
+func msgItem(in Incident, resolved bool) bot.Item {
+	f := in.Finding
+	code, sev, subject, title := f.Code, f.Severity, f.Subject, f.Title
+	if code == "" {
+		code = in.Code
+	}
+	if sev == "" {
+		sev = in.Severity
+	}
+	if subject == "" {
+		subject = in.Subject
+	}
+	if title == "" {
+		title = code
+	}
+	it := bot.Item{Code: code, Severity: msgSeverity(sev), Subject: subject, Title: title, Resolved: resolved}
+	it.Details = msgInline(f.Evidence)
+	if f.File != "" {
+		loc := f.File
+		if f.Line > 0 {
+			loc += fmt.Sprintf(":%d", f.Line)
+			if f.Column > 0 {
+				loc += fmt.Sprintf(":%d", f.Column)
+			}
+		}
+		if len(it.Details) > 0 {
+			it.Details = append(it.Details, bot.T(" "))
+		}
+		it.Details = append(it.Details, bot.T("("), bot.C(loc), bot.T(")"))
+	}
+	if in.AckedBy != "" {
+		if len(it.Details) > 0 {
+			it.Details = append(it.Details, bot.T(" "))
+		}
+		it.Details = append(it.Details, bot.T("Acked by "+in.AckedBy+"."))
+	}
+	if !resolved {
+		// A resolved item's window is over; "until … (in 4m)" would mislead.
+		it.Until = f.Until
+	}
+	for _, r := range f.Remedy {
+		it.Remedy = append(it.Remedy, msgRemedy(r))
+	}
+	return it
+}
+
+func msgSeverity(s diagnostics.Severity) bot.Severity {
+	switch s {
+	case diagnostics.Critical:
+		return bot.SevCritical
+	case diagnostics.Warning:
+		return bot.SevWarning
+	}
+	return bot.SevInfo
+}
+
+// msgCount says "2 problems", "1 notice", "2 problems and 1 notice":
+// warnings and criticals are problems, info findings (events) notices.
+func msgCount(list []Incident) string {
+	var problems, notices int
+	for _, in := range list {
+		if in.Severity == diagnostics.Info {
+			notices++
+		} else {
+			problems++
+		}
+	}
+	plural := func(n int, word string) string {
+		if n == 1 {
+			return "1 " + word
+		}
+		return fmt.Sprintf("%d %ss", n, word)
+	}
+	switch {
+	case notices == 0:
+		return plural(problems, "problem")
+	case problems == 0:
+		return plural(notices, "notice")
+	}
+	return plural(problems, "problem") + " and " + plural(notices, "notice")
+}
+
+// msgInline splits text at backticks: `quoted` runs become code spans. An
+// unmatched backtick is kept as text.
+func msgInline(s string) []bot.Span {
+	var out []bot.Span
+	for s != "" {
+		i := strings.IndexByte(s, '`')
+		if i < 0 {
+			out = append(out, bot.T(s))
+			break
+		}
+		j := strings.IndexByte(s[i+1:], '`')
+		if j < 0 {
+			out = append(out, bot.T(s))
+			break
+		}
+		if i > 0 {
+			out = append(out, bot.T(s[:i]))
+		}
+		if code := s[i+1 : i+1+j]; code != "" {
+			out = append(out, bot.C(code))
+		}
+		s = s[i+2+j:]
+	}
+	return out
+}
+
+// msgCommandStarts begin the shell commands the diagnostics write without
+// backticks at the end of a remedy ("Store a valid key: printf … | openclaw …").
+var msgCommandStarts = []string{"openclaw ", "openclaw-bot ", "OPENCLAW_", "printf ", "claude "}
+
+// msgRemedy renders one remedy line: backticked commands become code
+// spans; in a line without backticks, a command after a ": " does.
+func msgRemedy(s string) []bot.Span {
+	if strings.Contains(s, "`") {
+		return msgInline(s)
+	}
+	for i := strings.Index(s, ": "); i >= 0; {
+		rest := s[i+2:]
+		for _, p := range msgCommandStarts {
+			if !strings.HasPrefix(rest, p) {
+				continue
+			}
+			cmd, tail := rest, ""
+			if strings.HasSuffix(cmd, ".") {
+				cmd, tail = cmd[:len(cmd)-1], "."
+			}
+			if strings.HasSuffix(cmd, ")") && strings.Count(cmd, ")") > strings.Count(cmd, "(") {
+				cmd, tail = cmd[:len(cmd)-1], ")"+tail
+			}
+			out := []bot.Span{bot.T(s[:i+2]), bot.C(cmd)}
+			if tail != "" {
+				out = append(out, bot.T(tail))
+			}
+			return out
+		}
+		j := strings.Index(rest, ": ")
+		if j < 0 {
+			break
+		}
+		i += 2 + j
+	}
+	return []bot.Span{bot.T(s)}
+}
+
+func msgButtons(n Notice) []bot.Button {
+	var out []bot.Button
+	seen := map[string]bool{}
+	type reset struct{ label, action string }
+	var resets []reset
+	for _, in := range n.Incidents {
+		var r reset
+		switch in.Code {
+		case diagnostics.CodeCooldownActive:
+			r = reset{in.Subject, FitAction("reset:", in.Subject, "")}
+		case diagnostics.CodeCooldownAll:
+			r = reset{"all", "reset:all"}
+		default:
+			continue
+		}
+		if !seen[r.action] && len(resets) < maxResetButtons {
+			seen[r.action] = true
+			resets = append(resets, r)
+		}
+	}
+	for _, r := range resets {
+		text := "Reset cooldown"
+		if len(resets) > 1 {
+			text += ": " + msgTruncate(r.label, 40)
+		}
+		out = append(out, bot.Button{Text: text, Action: r.action, Style: "primary"})
+	}
+	out = append(out,
+		bot.Button{Text: "Re-check", Action: FitAction("check:", n.Target, "")},
+		bot.Button{Text: "Silence 1h", Action: FitAction("silence:", n.Target, ":1h")},
+	)
+	return out
+}
+
+// FitAction builds a button action prefix+arg+suffix of at most
+// MaxActionBytes. A too long arg is cut (at a rune boundary) and tagged
+// with "~" and the first 8 hex digits of its SHA-256, so the handler can
+// find the full value again with ActionArgMatches.
+func FitAction(prefix, arg, suffix string) string {
+	if len(prefix)+len(arg)+len(suffix) <= MaxActionBytes {
+		return prefix + arg + suffix
+	}
+	return prefix + msgShortArg(arg, MaxActionBytes-len(prefix)-len(suffix)) + suffix
+}
+
+func msgShortArg(arg string, room int) string {
+	sum := sha256.Sum256([]byte(arg))
+	tag := "~" + hex.EncodeToString(sum[:4])
+	keep := room - len(tag)
+	if keep < 0 {
+		keep = 0
+	}
+	cut := arg[:min(keep, len(arg))]
+	for cut != "" && !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	return cut + tag
+}
+
+// ActionArgMatches reports whether an action argument (as FitAction wrote
+// it) stands for full: equal, or full's cut-and-hashed form.
+func ActionArgMatches(arg, full string) bool {
+	if arg == full {
+		return true
+	}
+	i := strings.LastIndexByte(arg, '~')
+	if i < 0 || len(arg)-i != 9 || !strings.HasPrefix(full, arg[:i]) {
+		return false
+	}
+	sum := sha256.Sum256([]byte(full))
+	return arg[i+1:] == hex.EncodeToString(sum[:4])
+}
+
+// msgTruncate cuts s to at most n runes, with "…" when cut.
+func msgTruncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// msgDuration renders 45s, 12m, 4h, 4h30m, 3d.
+func msgDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh%dm", h, m)
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}

@@ -1,0 +1,448 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/store"
+)
+
+// CodeGatewayDown is the finding of a gateway whose /healthz does not answer.
+const CodeGatewayDown = "gateway.down"
+
+// Route sends every notice to one destination of one notifier.
+type Route struct {
+	Notifier bot.Notifier
+	Dest     string
+}
+
+// ServiceTarget is one watched install.
+type ServiceTarget struct {
+	diagnostics.Target
+	// HealthURL is the gateway's http://host:port/healthz ("" = not checked).
+	HealthURL string
+}
+
+// Service runs the watch loop of serve: scheduled snapshots and key checks,
+// the state-dir watcher, the log follower, the incident engine, and the
+// outbox worker that delivers notices.
+type Service struct {
+	Targets       []ServiceTarget
+	Store         *store.Store
+	Engine        *Engine
+	Checker       *diagnostics.Checker // nil: no key checks
+	Routes        []Route
+	Log           zerolog.Logger
+	Logs          *LogFollower // nil: no log following
+	SnapshotEvery time.Duration
+	KeyCheckEvery time.Duration // 0: off
+	HealthzEvery  time.Duration
+	Watch         WatchOptions
+	HTTPClient    *http.Client
+	Now           func() time.Time
+
+	locks   sync.Map // target → *sync.Mutex
+	kick    chan struct{}
+	health  sync.Map // target → healthState
+	rows    rowIDs
+	started chan struct{}
+}
+
+type healthState struct {
+	down bool
+	err  string
+	at   time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Run blocks until ctx ends. It loads the incidents persisted by an earlier
+// run first, so nothing that already fired is announced again.
+func (s *Service) Run(ctx context.Context) error {
+	if s.SnapshotEvery <= 0 {
+		s.SnapshotEvery = 30 * time.Second
+	}
+	if s.HealthzEvery <= 0 {
+		s.HealthzEvery = time.Minute
+	}
+	if s.HTTPClient == nil {
+		s.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	s.kick = make(chan struct{}, 1)
+	open, err := s.Store.OpenIncidents(ctx, "")
+	if err != nil {
+		return fmt.Errorf("load incidents: %w", err)
+	}
+	s.Engine.Load(fromStore(open))
+	s.rows.load(open)
+
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); wg.Wait() }()
+
+	// The outbox worker first: earlier runs may have left undelivered items.
+	wg.Add(1)
+	go func() { defer wg.Done(); s.deliverLoop(ctx) }()
+
+	if s.Logs != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.Logs.Run(ctx) }()
+	}
+
+	w := s.Watch
+	w.OnChange = func(target string) {
+		if err := s.Evaluate(ctx, target); err != nil && ctx.Err() == nil {
+			s.Log.Warn().Str("target", target).Err(err).Msg("evaluation after a state change failed")
+		}
+	}
+	userMode := w.OnMode
+	w.OnMode = func(m string) {
+		s.Log.Info().Str("mode", m).Msg("state watcher")
+		if userMode != nil {
+			userMode(m)
+		}
+	}
+	watcher := NewWatcher(w)
+	for _, t := range s.Targets {
+		if t.Locate.StateDir != "" {
+			watcher.Add(t.Name, t.Locate.StateDir)
+		}
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = watcher.Run(ctx) }()
+
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(
+		// SkipIfStillRunning must wrap Recover: the other order skips a
+		// job forever after one panic.
+		cron.SkipIfStillRunning(cronLogger{s.Log}), cron.Recover(cronLogger{s.Log})))
+	for _, t := range s.Targets {
+		name := t.Name
+		if _, err := c.AddFunc(every(s.SnapshotEvery), func() { s.logErr(name, s.Evaluate(ctx, name)) }); err != nil {
+			return err
+		}
+		if s.Checker != nil && s.KeyCheckEvery > 0 {
+			jitter := time.Duration(rand.Int64N(int64(s.KeyCheckEvery/10) + 1))
+			if _, err := c.AddFunc(every(s.KeyCheckEvery), func() {
+				select { // spread key checks of many targets over time
+				case <-time.After(jitter):
+				case <-ctx.Done():
+					return
+				}
+				s.logErr(name, s.CheckKeys(ctx, name))
+			}); err != nil {
+				return err
+			}
+		}
+		if t.HealthURL != "" {
+			if _, err := c.AddFunc(every(s.HealthzEvery), func() { s.checkHealth(ctx, name) }); err != nil {
+				return err
+			}
+		}
+	}
+	c.Start()
+	defer func() { <-c.Stop().Done() }()
+
+	// First evaluation of every target: key check included when enabled.
+	for _, t := range s.Targets {
+		if t.HealthURL != "" {
+			s.checkHealth(ctx, t.Name)
+		}
+		if s.Checker != nil && s.KeyCheckEvery > 0 {
+			s.logErr(t.Name, s.CheckKeys(ctx, t.Name))
+		} else {
+			s.logErr(t.Name, s.Evaluate(ctx, t.Name))
+		}
+	}
+	if s.started != nil {
+		close(s.started)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func every(d time.Duration) string { return "@every " + d.String() }
+
+func (s *Service) logErr(target string, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.Log.Warn().Str("target", target).Err(err).Msg("evaluation failed")
+	}
+}
+
+func (s *Service) target(name string) (ServiceTarget, bool) {
+	for _, t := range s.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return ServiceTarget{}, false
+}
+
+func (s *Service) lock(target string) func() {
+	m, _ := s.locks.LoadOrStore(target, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// Evaluate reads the target natively (key verdicts from the last key check
+// only: nothing is sent) and feeds the incident engine.
+func (s *Service) Evaluate(ctx context.Context, target string) error {
+	return s.evaluate(ctx, target, false)
+}
+
+// CheckKeys is Evaluate plus the zero-token key check.
+func (s *Service) CheckKeys(ctx context.Context, target string) error {
+	return s.evaluate(ctx, target, true)
+}
+
+func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
+	t, ok := s.target(name)
+	if !ok {
+		return fmt.Errorf("no target %q", name)
+	}
+	defer s.lock(name)()
+	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !live, Now: s.Now}
+	prev, _, err := s.Store.Get(ctx, "version:"+name)
+	if err != nil {
+		return err
+	}
+	rep, _, err := insp.Inspect(ctx, t.Target, prev)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	findings := rep.Findings
+	if s.Logs != nil {
+		findings = append(findings, s.Logs.Findings(now)...)
+	}
+	var gatewayDown bool
+	if h, ok := s.health.Load(name); ok {
+		hs := h.(healthState)
+		gatewayDown = hs.down
+		if hs.down {
+			findings = append(findings, diagnostics.Finding{
+				Code: CodeGatewayDown, Severity: diagnostics.Critical, Subject: t.HealthURL,
+				Title:    "The OpenClaw gateway does not answer /healthz",
+				Evidence: fmt.Sprintf("GET %s at %s: %s", t.HealthURL, hs.at.UTC().Format(time.RFC3339), hs.err),
+				Remedy:   []string{"Check the gateway process or service (`openclaw gateway status --json`); profile alerts of this target are muted while it is down."},
+			})
+		}
+	}
+	silences, err := s.Store.Silences(ctx, now) // maintenance windows too
+	if err != nil {
+		return err
+	}
+	res := s.Engine.Evaluate(name, findings, now, EvalContext{Silences: silencesForEngine(silences), GatewayDown: gatewayDown})
+	batch := store.Batch{Incidents: s.rows.toStore(res.Changed), KV: map[string]string{}}
+	if rep.OpenClaw.Version != "" {
+		batch.KV["version:"+name] = rep.OpenClaw.Version
+	}
+	for _, n := range res.Notices {
+		payload, err := json.Marshal(n.Message(now))
+		if err != nil {
+			return fmt.Errorf("render notice: %w", err)
+		}
+		kind := "post"
+		if n.Kind == bot.KindResolved {
+			kind = "edit"
+		}
+		for _, r := range s.Routes {
+			batch.Outbox = append(batch.Outbox, store.OutboxItem{
+				Channel: r.Notifier.Name(), Dest: r.Dest, Ref: n.Ref, Kind: kind, Payload: payload, NextAttempt: now, CreatedAt: now,
+			})
+		}
+	}
+	if len(batch.Incidents) == 0 && len(batch.Outbox) == 0 && len(batch.KV) == 0 {
+		return nil
+	}
+	if err := s.Store.Apply(ctx, batch); err != nil {
+		return fmt.Errorf("persist evaluation: %w", err)
+	}
+	s.rows.remember(batch.Incidents)
+	if len(batch.Outbox) > 0 {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// checkHealth probes the gateway's /healthz (no auth, read-only).
+func (s *Service) checkHealth(ctx context.Context, name string) {
+	t, _ := s.target(name)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st := healthState{at: s.now()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.HealthURL, nil)
+	if err == nil {
+		var resp *http.Response
+		resp, err = s.HTTPClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("HTTP %d", resp.StatusCode)
+			}
+		}
+	}
+	if err != nil {
+		st.down, st.err = true, scrubURLErr(err)
+	}
+	s.health.Store(name, st)
+}
+
+func scrubURLErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// HealthURL derives http://host:port/healthz from a gateway URL (ws:// or
+// http://).
+func HealthURL(gatewayURL string) string {
+	u, err := url.Parse(strings.TrimSpace(gatewayURL))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	switch u.Scheme {
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	}
+	u.Path, u.RawQuery, u.User = "/healthz", "", nil
+	return u.String()
+}
+
+// deliverLoop sends due outbox items until ctx ends.
+func (s *Service) deliverLoop(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		s.DeliverDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.kick:
+		}
+	}
+}
+
+// DeliverDue sends every due outbox item once.
+func (s *Service) DeliverDue(ctx context.Context) {
+	items, err := s.Store.DueOutbox(ctx, s.now(), 50)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn().Err(err).Msg("read outbox")
+		}
+		return
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			return
+		}
+		s.deliver(ctx, it)
+	}
+}
+
+func (s *Service) notifier(channel string) bot.Notifier {
+	for _, r := range s.Routes {
+		if r.Notifier.Name() == channel {
+			return r.Notifier
+		}
+	}
+	return nil
+}
+
+func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
+	log := s.Log.With().Int64("outbox", it.ID).Str("channel", it.Channel).Str("ref", it.Ref).Logger()
+	n := s.notifier(it.Channel)
+	if n == nil {
+		_ = s.Store.MarkFailed(ctx, it.ID, "no notifier configured for "+it.Channel, s.now(), true)
+		return
+	}
+	var msg bot.Message
+	if err := json.Unmarshal(it.Payload, &msg); err != nil {
+		_ = s.Store.MarkFailed(ctx, it.ID, "bad payload: "+err.Error(), s.now(), true)
+		return
+	}
+	// An earlier attempt may have been delivered just before a crash:
+	// ask the platform before sending again (Slack: message metadata).
+	if it.Attempts > 0 && it.Kind == "post" {
+		if f, ok := n.(bot.Finder); ok {
+			if sent, err := f.Find(ctx, it.Dest, it.Ref, it.CreatedAt.Add(-time.Minute)); err == nil && sent != nil {
+				_ = s.Store.MarkSent(ctx, it.ID, *sent, s.now())
+				log.Info().Msg("already delivered before a restart; not sent again")
+				return
+			}
+		}
+	}
+	var prev *bot.Sent
+	if it.Kind == "edit" {
+		p, err := s.Store.SentMessage(ctx, it.Channel, it.Dest, it.Ref)
+		if err != nil {
+			log.Warn().Err(err).Msg("look up the message to edit")
+		}
+		prev = p // nil: the alert was never delivered; post the notice instead
+	}
+	if err := s.Store.MarkAttempt(ctx, it.ID, s.now()); err != nil {
+		log.Warn().Err(err).Msg("mark attempt")
+		return
+	}
+	sent, err := n.Send(ctx, it.Dest, msg, prev)
+	if err == nil {
+		if err := s.Store.MarkSent(ctx, it.ID, sent, s.now()); err != nil {
+			log.Error().Err(err).Msg("delivered but not marked sent")
+		}
+		return
+	}
+	var re *bot.RetryError
+	if errors.As(err, &re) {
+		wait := re.After
+		if wait <= 0 {
+			wait = backoff(it.Attempts + 1)
+		}
+		log.Warn().Err(err).Dur("retry_in", wait).Msg("delivery failed; will retry")
+		_ = s.Store.MarkFailed(ctx, it.ID, err.Error(), s.now().Add(wait), false)
+		return
+	}
+	if ctx.Err() != nil {
+		return // shutting down: the item stays due
+	}
+	log.Error().Err(err).Msg("delivery failed permanently")
+	_ = s.Store.MarkFailed(ctx, it.ID, err.Error(), s.now(), true)
+}
+
+// backoff is 2s, 4s, 8s … capped at 5 minutes.
+func backoff(attempt int) time.Duration {
+	d := 2 * time.Second << min(attempt-1, 8)
+	return min(d, 5*time.Minute)
+}
+
+type cronLogger struct{ l zerolog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug().Fields(kv).Msg("cron: " + msg) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error().Err(err).Fields(kv).Msg("cron: " + msg)
+}

@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Get returns the value stored under key and whether there is one.
+func (s *Store) Get(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM kv WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: get: %w", err)
+	}
+	return v, true, nil
+}
+
+// Put stores value under key (e.g. the last seen OpenClaw version of a
+// target). To write it together with incidents and outbox items, use
+// Batch.KV.
+func (s *Store) Put(ctx context.Context, key, value string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error { return putKV(ctx, tx, key, value, time.Now()) })
+	if err != nil {
+		return fmt.Errorf("store: put: %w", err)
+	}
+	return nil
+}
+
+func putKV(ctx context.Context, tx *sql.Tx, key, value string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		key, value, now.UnixMilli())
+	return err
+}
