@@ -1,0 +1,216 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/store"
+)
+
+// memNotifier records deliveries; it can fail the next n sends.
+type memNotifier struct {
+	mu    sync.Mutex
+	name  string
+	sent  []memSent
+	fail  int
+	retry bool
+	ch    chan memSent
+}
+
+type memSent struct {
+	Dest string
+	Msg  bot.Message
+	Prev *bot.Sent
+	At   time.Time
+}
+
+func newMem(name string) *memNotifier { return &memNotifier{name: name, ch: make(chan memSent, 100)} }
+func (m *memNotifier) Name() string   { return m.name }
+func (m *memNotifier) Send(_ context.Context, dest string, msg bot.Message, prev *bot.Sent) (bot.Sent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail > 0 {
+		m.fail--
+		if m.retry {
+			return bot.Sent{}, &bot.RetryError{After: 10 * time.Millisecond, Err: errors.New("503 from fake")}
+		}
+		return bot.Sent{}, errors.New("channel_not_found")
+	}
+	s := memSent{Dest: dest, Msg: msg, Prev: prev, At: time.Now()}
+	m.sent = append(m.sent, s)
+	m.ch <- s
+	id := "1"
+	if prev != nil {
+		id = prev.ID
+	}
+	return bot.Sent{Channel: dest, ID: id}, nil
+}
+
+func (m *memNotifier) next(t *testing.T, within time.Duration) memSent {
+	t.Helper()
+	select {
+	case s := <-m.ch:
+		return s
+	case <-time.After(within):
+		t.Fatalf("%s: nothing delivered within %s", m.name, within)
+	}
+	return memSent{}
+}
+
+func (m *memNotifier) quiet(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case s := <-m.ch:
+		t.Fatalf("%s: unexpected delivery %q", m.name, s.Msg.Title)
+	case <-time.After(d):
+	}
+}
+
+type fixture struct {
+	dir   *sandbox.Dir
+	store *store.Store
+	svc   *Service
+	slack *memNotifier
+	tg    *memNotifier
+}
+
+func newFixture(t *testing.T, dbPath string) *fixture {
+	t.Helper()
+	d, err := sandbox.New(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Config("2026.9.6", map[string]any{"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{
+		"primary": "anthropic/claude-opus-5", "fallbacks": []string{"anthropic/claude-sonnet-5"}}}}}, "anthropic:default"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:default": map[string]any{
+		"type": "api_key", "provider": "anthropic", "key": sandbox.APIKey("svc")}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return newFixtureOn(t, d, dbPath)
+}
+
+func newFixtureOn(t *testing.T, d *sandbox.Dir, dbPath string) *fixture {
+	t.Helper()
+	st, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{dir: d, store: st, slack: newMem("slack"), tg: newMem("telegram")}
+	f.svc = &Service{
+		Targets: []ServiceTarget{{Target: diagnostics.Target{Name: "prod",
+			Locate: openclaw.LocateOptions{StateDir: d.Path, Home: t.TempDir(), Getenv: func(string) string { return "" }},
+			Env:    openclaw.EnvSources{NoProc: true}}}},
+		Store:         st,
+		Engine:        NewEngine(EngineOptions{}),
+		Routes:        []Route{{Notifier: f.slack, Dest: "C1"}, {Notifier: f.tg, Dest: "-100"}},
+		Log:           zerolog.Nop(),
+		SnapshotEvery: time.Hour, // only the watcher triggers evaluations here
+		Watch:         WatchOptions{Debounce: 100 * time.Millisecond},
+	}
+	return f
+}
+
+func (f *fixture) run(t *testing.T) (stop func()) {
+	t.Helper()
+	f.svc.started = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.Run(ctx) }()
+	select {
+	case <-f.svc.started:
+	case err := <-done:
+		t.Fatalf("service stopped: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond) // watcher armed
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func cooldown(t *testing.T, d *sandbox.Dir, until time.Time) {
+	t.Helper()
+	if err := d.SetRow("authProfiles.state", map[string]any{"version": 1, "usageStats": map[string]any{"anthropic:default": map[string]any{
+		"cooldownUntil": until.UnixMilli(), "cooldownReason": "auth", "errorCount": 1, "failureCounts": map[string]int{"auth": 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A cooldown written into OpenClaw's state is alerted within 2 s on every
+// route, once; clearing it edits the same messages into a resolved notice;
+// a restart on the same store alerts nothing again.
+func TestServiceAlertsAndResolves(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "bot.db")
+	f := newFixture(t, db)
+	stop := f.run(t)
+	f.slack.quiet(t, 300*time.Millisecond) // a healthy install says nothing
+
+	written := time.Now()
+	cooldown(t, f.dir, time.Now().Add(10*time.Minute))
+	for _, n := range []*memNotifier{f.slack, f.tg} {
+		s := n.next(t, 2*time.Second)
+		if s.Prev != nil || s.Msg.Kind != bot.KindAlert || s.At.Sub(written) > 2*time.Second {
+			t.Fatalf("%s: %+v after %s", n.name, s.Msg, s.At.Sub(written))
+		}
+		if len(s.Msg.Items) == 0 || s.Msg.Items[0].Until.IsZero() {
+			t.Errorf("%s: the alert must say when the cooldown ends: %+v", n.name, s.Msg.Items)
+		}
+	}
+	// Unrelated writes do not re-alert.
+	cooldown(t, f.dir, time.Now().Add(10*time.Minute))
+	f.slack.quiet(t, 500*time.Millisecond)
+
+	if err := f.dir.SetRow("authProfiles.state", nil); err != nil { // cleared
+		t.Fatal(err)
+	}
+	for _, n := range []*memNotifier{f.slack, f.tg} {
+		s := n.next(t, 2*time.Second)
+		if s.Msg.Kind != bot.KindResolved || s.Prev == nil {
+			t.Fatalf("%s: want an in-place resolved edit, got %+v prev=%v", n.name, s.Msg.Kind, s.Prev)
+		}
+	}
+	stop()
+
+	// Restart on the same DB with the cooldown back: one new alert (new
+	// occurrence), and after another restart nothing is repeated.
+	cooldown(t, f.dir, time.Now().Add(10*time.Minute))
+	g := newFixtureOn(t, f.dir, db)
+	stop = g.run(t)
+	g.slack.next(t, 2*time.Second)
+	stop()
+	h := newFixtureOn(t, f.dir, db)
+	stop = h.run(t)
+	h.slack.quiet(t, 700*time.Millisecond)
+	stop()
+}
+
+// A chat outage delays delivery; nothing is lost.
+func TestServiceDeliversAfterOutage(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "bot.db"))
+	f.slack.fail, f.slack.retry = 3, true
+	stop := f.run(t)
+	defer stop()
+	cooldown(t, f.dir, time.Now().Add(10*time.Minute))
+	s := f.slack.next(t, 10*time.Second)
+	if s.Msg.Kind != bot.KindAlert {
+		t.Fatalf("%+v", s.Msg)
+	}
+	if n, _ := f.store.OutboxDepth(context.Background()); n != 0 {
+		t.Errorf("outbox depth %d after delivery", n)
+	}
+}
