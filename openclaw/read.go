@@ -2,6 +2,7 @@ package openclaw
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -287,9 +288,18 @@ func readLegacyFile(path, agentID string) (*AuthStore, error) {
 	if fi.Size() > maxRowBytes {
 		return nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), maxRowBytes)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, describeErr(err))
+	// 2026.3.x rewrites the file in place (writeFileSync, no rename): a
+	// reader can catch it empty or half-written (measured). Retry briefly.
+	var data []byte
+	for attempt := 0; ; attempt++ {
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", path, describeErr(err))
+		}
+		if json.Valid(data) || attempt == 4 {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
 	profiles, state, bad, err := parseStore(data)
 	st := &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: agentID, Profiles: profiles, State: state, UpdatedAt: fi.ModTime().UTC()}

@@ -69,7 +69,7 @@ func TestApplyAtomicity(t *testing.T) {
 			Outbox:    []OutboxItem{okOut(), {Channel: ChannelSlack, Kind: "delete"}},
 			KV:        map[string]string{"k": "new"},
 		}, nil},
-		{"empty channel violates a constraint", Batch{
+		{"empty channel", Batch{
 			Incidents: []Incident{okInc()},
 			Outbox:    []OutboxItem{okOut(), {Dest: "C1"}},
 		}, nil},

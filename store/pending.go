@@ -86,9 +86,13 @@ func (s *Store) AddPending(ctx context.Context, p *Pending) error {
 // TakePending consumes the pending confirmation id for actor at now, in one
 // transaction: ErrNotFound when there is none, ErrWrongActor when it belongs
 // to someone else (it stays usable by its owner), ErrUsed when it was
-// already taken, ErrExpired when now is not before Expires. Of any number
+// already taken, ErrExpired when now (zero: the current time) is not
+// before Expires. Of any number
 // of concurrent calls, at most one succeeds.
 func (s *Store) TakePending(ctx context.Context, id, actor string, now time.Time) (*Pending, error) {
+	if now.IsZero() {
+		now = time.Now()
+	}
 	var p Pending
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error

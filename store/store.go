@@ -4,10 +4,10 @@
 // commands and pending confirmations.
 //
 // It is one SQLite file (modernc.org/sqlite, pure Go) in WAL mode, so a
-// second process (a CLI, `sqlite3`) can read while `serve` writes. Every
-// write is a transaction that starts with BEGIN IMMEDIATE; inside one
-// process the single pooled connection serializes writers, across
-// processes SQLite's busy timeout (5 s) does.
+// second process (a CLI, `sqlite3`) can read while `serve` writes.
+// Multi-statement writes are transactions that start with BEGIN IMMEDIATE;
+// inside one process the single pooled connection serializes writers,
+// across processes SQLite's busy timeout (5 s) does.
 //
 // Times are stored as unix milliseconds (UTC), NULL for the zero time, so
 // SQL ordering and comparisons work; they come back as UTC with millisecond

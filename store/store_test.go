@@ -86,17 +86,28 @@ func TestOpenErrors(t *testing.T) {
 	if err := os.WriteFile(notDB, []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// An SQLite database that is not ours (e.g. OpenClaw's state).
-	foreign := filepath.Join(dir, "openclaw.sqlite")
-	db, err := sql.Open("sqlite", foreign)
-	if err != nil {
-		t.Fatal(err)
+	// SQLite databases that are not ours (e.g. OpenClaw's state): plain,
+	// in WAL mode, with another application_id.
+	foreign := map[string][]string{
+		"plain.sqlite": {`CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT)`},
+		"wal.sqlite":   {`PRAGMA journal_mode=WAL`, `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT)`},
+		"appid.sqlite": {`PRAGMA application_id = 42`},
 	}
-	if _, err := db.Exec(`CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT)`); err != nil {
-		t.Fatal(err)
+	before := map[string][]byte{}
+	for name, stmts := range foreign {
+		p := filepath.Join(dir, name)
+		db, err := sql.Open("sqlite", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range stmts {
+			if _, err := db.Exec(st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		before[p], _ = os.ReadFile(p)
 	}
-	db.Close()
-	before, _ := os.ReadFile(foreign)
 
 	for _, tc := range []struct {
 		name, path string
@@ -105,7 +116,9 @@ func TestOpenErrors(t *testing.T) {
 		{"empty path", "", nil},
 		{"directory", dir, nil},
 		{"not a database", notDB, ErrForeignDB},
-		{"foreign database", foreign, ErrForeignDB},
+		{"foreign database", filepath.Join(dir, "plain.sqlite"), ErrForeignDB},
+		{"foreign WAL database", filepath.Join(dir, "wal.sqlite"), ErrForeignDB},
+		{"foreign application_id", filepath.Join(dir, "appid.sqlite"), ErrForeignDB},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Open(ctx, tc.path)
@@ -121,8 +134,10 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
-	if after, _ := os.ReadFile(foreign); string(after) != string(before) {
-		t.Error("Open modified a foreign database")
+	for p, b := range before {
+		if after, _ := os.ReadFile(p); string(after) != string(b) {
+			t.Errorf("Open modified the foreign database %s", filepath.Base(p))
+		}
 	}
 }
 
@@ -554,5 +569,21 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestOpenPathWithURLCharacters(t *testing.T) {
+	// The path goes into a file: URI; ?, #, % and spaces must not be
+	// taken for URI syntax.
+	path := filepath.Join(t.TempDir(), "my dir?x=1#frag", "bot 100%.db")
+	s := openAt(t, path)
+	must(t, s.Put(t.Context(), "k", "v"))
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the literal path: %v", err)
+	}
+	s = openAt(t, path) // and the preflight of an existing file finds it too
+	if v, ok, err := s.Get(t.Context(), "k"); err != nil || !ok || v != "v" {
+		t.Errorf("Get = %q, %v, %v", v, ok, err)
 	}
 }

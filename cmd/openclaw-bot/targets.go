@@ -123,10 +123,3 @@ func onOff(on bool, mode string) string {
 	}
 	return "on (" + mode + ")"
 }
-
-// cmdServe is the long-running half of the product (issue 3): not built yet.
-func cmdServe(_ context.Context, args []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "openclaw-bot serve: the scheduler, alerts and chat surfaces are not built yet.\n"+
-		"Use `openclaw-bot status` / `diagnose` (cron them for now), or `openclaw-bot demo` to see the bot.")
-	return exitError
-}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
+	"github.com/openclaw-bot/openclaw-bot/internal/fakeslack"
+	"github.com/openclaw-bot/openclaw-bot/internal/faketelegram"
+	"github.com/openclaw-bot/openclaw-bot/internal/peer"
+)
+
+const (
+	testSlackToken = "xoxb-test-bot-token"
+	testAppToken   = "xapp-test-app-token"
+	testTGToken    = "123456:TEST-telegram-token-abcdefghijklmnopqrstu"
+	testChannel    = "C0123456789"
+	testChat       = "-1001234567890"
+)
+
+// serveConfig writes a bot config pointing every platform at loopback fakes.
+func serveConfig(t *testing.T, stateDir, slackURL, tgURL, anthropicURL string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`store:
+  path: %s
+http:
+  listen: ""
+anthropic:
+  base_url: %s
+  key_check_every: 0
+targets:
+  - name: sandbox
+    state_dir: %s
+slack:
+  mode: socket
+  bot_token: %s
+  app_token: %s
+  api_url: %s
+  alert_channel: %s
+telegram:
+  token: %s
+  api_url: %s
+  alert_chat: "%s"
+scheduler:
+  snapshot_every: 1m
+`, filepath.Join(dir, "bot.db"), anthropicURL, stateDir, testSlackToken, testAppToken, slackURL, testChannel, testTGToken, tgURL, testChat)
+	p := filepath.Join(dir, "bot.yaml")
+	must(t, os.WriteFile(p, []byte(cfg), 0o600))
+	return p
+}
+
+// With the real OpenClaw CLI: a profile put into an auth cooldown by a real
+// `models status --probe` against a 401 fake Anthropic yields exactly one
+// Slack and one Telegram alert within 2 s of the write, and one resolved
+// notice (an edit of each) once the cooldown is cleared.
+func TestServeAlertsOnRealCooldown(t *testing.T) {
+	cli := peer.Require(t)
+	sb := peer.NewOnboardedSandbox(t, cli)
+	anth := fakeanthropic.New(fakeanthropic.Options{Mode: fakeanthropic.Mode401})
+	defer anth.Close()
+	must(t, sb.SetBaseURL(anth.URL()))
+	fs := fakeslack.New()
+	defer fs.Close()
+	ft := faketelegram.New(testTGToken)
+	defer ft.Close()
+
+	cfg, err := loadConfig(serveConfig(t, sb.StateDir(), fs.URL(), ft.URL(), anth.URL()))
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, zerolog.Nop(), os.Stdout) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	time.Sleep(time.Second) // first evaluation of a healthy install: silent
+	if n := len(fs.Messages(testChannel)); n != 0 {
+		t.Fatalf("healthy install alerted: %d messages", n)
+	}
+
+	// Note when OpenClaw writes the cooldown row.
+	var wroteAt time.Time
+	var mu sync.Mutex
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	go func() {
+		for watchCtx.Err() == nil {
+			if _, ok := sb.StateRow("authProfiles.state"); ok {
+				mu.Lock()
+				wroteAt = time.Now()
+				mu.Unlock()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	if _, err := sb.Probe(); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	chat, _ := strconv.ParseInt(testChat, 10, 64)
+	deadline := time.Now().Add(10 * time.Second)
+	for (len(fs.Messages(testChannel)) == 0 || len(ft.Messages(chat)) == 0) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopWatch()
+	mu.Lock()
+	wrote := wroteAt
+	mu.Unlock()
+	if wrote.IsZero() {
+		t.Fatal("the probe wrote no authProfiles.state row")
+	}
+	posts := fs.Calls("chat.postMessage")
+	sends := ft.CallsFor("sendMessage")
+	if len(posts) != 1 || len(sends) != 1 {
+		t.Fatalf("want exactly one Slack and one Telegram alert, got %d and %d", len(posts), len(sends))
+	}
+	for name, at := range map[string]time.Time{"slack": posts[0].At, "telegram": sends[0].Time} {
+		if lag := at.Sub(wrote); lag > 2*time.Second {
+			t.Errorf("%s alert %s after the cooldown was written (want ≤ 2s)", name, lag)
+		}
+	}
+
+	// Clear the cooldown: each alert is edited into a resolved notice.
+	must(t, sb.DeleteStateRow("authProfiles.state"))
+	deadline = time.Now().Add(5 * time.Second)
+	for (len(fs.Calls("chat.update")) == 0 || len(ft.CallsFor("editMessageText")) == 0) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if u, e := len(fs.Calls("chat.update")), len(ft.CallsFor("editMessageText")); u != 1 || e != 1 {
+		t.Fatalf("resolved notices: %d Slack updates, %d Telegram edits; want 1 each", u, e)
+	}
+	if n, p := len(fs.Calls("chat.postMessage")), len(ft.CallsFor("sendMessage")); n != 1 || p != 1 {
+		t.Errorf("extra messages: %d Slack posts, %d Telegram sends", n, p)
+	}
+}
