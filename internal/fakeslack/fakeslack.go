@@ -120,6 +120,8 @@ type Server struct {
 	messages   map[string][]*Message
 	ephemerals map[string][]*Message
 	seq        int64
+	clock      func() time.Time
+	lastTS     int64
 	failNext   map[string][]*failure
 	failWith   map[string]string
 	tokenFP    string // sha256 of the required token, "" = accept any
@@ -242,7 +244,20 @@ func (s *Server) AddMessage(m Message) string {
 func (s *Server) nextTS() string {
 	s.seq++
 	v := baseTS + s.seq*100
+	if s.clock != nil { // real Slack: ts is the posting time, strictly increasing
+		v = max(s.clock().UnixMicro(), s.lastTS+1)
+		s.lastTS = v
+	}
 	return fmt.Sprintf("%d.%06d", v/1_000_000, v%1_000_000)
+}
+
+// UseClock makes message timestamps follow clock (like real Slack) instead
+// of the deterministic 1700000000.000100, .000200, … sequence. Needed when a
+// client filters history by time (conversations.history oldest=).
+func (s *Server) UseClock(clock func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clock = clock
 }
 
 type request struct {
