@@ -59,6 +59,9 @@ func (r *rowIDs) toStore(in []Incident) []store.Incident {
 func (r *rowIDs) remember(rows []store.Incident) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = map[rowKey]int64{}
+	}
 	for _, i := range rows {
 		k := rowKeyOf(i.Target, i.Subject, i.Code, i.FirstSeen)
 		if i.State == store.StateResolved && i.GroupRef == "" {
