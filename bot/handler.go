@@ -1,0 +1,51 @@
+package bot
+
+import "context"
+
+// Surfaces.
+const (
+	SurfaceSlack    = "slack"
+	SurfaceTelegram = "telegram"
+	SurfaceConsole  = "console"
+)
+
+// Request is one typed command from any surface, already stripped of its
+// surface syntax: Slack "/openclaw cooldown reset x", Telegram
+// "/cooldown_reset@bot x" and the console line all arrive as
+// Text "cooldown reset x".
+type Request struct {
+	Surface  string `json:"surface"`
+	UserID   string `json:"user_id"`   // immutable id: Slack U…, Telegram numeric id, "console"
+	UserName string `json:"user_name"` // display only; never used for access
+	Where    string `json:"where"`     // channel / chat id ("" on the console)
+	Private  bool   `json:"private"`   // a direct message
+	Text     string `json:"text"`
+}
+
+// Press is a button press (Slack block_actions, Telegram callback_query).
+type Press struct {
+	Surface  string `json:"surface"`
+	UserID   string `json:"user_id"`
+	UserName string `json:"user_name"`
+	Where    string `json:"where"`
+	Private  bool   `json:"private"`
+	Action   string `json:"action"` // Button.Action of the pressed button
+}
+
+// Reply is the answer to a Request or a Press.
+type Reply struct {
+	Message Message `json:"message"`
+	// Ephemeral: only the requester should see it (Slack ephemeral /
+	// response_url, Telegram: a private chat or a callback toast).
+	Ephemeral bool `json:"ephemeral,omitempty"`
+	// Toast is a short text for the pressed button's own answer
+	// (Telegram answerCallbackQuery); may be empty.
+	Toast string `json:"toast,omitempty"`
+}
+
+// Handler answers commands. Every surface calls it after acking the
+// platform; it must be safe for concurrent use and never panic on input.
+type Handler interface {
+	Handle(ctx context.Context, req Request) Reply
+	Press(ctx context.Context, p Press) Reply
+}
