@@ -58,6 +58,7 @@ const (
 	DefaultTimezone         = "UTC"
 	DefaultSnapshotEvery    = 30 * time.Second
 	DefaultHealthzEvery     = time.Minute
+	DefaultOpenClawLogDir   = "/tmp/openclaw"
 	DefaultReminderEvery    = 4 * time.Hour
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "auto"
@@ -218,6 +219,9 @@ type Access struct {
 type Scheduler struct {
 	SnapshotEvery time.Duration `yaml:"snapshot_every" json:"snapshot_every"`
 	HealthzEvery  time.Duration `yaml:"healthz_every" json:"healthz_every"`
+	// OpenClawLogDir is where OpenClaw writes openclaw-YYYY-MM-DD.log;
+	// "" turns the log follower off.
+	OpenClawLogDir string `yaml:"openclaw_log_dir" json:"openclaw_log_dir"`
 }
 
 // Alerts holds alerting behaviour.
@@ -243,7 +247,7 @@ func Default() *Config {
 		Targets:   []Target{defaultTarget()},
 		Slack:     Slack{Mode: SlackSocket, APIURL: DefaultSlackAPIURL},
 		Telegram:  Telegram{Mode: TelegramPolling, APIURL: DefaultTelegramAPIURL, Timezone: DefaultTimezone},
-		Scheduler: Scheduler{SnapshotEvery: DefaultSnapshotEvery, HealthzEvery: DefaultHealthzEvery},
+		Scheduler: Scheduler{SnapshotEvery: DefaultSnapshotEvery, HealthzEvery: DefaultHealthzEvery, OpenClawLogDir: DefaultOpenClawLogDir},
 		Alerts:    Alerts{ReminderEvery: DefaultReminderEvery},
 		Log:       Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 	}

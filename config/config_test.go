@@ -99,7 +99,7 @@ func TestDefaults(t *testing.T) {
 		Targets:   []Target{{Name: "local", OpenClawBin: "openclaw", ComposeService: "openclaw-gateway"}},
 		Slack:     Slack{Mode: "socket", APIURL: "https://slack.com/api/"},
 		Telegram:  Telegram{Mode: "polling", APIURL: "https://api.telegram.org", Timezone: "UTC"},
-		Scheduler: Scheduler{SnapshotEvery: 30 * time.Second, HealthzEvery: time.Minute},
+		Scheduler: Scheduler{SnapshotEvery: 30 * time.Second, HealthzEvery: time.Minute, OpenClawLogDir: "/tmp/openclaw"},
 		Alerts:    Alerts{ReminderEvery: 4 * time.Hour},
 		Log:       Log{Level: "info", Format: "auto"},
 	}
@@ -242,7 +242,7 @@ func TestFullFile(t *testing.T) {
 			Viewers: []string{"U0VIEW", "111"}, Responders: []string{"U0RESP"}, Admins: []string{"U0ADMIN", "222"},
 			SlackChannels: []string{"C0123456789", "C0OTHER"}, TelegramChats: []string{"-1001234567890"},
 		},
-		Scheduler: Scheduler{SnapshotEvery: 10 * time.Second, HealthzEvery: 2 * time.Minute},
+		Scheduler: Scheduler{SnapshotEvery: 10 * time.Second, HealthzEvery: 2 * time.Minute, OpenClawLogDir: "/tmp/openclaw"},
 		Alerts:    Alerts{ReminderEvery: 30 * time.Minute},
 		Log:       Log{Level: "debug", Format: "json"},
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 )
 
 func TestLogFollower(t *testing.T) {
@@ -42,5 +44,21 @@ func TestLogFollower(t *testing.T) {
 	}
 	if later := f.Findings(now.Add(logEventTTL + time.Minute)); len(later) != 0 {
 		t.Fatalf("events must expire: %+v", later)
+	}
+}
+
+// Log lines that the state already explains do not become incidents of their
+// own (they would keep an alert group from resolving).
+func TestLogFindingsOnlyForWhatLeavesNoState(t *testing.T) {
+	logged := []diagnostics.Finding{{Code: CodeLogAuthRejected}, {Code: CodeLogNoAPIKey}, {Code: CodeLogOAuthRefresh}}
+	stored := diagnostics.Report{Profiles: []diagnostics.ProfileStatus{{Provider: "anthropic", Source: diagnostics.SourceStore}},
+		Findings: []diagnostics.Finding{{Code: diagnostics.CodeOAuthRefreshFailed}}}
+	if got := logFindings(stored, logged); len(got) != 1 || got[0].Code != CodeLogNoAPIKey {
+		t.Errorf("with a stored profile: %+v", got)
+	}
+	envOnly := diagnostics.Report{Profiles: []diagnostics.ProfileStatus{{Provider: "anthropic", Source: diagnostics.SourceEnv}},
+		Findings: []diagnostics.Finding{{Code: diagnostics.CodeAuthMissing}}}
+	if got := logFindings(envOnly, logged); len(got) != 2 || got[0].Code != CodeLogAuthRejected || got[1].Code != CodeLogOAuthRefresh {
+		t.Errorf("env-only: %+v", got)
 	}
 }

@@ -231,7 +231,7 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
 	now := s.now()
 	findings := rep.Findings
 	if s.Logs != nil {
-		findings = append(findings, s.Logs.Findings(now)...)
+		findings = append(findings, logFindings(rep, s.Logs.Findings(now))...)
 	}
 	var gatewayDown bool
 	if h, ok := s.health.Load(name); ok {
@@ -251,6 +251,13 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
 		return err
 	}
 	res := s.Engine.Evaluate(name, findings, now, EvalContext{Silences: silencesForEngine(silences), GatewayDown: gatewayDown})
+	if e := s.Log.Debug(); e.Enabled() {
+		codes := make([]string, 0, len(findings))
+		for _, f := range findings {
+			codes = append(codes, f.Code+"@"+f.Subject)
+		}
+		e.Str("target", name).Bool("live", live).Strs("findings", codes).Int("changed", len(res.Changed)).Int("notices", len(res.Notices)).Msg("evaluated")
+	}
 	batch := store.Batch{Incidents: s.rows.toStore(res.Changed), KV: map[string]string{}}
 	if rep.OpenClaw.Version != "" {
 		batch.KV["version:"+name] = rep.OpenClaw.Version
@@ -284,6 +291,42 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
 		}
 	}
 	return nil
+}
+
+// logFindings keeps the log-derived findings that the state does not
+// already explain: the log follower is for failures that leave no state.
+func logFindings(rep diagnostics.Report, logged []diagnostics.Finding) []diagnostics.Finding {
+	has := map[string]bool{}
+	stored := false
+	for _, f := range rep.Findings {
+		has[f.Code] = true
+	}
+	for _, p := range rep.Profiles {
+		if p.Provider == "anthropic" && p.Source == diagnostics.SourceStore {
+			stored = true
+		}
+	}
+	var out []diagnostics.Finding
+	for _, f := range logged {
+		switch f.Code {
+		case CodeLogAuthRejected:
+			// A stored profile that Anthropic rejects gets a cooldown, which
+			// the state shows; only env-only keys need the log.
+			if stored {
+				continue
+			}
+		case CodeLogNoAPIKey:
+			if has[diagnostics.CodeAuthMissing] {
+				continue
+			}
+		case CodeLogOAuthRefresh:
+			if has[diagnostics.CodeOAuthRefreshFailed] || has[diagnostics.CodeCredentialExpired] {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // checkHealth probes the gateway's /healthz (no auth, read-only).

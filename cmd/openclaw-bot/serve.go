@@ -74,10 +74,12 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout i
 		Engine:        scheduler.NewEngine(scheduler.EngineOptions{Reminder: cfg.Alerts.ReminderEvery}),
 		Routes:        routes,
 		Log:           log,
-		Logs:          &scheduler.LogFollower{},
 		SnapshotEvery: cfg.Scheduler.SnapshotEvery,
 		KeyCheckEvery: cfg.Anthropic.KeyCheckEvery,
 		HealthzEvery:  cfg.Scheduler.HealthzEvery,
+	}
+	if cfg.Scheduler.OpenClawLogDir != "" {
+		svc.Logs = &scheduler.LogFollower{Dir: cfg.Scheduler.OpenClawLogDir}
 	}
 	if cfg.Anthropic.KeyCheckEvery > 0 {
 		svc.Checker = diagnostics.NewChecker(diagnostics.CheckerOptions{CheckTokens: cfg.Anthropic.CheckTokens})

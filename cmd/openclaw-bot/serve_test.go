@@ -52,7 +52,8 @@ telegram:
   alert_chat: "%s"
 scheduler:
   snapshot_every: 1m
-`, filepath.Join(dir, "bot.db"), anthropicURL, stateDir, testSlackToken, testAppToken, slackURL, testChannel, testTGToken, tgURL, testChat)
+  openclaw_log_dir: %s
+`, filepath.Join(dir, "bot.db"), anthropicURL, stateDir, testSlackToken, testAppToken, slackURL, testChannel, testTGToken, tgURL, testChat, filepath.Join(dir, "openclaw-logs"))
 	p := filepath.Join(dir, "bot.yaml")
 	must(t, os.WriteFile(p, []byte(cfg), 0o600))
 	return p

@@ -323,7 +323,8 @@ func TestProbeTimeoutStopsRetryingCLI(t *testing.T) {
 	if err := sb.SetBaseURL(fake.URL()); err != nil {
 		t.Fatal(err)
 	}
-	sb.ProbeTimeout = 15 * time.Second
+	// Long enough for a cold CLI on a loaded 2-core machine to reach the fake.
+	sb.ProbeTimeout = 40 * time.Second
 	start := time.Now()
 	_, err := sb.Probe()
 	if err == nil || !strings.Contains(err.Error(), "timeout") {
