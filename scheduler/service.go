@@ -489,3 +489,29 @@ func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug().Fields(kv).Msg("cr
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error().Err(err).Fields(kv).Msg("cron: " + msg)
 }
+
+// Report diagnoses one target for a chat command: natively, with the last
+// key verdicts, or with a live zero-token key check when probe is set (the
+// `check` command). Safe for concurrent use.
+func (s *Service) Report(ctx context.Context, target string, probe bool) (diagnostics.Report, error) {
+	t, ok := s.target(target)
+	if !ok {
+		return diagnostics.Report{}, fmt.Errorf("no target %q (targets: %s)", target, strings.Join(s.TargetNames(), ", "))
+	}
+	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !probe, Now: s.Now}
+	prev, _, err := s.Store.Get(ctx, "version:"+target)
+	if err != nil {
+		return diagnostics.Report{}, err
+	}
+	rep, _, err := insp.Inspect(ctx, t.Target, prev)
+	return rep, err
+}
+
+// TargetNames lists the watched targets, in config order.
+func (s *Service) TargetNames() []string {
+	out := make([]string, 0, len(s.Targets))
+	for _, t := range s.Targets {
+		out = append(out, t.Name)
+	}
+	return out
+}
