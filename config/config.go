@@ -171,6 +171,8 @@ type Slack struct {
 	SigningSecretFile string        `yaml:"signing_secret_file" json:"signing_secret_file,omitempty"`
 	APIURL            string        `yaml:"api_url" json:"api_url"`
 	AlertChannel      string        `yaml:"alert_channel" json:"alert_channel"`
+	AlertTargets      []string      `yaml:"alert_targets" json:"alert_targets"`           // [] = every target
+	AlertMinSeverity  string        `yaml:"alert_min_severity" json:"alert_min_severity"` // critical | warning | info
 }
 
 // Enabled reports whether Slack is configured (a bot token is set).
@@ -186,6 +188,8 @@ type Telegram struct {
 	WebhookSecret     redact.Secret `yaml:"webhook_secret" json:"webhook_secret"`
 	WebhookSecretFile string        `yaml:"webhook_secret_file" json:"webhook_secret_file,omitempty"`
 	AlertChat         string        `yaml:"alert_chat" json:"alert_chat"`
+	AlertTargets      []string      `yaml:"alert_targets" json:"alert_targets"`           // [] = every target
+	AlertMinSeverity  string        `yaml:"alert_min_severity" json:"alert_min_severity"` // critical | warning | info
 	Timezone          string        `yaml:"timezone" json:"timezone"`
 }
 

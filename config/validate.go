@@ -57,6 +57,7 @@ func (c *Config) Validate() error {
 	v.slack()
 	v.telegram()
 	v.access()
+	v.routes()
 	v.intervals()
 	v.log()
 	return errors.Join(v.errs...)
@@ -284,6 +285,23 @@ func slackNear(c *Config) string {
 		return "slack.mode"
 	}
 	return "slack.bot_token"
+}
+
+// routes checks alert routing: known severities, known target names.
+func (v *validator) routes() {
+	for _, r := range []struct {
+		section, min string
+		targets      []string
+	}{{"slack", v.c.Slack.AlertMinSeverity, v.c.Slack.AlertTargets}, {"telegram", v.c.Telegram.AlertMinSeverity, v.c.Telegram.AlertTargets}} {
+		if r.min != "" {
+			v.enum(r.section+".alert_min_severity", r.min, []string{"critical", "warning", "info"})
+		}
+		for i, name := range r.targets {
+			if _, ok := v.c.Target(name); !ok {
+				v.errf(fmt.Sprintf("%s.alert_targets[%d]", r.section, i), "%s.alert_targets: no target named %s", r.section, show(name))
+			}
+		}
+	}
 }
 
 func (v *validator) telegram() {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,10 +24,40 @@ import (
 // CodeGatewayDown is the finding of a gateway whose /healthz does not answer.
 const CodeGatewayDown = "gateway.down"
 
-// Route sends every notice to one destination of one notifier.
+// Route sends notices to one destination of one notifier: about the
+// listed targets only (none = all) and at least MinSeverity ("" = warning).
 type Route struct {
-	Notifier bot.Notifier
-	Dest     string
+	Notifier    bot.Notifier
+	Dest        string
+	Targets     []string
+	MinSeverity diagnostics.Severity
+}
+
+// wants reports whether the route takes a notice.
+func (r Route) wants(n Notice) bool {
+	if len(r.Targets) > 0 && !slices.Contains(r.Targets, n.Target) {
+		return false
+	}
+	min := r.MinSeverity
+	if min == "" {
+		min = diagnostics.Warning
+	}
+	for _, i := range n.Incidents {
+		if sevRank(i.Severity) <= sevRank(min) || IsEventCode(i.Code) {
+			return true
+		}
+	}
+	return false
+}
+
+func sevRank(s diagnostics.Severity) int {
+	switch s {
+	case diagnostics.Critical:
+		return 0
+	case diagnostics.Warning:
+		return 1
+	}
+	return 2
 }
 
 // ServiceTarget is one watched install.
@@ -272,6 +303,9 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
 			kind = "edit"
 		}
 		for _, r := range s.Routes {
+			if !r.wants(n) {
+				continue
+			}
 			batch.Outbox = append(batch.Outbox, store.OutboxItem{
 				Channel: r.Notifier.Name(), Dest: r.Dest, Ref: n.Ref, Kind: kind, Payload: payload, NextAttempt: now, CreatedAt: now,
 			})

@@ -214,3 +214,25 @@ func TestServiceDeliversAfterOutage(t *testing.T) {
 		t.Errorf("outbox depth %d after delivery", n)
 	}
 }
+
+func TestRouteFilters(t *testing.T) {
+	n := Notice{Target: "prod", Incidents: []Incident{{Code: "credential.expiring", Severity: diagnostics.Warning}}}
+	for _, tc := range []struct {
+		r    Route
+		want bool
+	}{
+		{Route{}, true},
+		{Route{MinSeverity: diagnostics.Critical}, false},
+		{Route{MinSeverity: diagnostics.Info}, true},
+		{Route{Targets: []string{"staging"}}, false},
+		{Route{Targets: []string{"staging", "prod"}}, true},
+	} {
+		if got := tc.r.wants(n); got != tc.want {
+			t.Errorf("%+v wants %v, want %v", tc.r, got, tc.want)
+		}
+	}
+	ev := Notice{Target: "prod", Incidents: []Incident{{Code: "version.changed", Severity: diagnostics.Info}}}
+	if !(Route{MinSeverity: diagnostics.Critical}).wants(ev) {
+		t.Error("version.changed is an event every route should get")
+	}
+}

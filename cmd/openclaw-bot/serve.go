@@ -124,14 +124,16 @@ func buildRoutes(_ context.Context, cfg *config.Config, stdout io.Writer, log ze
 	scrub := redact.NewScrubber(cfg.SecretValues()...)
 	if cfg.Slack.Enabled() {
 		client := slackbot.NewClient(cfg.Slack.BotToken, cfg.Slack.APIURL, nil)
-		routes = append(routes, scheduler.Route{Notifier: slackbot.NewNotifier(client, slackbot.Options{Logger: &log, Scrubber: scrub}), Dest: cfg.Slack.AlertChannel})
+		routes = append(routes, scheduler.Route{Notifier: slackbot.NewNotifier(client, slackbot.Options{Logger: &log, Scrubber: scrub}), Dest: cfg.Slack.AlertChannel,
+			Targets: cfg.Slack.AlertTargets, MinSeverity: diagnostics.Severity(cfg.Slack.AlertMinSeverity)})
 	}
 	if cfg.Telegram.Enabled() {
 		api, err := telegram.NewAPI(cfg.Telegram.Token, cfg.Telegram.APIURL, &http.Client{Timeout: 30 * time.Second})
 		if err != nil {
 			return nil, fmt.Errorf("telegram: %w", err)
 		}
-		routes = append(routes, scheduler.Route{Notifier: telegram.NewNotifier(api, telegram.Options{Location: cfg.Telegram.Location()}), Dest: cfg.Telegram.AlertChat})
+		routes = append(routes, scheduler.Route{Notifier: telegram.NewNotifier(api, telegram.Options{Location: cfg.Telegram.Location(), Scrubber: scrub}), Dest: cfg.Telegram.AlertChat,
+			Targets: cfg.Telegram.AlertTargets, MinSeverity: diagnostics.Severity(cfg.Telegram.AlertMinSeverity)})
 	}
 	if len(routes) == 0 {
 		routes = append(routes, scheduler.Route{Notifier: console.NewNotifier(stdout, time.Local), Dest: "stdout"})
