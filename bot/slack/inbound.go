@@ -344,8 +344,8 @@ type responsePayload struct {
 
 // deliver sends reply to the response_url, falling back to the Web API
 // (chat.postEphemeral / chat.postMessage) when there is no usable
-// response_url or it failed. A reply with no message and no toast is not
-// sent at all.
+// response_url or it failed. A reply without a message but with a Toast is
+// sent as an ephemeral text; one with neither is not sent at all.
 func (in *inbound) deliver(ctx context.Context, to target, reply bot.Reply) {
 	var text string
 	var blocks []goslack.Block
@@ -353,7 +353,9 @@ func (in *inbound) deliver(ctx context.Context, to target, reply bot.Reply) {
 	case !emptyMessage(reply.Message):
 		text, blocks = RenderAt(reply.Message, in.now())
 	case strings.TrimSpace(reply.Toast) != "":
+		// Slack has no toast: show it to the requester only.
 		text = truncate(Escape(reply.Toast), MaxFallbackText)
+		reply.Ephemeral = true
 	default:
 		return
 	}

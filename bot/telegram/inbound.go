@@ -193,7 +193,10 @@ var knownCommands = func() map[string]bool {
 // leading "@"; when it is empty, addressed commands are not checked.
 func ParseCommand(text, botUsername string) (grammar string, ok bool) {
 	g, valid, known, addressed := parseCommand(text, botUsername)
-	return g, valid && (known || addressed)
+	if !valid || !(known || addressed) {
+		return "", false
+	}
+	return g, true
 }
 
 // parseCommand is ParseCommand's detail: valid means a syntactically valid
@@ -221,12 +224,13 @@ func parseCommand(text, botUsername string) (grammar string, valid, known, addre
 	name = strings.ToLower(name)
 	args := strings.Fields(rest)
 	if name == "openclaw" {
-		if len(args) > 0 && strings.Contains(args[0], "_") && validCommandName(args[0]) {
+		// "/openclaw cooldown_reset x" as well as "/openclaw cooldown reset x".
+		for len(args) > 0 && strings.Contains(args[0], "_") && validCommandName(args[0]) {
 			if first := expandCommand(strings.ToLower(args[0])); first != "" {
 				args[0] = first
-			} else {
-				args = args[1:]
+				break
 			}
+			args = args[1:] // "___"
 		}
 		if len(args) == 0 {
 			return "help", true, true, addressed
@@ -401,11 +405,11 @@ func (in *inbound) handleCommand(ctx context.Context, m *tgbotapi.Message, gramm
 	}
 	if r.Ephemeral && !req.Private {
 		// Telegram has no per-user messages in groups: answer privately.
-		if _, err := in.send(ctx, m.From.ID, 0, r.Message); err == nil {
+		_, err := in.send(ctx, m.From.ID, 0, r.Message)
+		if err == nil {
 			return
-		} else {
-			in.log.Info().Str("user", req.UserID).Str("err", err.Error()).Msg("telegram: cannot answer privately, telling the group")
 		}
+		in.log.Info().Str("user", req.UserID).Str("err", err.Error()).Msg("telegram: cannot answer privately, telling the group")
 		notice := bot.Message{
 			Kind: bot.KindReply, Severity: bot.SevInfo,
 			Title: "I can't message you privately",
@@ -745,6 +749,8 @@ func (in *inbound) edit(ctx context.Context, chat int64, msgID int, msg bot.Mess
 
 // answer sends answerCallbackQuery (one attempt: the query expires soon).
 func (in *inbound) answer(ctx context.Context, id, text string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	if _, err := in.call(ctx, "answerCallbackQuery", "", tgbotapi.NewCallback(id, text), 1); err != nil {
 		in.log.Info().Str("err", err.Error()).Msg("telegram: answerCallbackQuery failed")
 	}

@@ -91,11 +91,31 @@ func (in *inbound) pollSeconds() int {
 	return max(int(d/time.Second), 1)
 }
 
+// queueLen bounds the updates fetched but not yet started.
+const queueLen = 64
+
+type queuedJob struct {
+	j  *job
+	id int
+}
+
 func (in *inbound) poll(ctx, workCtx context.Context) error {
 	cfg := tgbotapi.UpdateConfig{Timeout: in.pollSeconds(), AllowedUpdates: AllowedUpdates}
 	confirmed := 0
 	bo := backoff{min: in.opts.MinBackoff, max: in.opts.MaxBackoff}
-	defer func() { in.confirm(ctx, cfg, confirmed) }()
+
+	// The loop keeps fetching while workers are busy (up to queueLen
+	// waiting updates), so that button presses are answered at once.
+	jobs := make(chan queuedJob, queueLen)
+	unstarted := make(chan int, 1) // first update id not started at exit (-1: none)
+	go in.dispatch(ctx, workCtx, jobs, unstarted)
+	defer func() {
+		if first := <-unstarted; first >= 0 {
+			cfg.Offset = min(cfg.Offset, first)
+		}
+		in.confirm(ctx, cfg, confirmed)
+	}()
+
 	for {
 		var raws []json.RawMessage
 		err := func() error {
@@ -130,17 +150,41 @@ func (in *inbound) poll(ctx, workCtx context.Context) error {
 				continue
 			}
 			if j := in.jobFor(u); j != nil {
-				if !in.tryAcquire() {
-					in.answerNow(ctx, j)
-					select {
-					case in.sem <- struct{}{}:
-					case <-ctx.Done():
-						return nil // not confirmed: redelivered after a restart
-					}
+				if len(in.sem) == cap(in.sem) || len(jobs) > 0 {
+					in.answerNow(ctx, j) // it will wait: stop the client's spinner now
 				}
-				in.start(workCtx, j)
+				select {
+				case jobs <- queuedJob{j: j, id: id}:
+				case <-ctx.Done():
+					return nil // not confirmed: redelivered after a restart
+				}
 			}
 			cfg.Offset = id + 1
+		}
+	}
+}
+
+// dispatch starts queued jobs as worker slots free up. When ctx ends it
+// reports the first update it did not start (-1: none) and returns.
+func (in *inbound) dispatch(ctx, workCtx context.Context, jobs <-chan queuedJob, unstarted chan<- int) {
+	for {
+		select {
+		case q := <-jobs:
+			select {
+			case in.sem <- struct{}{}:
+				in.start(workCtx, q.j)
+			case <-ctx.Done():
+				unstarted <- q.id
+				return
+			}
+		case <-ctx.Done():
+			select {
+			case q := <-jobs:
+				unstarted <- q.id
+			default:
+				unstarted <- -1
+			}
+			return
 		}
 	}
 }
