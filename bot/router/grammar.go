@@ -269,6 +269,7 @@ func Parse(text string, targets []string) (Command, error) {
 			if !ok || len(more) > 0 {
 				perr := unknownCommand(normalizeHead(rest))
 				perr.Msg = "no help for " + quote(strings.Join(rest, " "))
+				perr.Usage, perr.Unknown = spec.Usage, false
 				return Command{}, perr
 			}
 			cmd.Topic = topic.Name

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdin, stdout, stderr)
 	case "serve":
-		return cmdServe(ctx, args[1:], stdout, stderr)
+		return cmdServe(ctx, args[1:], stdin, stdout, stderr)
 	case "config":
 		return cmdConfig(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"sync"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/bot/router"
+	goslack "github.com/slack-go/slack"
 	"io"
 	"net"
 	"net/http"
@@ -26,7 +32,7 @@ import (
 
 // cmdServe runs the scheduler, the alert pipeline and the HTTP endpoints
 // until SIGINT/SIGTERM.
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "the bot's YAML config (default: watch the local install, alert on the console)")
@@ -51,24 +57,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "openclaw-bot serve:", err)
 		return exitError
 	}
-	if err := serve(ctx, cfg, log, stdout); err != nil {
+	if err := serve(ctx, cfg, log, stdin, stdout); err != nil {
 		log.Error().Err(err).Msg("serve stopped")
 		return exitCritical
 	}
 	return exitOK
 }
 
-func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout io.Writer) error {
+// serve runs until ctx ends. stdin, when not nil, is the console chat used
+// when no chat platform is configured.
+func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io.Reader, stdout io.Writer) error {
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	routes, err := buildRoutes(ctx, cfg, stdout, log)
+	scrub := redact.NewScrubber(cfg.SecretValues()...)
+	p, err := connect(cfg, stdout, log, scrub)
 	if err != nil {
 		return err
 	}
+	routes := p.routes
 	svc := &scheduler.Service{
 		Store:         st,
 		Engine:        scheduler.NewEngine(scheduler.EngineOptions{Reminder: cfg.Alerts.ReminderEvery}),
@@ -102,7 +112,15 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout i
 		log.Info().Str("target", t.Name).Str("state_dir", loc.StateDir).Str("how", loc.How).Msg("watching")
 	}
 
-	srv, err := startHTTP(cfg.HTTP.Listen, st, log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mux := http.NewServeMux()
+	stopChat, err := startChat(ctx, cfg, p, svc, st, log, scrub, mux, stdin, stdout)
+	if err != nil {
+		return err
+	}
+	defer func() { cancel(); stopChat() }()
+	srv, err := startHTTP(cfg.HTTP.Listen, mux, st, log)
 	if err != nil {
 		return err
 	}
@@ -117,36 +135,124 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout i
 	return svc.Run(ctx)
 }
 
-// buildRoutes connects the configured chat platforms; with none, alerts go
-// to the console.
-func buildRoutes(_ context.Context, cfg *config.Config, stdout io.Writer, log zerolog.Logger) ([]scheduler.Route, error) {
-	var routes []scheduler.Route
-	scrub := redact.NewScrubber(cfg.SecretValues()...)
+// platforms are the connected chat platforms and the alert routes.
+type platforms struct {
+	routes   []scheduler.Route
+	slack    *goslack.Client
+	telegram *tgbotapi.BotAPI
+}
+
+// connect builds the clients of the configured chat platforms and the alert
+// routes; with no platform, alerts go to the console.
+func connect(cfg *config.Config, stdout io.Writer, log zerolog.Logger, scrub *redact.Scrubber) (platforms, error) {
+	var p platforms
 	if cfg.Slack.Enabled() {
-		client := slackbot.NewClient(cfg.Slack.BotToken, cfg.Slack.APIURL, nil)
-		routes = append(routes, scheduler.Route{Notifier: slackbot.NewNotifier(client, slackbot.Options{Logger: &log, Scrubber: scrub}), Dest: cfg.Slack.AlertChannel,
+		p.slack = slackbot.NewClient(cfg.Slack.BotToken, cfg.Slack.APIURL, nil)
+		p.routes = append(p.routes, scheduler.Route{Notifier: slackbot.NewNotifier(p.slack, slackbot.Options{Logger: &log, Scrubber: scrub}), Dest: cfg.Slack.AlertChannel,
 			Targets: cfg.Slack.AlertTargets, MinSeverity: diagnostics.Severity(cfg.Slack.AlertMinSeverity)})
 	}
 	if cfg.Telegram.Enabled() {
-		api, err := telegram.NewAPI(cfg.Telegram.Token, cfg.Telegram.APIURL, &http.Client{Timeout: 30 * time.Second})
+		api, err := telegram.NewAPI(cfg.Telegram.Token, cfg.Telegram.APIURL, nil)
 		if err != nil {
-			return nil, fmt.Errorf("telegram: %w", err)
+			return p, fmt.Errorf("telegram: %w", err)
 		}
-		routes = append(routes, scheduler.Route{Notifier: telegram.NewNotifier(api, telegram.Options{Location: cfg.Telegram.Location(), Scrubber: scrub}), Dest: cfg.Telegram.AlertChat,
+		p.telegram = api
+		p.routes = append(p.routes, scheduler.Route{Notifier: telegram.NewNotifier(api, telegram.Options{Location: cfg.Telegram.Location(), Scrubber: scrub}), Dest: cfg.Telegram.AlertChat,
 			Targets: cfg.Telegram.AlertTargets, MinSeverity: diagnostics.Severity(cfg.Telegram.AlertMinSeverity)})
 	}
-	if len(routes) == 0 {
-		routes = append(routes, scheduler.Route{Notifier: console.NewNotifier(stdout, time.Local), Dest: "stdout"})
+	if len(p.routes) == 0 {
+		p.routes = append(p.routes, scheduler.Route{Notifier: console.NewNotifier(stdout, time.Local), Dest: "stdout", MinSeverity: diagnostics.Warning})
 	}
-	return routes, nil
+	return p, nil
+}
+
+// diagnoser adapts the service to the router.
+type diagnoser struct{ *scheduler.Service }
+
+func (d diagnoser) Targets() []string { return d.TargetNames() }
+
+// startChat starts the command surfaces: Slack (Socket Mode or HTTP),
+// Telegram (polling or webhook), or the console when neither is configured.
+// The returned func stops them and waits.
+func startChat(ctx context.Context, cfg *config.Config, p platforms, svc *scheduler.Service, st *store.Store, log zerolog.Logger,
+	scrub *redact.Scrubber, mux *http.ServeMux, stdin io.Reader, stdout io.Writer) (func(), error) {
+	rt := router.New(router.Options{
+		Store: st, Diagnoser: diagnoser{svc}, Access: cfg.Access,
+		AlertChannel: cfg.Slack.AlertChannel, AlertChat: cfg.Telegram.AlertChat, Log: &log, Scrubber: scrub,
+	})
+	var wg sync.WaitGroup
+	var closers []func()
+	goRun := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && ctx.Err() == nil {
+				log.Error().Err(err).Str("surface", name).Msg("chat surface stopped")
+			}
+		}()
+	}
+	if p.slack != nil {
+		switch cfg.Slack.Mode {
+		case config.SlackHTTP:
+			h := slackbot.NewHTTPHandler(rt, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, Logger: &log, Scrubber: scrub})
+			mux.Handle(slackbot.CommandsPath, h)
+			mux.Handle(slackbot.InteractionsPath, h)
+			closers = append(closers, func() { _ = h.Close() })
+		default:
+			goRun("slack", func() error {
+				return slackbot.RunSocket(ctx, p.slack, cfg.Slack.AppToken, rt, slackbot.SocketOptions{Logger: &log, Scrubber: scrub})
+			})
+		}
+	}
+	if p.telegram != nil {
+		opts := telegram.InboundOptions{Logger: &log, Scrubber: scrub, Location: cfg.Telegram.Location(), WebhookSecret: cfg.Telegram.WebhookSecret}
+		switch cfg.Telegram.Mode {
+		case config.TelegramWebhook:
+			wh := telegram.NewWebhookHandler(p.telegram, rt, opts)
+			mux.Handle(telegram.WebhookPath, wh)
+			closers = append(closers, func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = wh.Shutdown(sctx)
+			})
+			goRun("telegram-webhook", func() error {
+				for { // retry setWebhook while Telegram is unreachable
+					err := telegram.SetWebhook(ctx, p.telegram, cfg.Telegram.WebhookURL, cfg.Telegram.WebhookSecret)
+					var re *bot.RetryError
+					if err == nil || !errors.As(err, &re) {
+						return err
+					}
+					select {
+					case <-ctx.Done():
+						return nil
+					case <-time.After(30 * time.Second):
+					}
+				}
+			})
+		default:
+			goRun("telegram", func() error { return telegram.RunPolling(ctx, p.telegram, rt, opts) })
+		}
+	}
+	if p.slack == nil && p.telegram == nil && stdin != nil {
+		// The embedded default: chat on the console. EOF ends the chat,
+		// not the service.
+		goRun("console", func() error {
+			return (&console.Session{Handler: rt, Out: stdout}).Run(ctx, stdin)
+		})
+	}
+	return func() {
+		for _, c := range closers {
+			c()
+		}
+		wg.Wait()
+	}, nil
 }
 
 // startHTTP serves /healthz and /readyz on http.listen ("" = off).
-func startHTTP(addr string, st *store.Store, log zerolog.Logger) (*http.Server, error) {
+func startHTTP(addr string, mux *http.ServeMux, st *store.Store, log zerolog.Logger) (*http.Server, error) {
 	if addr == "" {
 		return nil, nil
 	}
-	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"ok":true}`)
@@ -170,6 +276,6 @@ func startHTTP(addr string, st *store.Store, log zerolog.Logger) (*http.Server, 
 			log.Error().Err(err).Msg("http server")
 		}
 	}()
-	log.Info().Str("addr", ln.Addr().String()).Msg("http: /healthz /readyz")
+	log.Info().Str("addr", ln.Addr().String()).Msg("http listening")
 	return srv, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,7 +79,7 @@ func TestServeAlertsOnRealCooldown(t *testing.T) {
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), os.Stdout) }()
+	go func() { done <- serve(ctx, cfg, zerolog.Nop(), nil, os.Stdout) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -143,4 +144,52 @@ func TestServeAlertsOnRealCooldown(t *testing.T) {
 	if n, p := len(fs.Calls("chat.postMessage")), len(ft.CallsFor("sendMessage")); n != 1 || p != 1 {
 		t.Errorf("extra messages: %d Slack posts, %d Telegram sends", n, p)
 	}
+}
+
+// With no chat platform configured, serve talks on the console: the same
+// router as Slack and Telegram, one command per line; EOF ends the chat, not
+// the service.
+func TestServeConsoleChat(t *testing.T) {
+	d := install(t, "", "", "")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "bot.yaml")
+	must(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf("store:\n  path: %s\nhttp:\n  listen: \"\"\nanthropic:\n  key_check_every: 0\ntargets:\n  - name: local\n    state_dir: %s\nscheduler:\n  openclaw_log_dir: \"\"\n",
+		filepath.Join(dir, "bot.db"), d)), 0o600))
+	cfg, err := loadConfig(cfgPath)
+	must(t, err)
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, zerolog.Nop(), strings.NewReader("status\nwhoami\nfrobnicate\n"), out) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "frobnicate") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	must(t, <-done)
+	text := out.String()
+	for _, want := range []string{"anthropic:default", "console", "frobnicate"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("console chat output lacks %q:\n%s", want, text)
+		}
+	}
+	assertNoSecretLeak(t, text, fixtureSecrets(t))
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

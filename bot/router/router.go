@@ -1,0 +1,409 @@
+// Package router is openclaw-bot's one command grammar for every chat
+// surface (Slack, Telegram, the console): it parses a command, checks the
+// caller's role on immutable ids, rate-limits, refuses pasted credentials,
+// answers read-only commands from diagnostics reports, turns every mutating
+// command into a preview with Confirm/Cancel buttons bound to the requester
+// (2 minutes, single use), and writes an audit row for everything.
+//
+// It implements bot.Handler; surfaces strip their own syntax and call it.
+package router
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/config"
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/store"
+)
+
+// Audit outcomes.
+const (
+	OutcomeOK        = "ok"
+	OutcomeRefused   = "refused"
+	OutcomeFailed    = "failed"
+	OutcomeCancelled = "cancelled"
+	OutcomePreviewed = "previewed"
+)
+
+// Button texts and action prefixes of a preview (CONTRACT.md: the visible
+// texts are exactly Confirm and Cancel).
+const (
+	ConfirmText   = "Confirm"
+	CancelText    = "Cancel"
+	ConfirmPrefix = "ok:"
+	CancelPrefix  = "no:"
+)
+
+// Options configure a Router.
+type Options struct {
+	// Store keeps audit rows, pending confirmations, silences and
+	// incidents. Without it nothing is audited and mutating commands fail.
+	Store *store.Store
+	// Diagnoser answers the read-only commands.
+	Diagnoser Diagnoser
+	// Actions performs confirmed commands; nil means Unavailable.
+	Actions Actions
+	// Access lists who may do what (config access:).
+	Access config.Access
+	// AlertChannel (slack.alert_channel) and AlertChat
+	// (telegram.alert_chat) are where anyone may read when
+	// access.slack_channels / access.telegram_chats are empty.
+	AlertChannel, AlertChat string
+	// Now is the clock (tests); nil is time.Now.
+	Now func() time.Time
+	// RateLimit per user; the zero value is 10 a minute, burst 5.
+	RateLimit RateLimit
+	// Log gets one line per command: surface, user id, command name,
+	// outcome, duration, audit id. Never the text or a secret. nil: no logs.
+	Log *zerolog.Logger
+	// Scrubber removes known secret values from everything replied,
+	// audited or logged (credential-shaped strings are always removed).
+	Scrubber *redact.Scrubber
+}
+
+// Router implements bot.Handler. It is safe for concurrent use.
+type Router struct {
+	store   *store.Store
+	diag    Diagnoser
+	actions Actions
+	access  access
+	now     func() time.Time
+	limiter *limiter
+	log     zerolog.Logger
+	scrub   *redact.Scrubber
+}
+
+var _ bot.Handler = (*Router)(nil)
+
+// New returns a Router.
+func New(opts Options) *Router {
+	r := &Router{
+		store:   opts.Store,
+		diag:    opts.Diagnoser,
+		actions: opts.Actions,
+		access:  access{cfg: opts.Access, alertChannel: opts.AlertChannel, alertChat: opts.AlertChat},
+		now:     opts.Now,
+		limiter: newLimiter(opts.RateLimit),
+		log:     zerolog.Nop(),
+		scrub:   opts.Scrubber,
+	}
+	if r.actions == nil {
+		r.actions = Unavailable{}
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if opts.Log != nil {
+		r.log = *opts.Log
+	}
+	return r
+}
+
+// result is what a command produced, before auditing.
+type result struct {
+	msg       bot.Message
+	ephemeral bool
+	toast     string
+	outcome   string
+	err       string
+	// command and args go to the audit row (defaults: the parsed command).
+	command string
+	args    []string
+	before  []byte
+	after   []byte
+	backup  string
+	// confirmed: the result of a confirmed action; the footer names who
+	// confirmed it and the audit id.
+	confirmed bool
+}
+
+// Handle answers a typed command.
+func (r *Router) Handle(ctx context.Context, req bot.Request) (rep bot.Reply) {
+	who := Who{Surface: req.Surface, UserID: req.UserID, Name: req.UserName, Where: req.Where, Private: req.Private}
+	start := time.Now()
+	defer r.recoverTo(ctx, who, start, &rep)
+
+	// A pasted credential is refused before anything else looks at the
+	// text, and the text goes nowhere: not the audit, not the log.
+	if kind := credentialKind(req.Text); kind != "" {
+		res := result{msg: secretWarning(kind), ephemeral: true, outcome: OutcomeRefused, toast: "Credential refused",
+			command: "(credential pasted)", err: "credential-shaped text refused; the text was not recorded"}
+		res.args = []string{}
+		return r.finish(ctx, who, start, Command{}, res)
+	}
+	cmd, perr := Parse(req.Text, r.targets())
+	if !r.limiter.allow(who.key(), r.now()) {
+		return r.finish(ctx, who, start, cmd, r.slowDown())
+	}
+	if perr != nil {
+		return r.finish(ctx, who, start, Command{}, parseRefusal(perr, req.Text))
+	}
+	return r.finish(ctx, who, start, cmd, r.run(ctx, who, cmd))
+}
+
+// Press answers a button: Confirm/Cancel of a preview, or an alert's
+// buttons ("reset:<profile>", "check:<target>", "silence:<target>:<dur>"),
+// which answer exactly like the typed command, after the same checks.
+func (r *Router) Press(ctx context.Context, p bot.Press) (rep bot.Reply) {
+	who := Who{Surface: p.Surface, UserID: p.UserID, Name: p.UserName, Where: p.Where, Private: p.Private}
+	start := time.Now()
+	defer r.recoverTo(ctx, who, start, &rep)
+
+	if !r.limiter.allow(who.key(), r.now()) {
+		return r.finish(ctx, who, start, Command{}, r.slowDown())
+	}
+	switch {
+	case strings.HasPrefix(p.Action, ConfirmPrefix):
+		return r.finish(ctx, who, start, Command{}, r.confirm(ctx, who, strings.TrimPrefix(p.Action, ConfirmPrefix)))
+	case strings.HasPrefix(p.Action, CancelPrefix):
+		return r.finish(ctx, who, start, Command{}, r.cancel(ctx, who, strings.TrimPrefix(p.Action, CancelPrefix)))
+	}
+	cmd, err := r.alertCommand(p.Action)
+	if err != nil {
+		res := refusal("This button is not valid (any more)", bot.T(err.Error()+" Type the command instead; "), bot.C("help"), bot.T(" lists them."))
+		res.command, res.args, res.toast = "(button)", []string{}, "Not valid"
+		return r.finish(ctx, who, start, Command{}, res)
+	}
+	return r.finish(ctx, who, start, cmd, r.run(ctx, who, cmd))
+}
+
+// targets are the Diagnoser's target names (none without a Diagnoser).
+func (r *Router) targets() []string {
+	if r.diag == nil {
+		return nil
+	}
+	return r.diag.Targets()
+}
+
+// finish scrubs the reply, writes the audit row and the log line.
+func (r *Router) finish(ctx context.Context, who Who, start time.Time, cmd Command, res result) bot.Reply {
+	if res.outcome == "" {
+		res.outcome = OutcomeOK
+	}
+	if res.command == "" {
+		res.command = cmd.Name
+	}
+	if res.args == nil {
+		res.args = cmd.Args()
+	}
+	res.err = r.clean(res.err)
+	entry := &store.AuditEntry{
+		At: r.now(), Actor: who.UserID, ActorName: who.Name, Surface: who.Surface, Where: who.Where,
+		Command: r.clean(res.command), Args: r.cleanAll(res.args), Before: res.before, After: res.after,
+		Outcome: res.outcome, Error: res.err, Duration: time.Since(start), BackupPath: res.backup,
+	}
+	var auditErr error
+	if r.store != nil {
+		auditErr = r.store.AddAudit(context.WithoutCancel(ctx), entry)
+	}
+	if res.confirmed {
+		foot := []bot.Span{bot.T("Confirmed by " + who.display())}
+		if entry.ID > 0 {
+			foot = append(foot, bot.T(fmt.Sprintf(" · audit #%d", entry.ID)))
+			if res.backup != "" && res.outcome == OutcomeOK {
+				foot = append(foot, bot.T(" · undo with "), bot.C(fmt.Sprintf("undo %d", entry.ID)))
+			}
+		}
+		if len(res.msg.Footer) > 0 {
+			foot = append(append(foot, bot.T(" · ")), res.msg.Footer...)
+		}
+		res.msg.Footer = foot
+	}
+	if res.msg.Kind == "" {
+		res.msg.Kind = bot.KindReply
+	}
+	if res.msg.Severity == "" {
+		res.msg.Severity = bot.SevInfo
+	}
+	msg := r.scrubMessage(res.msg)
+
+	ev := r.log.Info()
+	if res.outcome == OutcomeFailed {
+		ev = r.log.Warn()
+	}
+	ev = ev.Str("surface", who.Surface).Str("user", who.UserID).Str("command", entry.Command).
+		Str("outcome", res.outcome).Dur("took", entry.Duration).Int64("audit", entry.ID)
+	if res.err != "" {
+		ev = ev.Str("error", res.err)
+	}
+	ev.Msg("chat command")
+	if auditErr != nil {
+		r.log.Error().Str("error", r.clean(auditErr.Error())).Str("command", entry.Command).Msg("audit row not written")
+	}
+	return bot.Reply{Message: msg, Ephemeral: res.ephemeral, Toast: res.toast}
+}
+
+// recoverTo turns a panic into a failed reply and audit row: a handler
+// never panics on input.
+func (r *Router) recoverTo(ctx context.Context, who Who, start time.Time, rep *bot.Reply) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	r.log.Error().Str("panic", r.clean(fmt.Sprint(v))).Str("stack", r.clean(string(debug.Stack()))).Msg("chat command panicked")
+	res := result{
+		msg: bot.Message{Kind: bot.KindReply, Severity: bot.SevCritical,
+			Title: "Internal error in openclaw-bot (logged)",
+			Text: bot.Line(bot.T("The command did not complete. Look at "), bot.C("audit"),
+				bot.T(" before retrying a change.")),
+		},
+		ephemeral: true, outcome: OutcomeFailed, err: "internal error", command: "(panic)", args: []string{}, toast: "Internal error",
+	}
+	func() {
+		defer func() { _ = recover() }()
+		*rep = r.finish(ctx, who, start, Command{}, res)
+	}()
+	if rep.Message.Title == "" {
+		*rep = bot.Reply{Message: res.msg, Ephemeral: true, Toast: res.toast}
+	}
+}
+
+// clean scrubs a text for a reply, the audit or the log.
+func (r *Router) clean(s string) string {
+	if r.scrub != nil {
+		return r.scrub.String(s)
+	}
+	return redact.String(s)
+}
+
+func (r *Router) cleanAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = r.clean(s)
+	}
+	return out
+}
+
+func (r *Router) cleanSpans(ss []bot.Span) []bot.Span {
+	if ss == nil {
+		return nil
+	}
+	out := make([]bot.Span, len(ss))
+	for i, s := range ss {
+		s.Text = r.clean(s.Text)
+		out[i] = s
+	}
+	return out
+}
+
+// scrubMessage is the last line of defence: every text of the reply goes
+// through the scrubber.
+func (r *Router) scrubMessage(m bot.Message) bot.Message {
+	m.Title, m.Target, m.Ref = r.clean(m.Title), r.clean(m.Target), r.clean(m.Ref)
+	if m.Items != nil {
+		items := make([]bot.Item, len(m.Items))
+		for i, it := range m.Items {
+			it.Code, it.Subject, it.Title = r.clean(it.Code), r.clean(it.Subject), r.clean(it.Title)
+			it.Details = r.cleanSpans(it.Details)
+			if it.Remedy != nil {
+				rem := make([][]bot.Span, len(it.Remedy))
+				for j, line := range it.Remedy {
+					rem[j] = r.cleanSpans(line)
+				}
+				it.Remedy = rem
+			}
+			items[i] = it
+		}
+		m.Items = items
+	}
+	m.Text, m.Footer = r.cleanSpans(m.Text), r.cleanSpans(m.Footer)
+	if m.Buttons != nil {
+		bs := make([]bot.Button, len(m.Buttons))
+		for i, b := range m.Buttons {
+			b.Text = r.clean(b.Text)
+			bs[i] = b
+		}
+		m.Buttons = bs
+	}
+	return m
+}
+
+// ---- small results ----
+
+// refusal is an ephemeral refused answer.
+func refusal(title string, text ...bot.Span) result {
+	return result{
+		msg:       bot.Message{Kind: bot.KindReply, Severity: bot.SevWarning, Title: title, Text: text},
+		ephemeral: true, outcome: OutcomeRefused, err: title, toast: "Refused",
+	}
+}
+
+// failure is a failed answer (the command could not be done).
+func failure(title string, err error, text ...bot.Span) result {
+	e := title
+	if err != nil {
+		e = title + ": " + err.Error()
+		text = append([]bot.Span{bot.T(err.Error() + "\n")}, text...)
+	}
+	m := bot.Message{Kind: bot.KindReply, Severity: bot.SevCritical, Title: title, Text: text}
+	trimText(&m)
+	return result{msg: m, ephemeral: true, outcome: OutcomeFailed, err: e, toast: "Failed"}
+}
+
+func (r *Router) slowDown() result {
+	res := refusal("Please slow down: too many commands",
+		bot.T(fmt.Sprintf("slow down — at most %g commands a minute (%d at once); wait a few seconds and try again.",
+			r.limiter.rate*60, int(r.limiter.burst))))
+	res.err, res.toast = "rate limited: slow down", "Slow down"
+	return res
+}
+
+// parseRefusal answers input that is not a command: the closest command
+// and its exact usage.
+func parseRefusal(perr error, text string) result {
+	pe, ok := perr.(*ParseError)
+	if !ok {
+		pe = &ParseError{Msg: perr.Error()}
+	}
+	var title string
+	var spans []bot.Span
+	switch {
+	case pe.Unknown && pe.Suggest != "":
+		title = upperFirst(pe.Msg) + " — did you mean " + pe.Suggest + "?"
+		spans = append(spans, bot.T("Usage: "), bot.C(pe.Usage))
+		if s, ok := SpecOf(pe.Suggest); ok {
+			spans = append(spans, bot.T(" — "+s.Summary+"."))
+		}
+		spans = append(spans, bot.T("\n"))
+	default:
+		title = upperFirst(pe.Msg)
+		if pe.Suggest != "" {
+			title += " — did you mean " + pe.Suggest + "?"
+		}
+		if pe.Usage != "" {
+			spans = append(spans, bot.T("Usage: "), bot.C(pe.Usage), bot.T("\n"))
+		}
+	}
+	spans = append(spans, bot.C("help"), bot.T(" lists every command; "), bot.C("help <command>"), bot.T(" explains one."))
+	res := refusal(title, spans...)
+	res.command = "(unknown)"
+	if !pe.Unknown {
+		res.command = "(usage)"
+	}
+	// What was typed, scrubbed and cut, so the audit shows what was refused.
+	t := strings.Join(strings.Fields(text), " ")
+	if r := []rune(t); len(r) > 80 {
+		t = string(r[:79]) + "…"
+	}
+	res.args = []string{t}
+	res.err = "parse: " + pe.Error()
+	res.toast = "Unknown command"
+	if !pe.Unknown {
+		res.toast = "Usage"
+	}
+	return res
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
