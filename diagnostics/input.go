@@ -267,8 +267,9 @@ func shortDuration(d time.Duration) string {
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d.Round(time.Minute)/time.Minute))
 	case d < 48*time.Hour:
+		d = d.Round(time.Minute) // 1h59m40s is 2h, not 1h60m
 		h := int(d / time.Hour)
-		m := int((d % time.Hour).Round(time.Minute) / time.Minute)
+		m := int(d % time.Hour / time.Minute)
 		if m == 0 {
 			return fmt.Sprintf("%dh", h)
 		}

@@ -422,3 +422,14 @@ func TestMultiAgentWithoutOwnershipIsASchemaError(t *testing.T) {
 	}
 	t.Errorf("want config.schema about agents.ownership, got %v", codes(rep.Findings))
 }
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "30s", 4*time.Minute + 20*time.Second: "4m", time.Hour + 59*time.Minute + 40*time.Second: "2h",
+		2*time.Hour + 5*time.Minute: "2h5m", 72 * time.Hour: "3d",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,11 +1,15 @@
 package main
 
 import (
-	"bufio"
+	"path/filepath"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/openclaw-bot/openclaw-bot/bot/console"
+	"github.com/openclaw-bot/openclaw-bot/bot/router"
+	"github.com/openclaw-bot/openclaw-bot/store"
 	"io"
 	"os"
 	"strings"
@@ -76,8 +80,18 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitError
 	}
 	d.overview()
-	fmt.Fprint(stdout, "\nType a command (help for the list); Ctrl-D to quit.\n")
-	d.repl(ctx, stdin)
+	st, err := store.Open(ctx, filepath.Join(root, "openclaw-bot.db"))
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return exitError
+	}
+	defer st.Close()
+	rt := router.New(router.Options{Store: st, Diagnoser: d})
+	fmt.Fprint(stdout, "\nThis is the bot's console chat, the same commands as /openclaw in Slack and Telegram:\n"+
+		"try `status cooldown`, `diagnose billing`, `check cooldown`, `cooldowns oauth`, `help`. Ctrl-D quits.\n")
+	if err := (&console.Session{Handler: rt, Out: stdout}).Run(ctx, stdin); err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+	}
 	if *keep {
 		fmt.Fprintf(stdout, "sandbox kept in %s\n", root)
 	}
@@ -103,6 +117,27 @@ func (d *demo) refresh(ctx context.Context) error {
 	return nil
 }
 
+// Report answers the chat router (router.Diagnoser) for the sandbox installs.
+func (d *demo) Report(ctx context.Context, target string, probe bool) (diagnostics.Report, error) {
+	for _, t := range d.targets {
+		if t.Name == target {
+			insp := &diagnostics.Inspector{Checker: d.insp.Checker, CachedOnly: !probe}
+			r, _, err := insp.Inspect(ctx, t, "")
+			return r, err
+		}
+	}
+	return diagnostics.Report{}, fmt.Errorf("no target %q", target)
+}
+
+// Targets lists the sandbox installs.
+func (d *demo) Targets() []string {
+	var out []string
+	for _, t := range d.targets {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
 func (d *demo) overview() {
 	tw := tabwriter.NewWriter(d.out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tVERDICT\tFINDINGS\tWHAT THE SANDBOX HOLDS")
@@ -115,85 +150,4 @@ func (d *demo) overview() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, r.Verdict, strings.Join(codes, " "), d.what[i])
 	}
 	tw.Flush()
-}
-
-const demoHelp = `Commands:
-  targets              the sandbox installs and their verdicts
-  status [target]      credentials and findings (all targets without a name)
-  diagnose <target>    every finding with evidence and remedies
-  check [target]       run the zero-token key check again
-  help                 this text
-  quit                 leave (Ctrl-D works too)
-`
-
-func (d *demo) repl(ctx context.Context, stdin io.Reader) {
-	sc := bufio.NewScanner(stdin)
-	fmt.Fprint(d.out, "openclaw> ")
-	for sc.Scan() {
-		if ctx.Err() != nil {
-			return
-		}
-		words := strings.Fields(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "/openclaw"))
-		if len(words) > 0 && !d.exec(ctx, words) {
-			return
-		}
-		fmt.Fprint(d.out, "openclaw> ")
-	}
-	fmt.Fprintln(d.out)
-}
-
-// exec runs one demo command; false means quit.
-func (d *demo) exec(ctx context.Context, words []string) bool {
-	arg := ""
-	if len(words) > 1 {
-		arg = words[1]
-	}
-	pick := func() []diagnostics.Report {
-		var out []diagnostics.Report
-		for _, t := range d.targets {
-			if arg == "" || arg == t.Name {
-				out = append(out, d.reports[t.Name])
-			}
-		}
-		if len(out) == 0 {
-			fmt.Fprintf(d.out, "no target %q; try: targets\n", arg)
-		}
-		return out
-	}
-	switch words[0] {
-	case "quit", "exit":
-		return false
-	case "help", "?":
-		fmt.Fprint(d.out, demoHelp)
-	case "targets":
-		d.overview()
-	case "status":
-		for _, r := range pick() {
-			r.WriteStatus(d.out)
-			fmt.Fprintln(d.out)
-		}
-	case "diagnose":
-		if arg == "" {
-			fmt.Fprintln(d.out, "usage: diagnose <target>   (targets lists them)")
-			break
-		}
-		for _, r := range pick() {
-			r.WriteDiagnosis(d.out)
-		}
-	case "check":
-		if err := d.refresh(ctx); err != nil {
-			fmt.Fprintf(d.out, "check failed: %v\n", err)
-			break
-		}
-		for _, r := range pick() {
-			for _, p := range r.Profiles {
-				if p.Check != "" {
-					fmt.Fprintf(d.out, "%s %s: %s\n", r.Target, p.ID, p.Check)
-				}
-			}
-		}
-	default:
-		fmt.Fprintf(d.out, "unknown command %q\n%s", words[0], demoHelp)
-	}
-	return true
 }

@@ -179,7 +179,7 @@ func TestUsageErrors(t *testing.T) {
 // finding, answers commands and exits on EOF.
 func TestDemo(t *testing.T) {
 	t.Setenv("OPENCLAW_STATE_DIR", "/nonexistent-must-not-be-used")
-	out, errOut, rc := runCmd(t, "status cooldown\ndiagnose billing\ncheck\nnonsense\n", "demo")
+	out, errOut, rc := runCmd(t, "status cooldown\ndiagnose billing\ncheck cooldown\nnonsense\ncooldown reset anthropic:default cooldown\n", "demo")
 	if rc != 0 {
 		t.Fatalf("rc=%d stderr=%s", rc, errOut)
 	}
@@ -189,8 +189,13 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %s", code)
 		}
 	}
-	if !strings.Contains(out, `unknown command "nonsense"`) || !strings.Contains(out, "check: rejected") {
-		t.Errorf("demo REPL: %s", out)
+	// The demo's console is the bot's chat router: typos get a suggestion,
+	// check runs the zero-token key check, a reset answers with its preview.
+	for _, want := range []string{`Unknown command "nonsense"`, "key check: rejected",
+		"is known rejected", "not available yet in this release", "A restart alone does not end a cooldown"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo chat lacks %q", want)
+		}
 	}
 	assertNoSecretLeak(t, out+errOut, fixtureSecrets(t))
 	keys := sandbox.NewDemoKeys()
