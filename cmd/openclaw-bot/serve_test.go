@@ -193,3 +193,60 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Chat end to end through serve: a Slack slash command over Socket Mode and
+// a Telegram command over long polling reach the router and are answered on
+// each platform; a viewer cannot reset; nothing secret is in any reply.
+func TestServeChatEndToEnd(t *testing.T) {
+	d := install(t, "", "", "")
+	fs := fakeslack.NewSocketMode()
+	defer fs.Close()
+	ft := faketelegram.New(testTGToken)
+	defer ft.Close()
+	cfgPath := serveConfig(t, d, fs.URL(), ft.URL(), "http://127.0.0.1:9")
+	b, _ := os.ReadFile(cfgPath)
+	must(t, os.WriteFile(cfgPath, append(b, []byte("access:\n  viewers: [\"U0VIEWER\", \"42\"]\n  responders: [\"U0RESP\"]\n")...), 0o600))
+	cfg, err := loadConfig(cfgPath)
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, zerolog.Nop(), nil, os.Stdout) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	fs.PushSlashCommand(fakeslack.SlashCommand{Text: "status", UserID: "U0VIEWER", ChannelID: testChannel})
+	fs.PushSlashCommand(fakeslack.SlashCommand{Text: "cooldown reset anthropic:default", UserID: "U0VIEWER", ChannelID: testChannel})
+	resps := fs.WaitResponses(2, 15*time.Second)
+	if len(resps) < 2 {
+		t.Fatalf("Slack: %d replies", len(resps))
+	}
+	all := ""
+	for _, r := range resps {
+		all += r.Text + r.Blocks
+	}
+	if !strings.Contains(all, "anthropic:default") || !strings.Contains(strings.ToLower(all), "responder") {
+		t.Errorf("Slack replies: status must list the profile and the reset must be refused for a viewer:\n%s", all)
+	}
+
+	chat, _ := strconv.ParseInt(testChat, 10, 64)
+	ft.QueueMessage(chat, 42, "/status")
+	deadline := time.Now().Add(15 * time.Second)
+	for len(ft.CallsFor("sendMessage")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	sends := ft.CallsFor("sendMessage")
+	if len(sends) == 0 || !strings.Contains(sends[0].Params.Get("text"), "anthropic:default") {
+		t.Fatalf("Telegram reply: %+v", sends)
+	}
+	if len(ft.CallsFor("setMyCommands")) == 0 {
+		t.Error("setMyCommands was not called at start")
+	}
+	for _, s := range sends {
+		all += s.Params.Get("text")
+	}
+	assertNoSecretLeak(t, all, fixtureSecrets(t))
+}
