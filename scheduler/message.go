@@ -104,7 +104,7 @@ func msgItem(in Incident, resolved bool) bot.Item {
 		title = code
 	}
 	it := bot.Item{Code: code, Severity: msgSeverity(sev), Subject: subject, Title: title, Resolved: resolved}
-	it.Details = msgInline(f.Evidence)
+	it.Details = bot.Inline(f.Evidence)
 	if f.File != "" {
 		loc := f.File
 		if f.Line > 0 {
@@ -129,7 +129,7 @@ func msgItem(in Incident, resolved bool) bot.Item {
 		it.Until = f.Until
 	}
 	for _, r := range f.Remedy {
-		it.Remedy = append(it.Remedy, msgRemedy(r))
+		it.Remedy = append(it.Remedy, bot.Remedy(r))
 	}
 	return it
 }
@@ -168,70 +168,6 @@ func msgCount(list []Incident) string {
 		return plural(notices, "notice")
 	}
 	return plural(problems, "problem") + " and " + plural(notices, "notice")
-}
-
-// msgInline splits text at backticks: `quoted` runs become code spans. An
-// unmatched backtick is kept as text.
-func msgInline(s string) []bot.Span {
-	var out []bot.Span
-	for s != "" {
-		i := strings.IndexByte(s, '`')
-		if i < 0 {
-			out = append(out, bot.T(s))
-			break
-		}
-		j := strings.IndexByte(s[i+1:], '`')
-		if j < 0 {
-			out = append(out, bot.T(s))
-			break
-		}
-		if i > 0 {
-			out = append(out, bot.T(s[:i]))
-		}
-		if code := s[i+1 : i+1+j]; code != "" {
-			out = append(out, bot.C(code))
-		}
-		s = s[i+2+j:]
-	}
-	return out
-}
-
-// msgCommandStarts begin the shell commands the diagnostics write without
-// backticks at the end of a remedy ("Store a valid key: printf … | openclaw …").
-var msgCommandStarts = []string{"openclaw ", "openclaw-bot ", "OPENCLAW_", "printf ", "claude "}
-
-// msgRemedy renders one remedy line: backticked commands become code
-// spans; in a line without backticks, a command after a ": " does.
-func msgRemedy(s string) []bot.Span {
-	if strings.Contains(s, "`") {
-		return msgInline(s)
-	}
-	for i := strings.Index(s, ": "); i >= 0; {
-		rest := s[i+2:]
-		for _, p := range msgCommandStarts {
-			if !strings.HasPrefix(rest, p) {
-				continue
-			}
-			cmd, tail := rest, ""
-			if strings.HasSuffix(cmd, ".") {
-				cmd, tail = cmd[:len(cmd)-1], "."
-			}
-			if strings.HasSuffix(cmd, ")") && strings.Count(cmd, ")") > strings.Count(cmd, "(") {
-				cmd, tail = cmd[:len(cmd)-1], ")"+tail
-			}
-			out := []bot.Span{bot.T(s[:i+2]), bot.C(cmd)}
-			if tail != "" {
-				out = append(out, bot.T(tail))
-			}
-			return out
-		}
-		j := strings.Index(rest, ": ")
-		if j < 0 {
-			break
-		}
-		i += 2 + j
-	}
-	return []bot.Span{bot.T(s)}
 }
 
 func msgButtons(n Notice) []bot.Button {

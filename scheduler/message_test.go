@@ -151,7 +151,7 @@ func TestMessageInline(t *testing.T) {
 		{"empty `` pair", "empty  pair", nil},
 	}
 	for _, c := range cases {
-		s := msgInline(c.in)
+		s := bot.Inline(c.in)
 		if got := spansText(s); got != c.text {
 			t.Errorf("%q: text %q, want %q", c.in, got, c.text)
 		}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,38 +152,7 @@ func FormatTime(t time.Time, loc *time.Location, now time.Time) string {
 	if now.IsZero() {
 		return s
 	}
-	return s + " (" + relative(t.Sub(now)) + ")"
-}
-
-func relative(d time.Duration) string {
-	m := int64(math.Round(d.Minutes()))
-	switch {
-	case m == 0:
-		return "now"
-	case m > 0:
-		return "in " + human(m)
-	default:
-		return human(-m) + " ago"
-	}
-}
-
-func human(m int64) string {
-	f := strconv.FormatInt
-	switch {
-	case m < 60:
-		return f(m, 10) + "m"
-	case m < 24*60:
-		if m%60 == 0 {
-			return f(m/60, 10) + "h"
-		}
-		return f(m/60, 10) + "h " + f(m%60, 10) + "m"
-	default:
-		d, h := m/(24*60), (m%(24*60))/60
-		if h == 0 {
-			return f(d, 10) + "d"
-		}
-		return f(d, 10) + "d " + f(h, 10) + "h"
-	}
+	return s + " (" + bot.Relative(t, now) + ")"
 }
 
 // clean makes s valid UTF-8 and drops control characters except newline

@@ -171,7 +171,7 @@ func (r *Router) previewReset(ctx context.Context, who Who, cmd Command) result 
 			m.Text = append(m.Text, bot.B("⚠ "+w.text))
 			for _, rem := range w.remedy {
 				m.Text = append(m.Text, bot.T("\n   "))
-				m.Text = append(m.Text, remedySpans(rem)...)
+				m.Text = append(m.Text, bot.Remedy(rem)...)
 			}
 			m.Text = append(m.Text, bot.T("\n"))
 			m.Severity = bot.SevCritical

@@ -232,7 +232,7 @@ func diagnoseMessage(trs []targetReport) bot.Message {
 		for _, f := range tr.rep.Findings {
 			it := bot.Item{
 				Code: f.Code, Severity: findingSeverity(f.Severity), Subject: subjectOf(tr, f.Subject, multi),
-				Title: f.Title, Until: f.Until, Details: inline(f.Evidence),
+				Title: f.Title, Until: f.Until, Details: bot.Inline(f.Evidence),
 			}
 			if f.File != "" {
 				loc := f.File
@@ -245,7 +245,7 @@ func diagnoseMessage(trs []targetReport) bot.Message {
 				it.Details = append(it.Details, bot.T(" ("), bot.C(loc), bot.T(")"))
 			}
 			for _, r := range f.Remedy {
-				it.Remedy = append(it.Remedy, remedySpans(r))
+				it.Remedy = append(it.Remedy, bot.Remedy(r))
 			}
 			m.Items = append(m.Items, it)
 		}
@@ -346,69 +346,6 @@ func cooldownsMessage(trs []targetReport, now time.Time, withTarget bool) bot.Me
 	}
 	trimText(&m)
 	return m
-}
-
-// inline splits text at backticks: `quoted` runs become code spans.
-func inline(s string) []bot.Span {
-	var out []bot.Span
-	for s != "" {
-		i := strings.IndexByte(s, '`')
-		if i < 0 {
-			out = append(out, bot.T(s))
-			break
-		}
-		j := strings.IndexByte(s[i+1:], '`')
-		if j < 0 {
-			out = append(out, bot.T(s))
-			break
-		}
-		if i > 0 {
-			out = append(out, bot.T(s[:i]))
-		}
-		if code := s[i+1 : i+1+j]; code != "" {
-			out = append(out, bot.C(code))
-		}
-		s = s[i+2+j:]
-	}
-	return out
-}
-
-// commandStarts begin the shell commands the diagnostics write without
-// backticks after a ": " ("Store a valid key: printf … | openclaw …").
-var commandStarts = []string{"openclaw ", "openclaw-bot ", "OPENCLAW_", "printf ", "claude "}
-
-// remedySpans renders one remedy: backticked commands become code spans;
-// in a remedy without backticks, a command after a ": " does.
-func remedySpans(s string) []bot.Span {
-	if strings.Contains(s, "`") {
-		return inline(s)
-	}
-	for i := strings.Index(s, ": "); i >= 0; {
-		rest := s[i+2:]
-		for _, p := range commandStarts {
-			if !strings.HasPrefix(rest, p) {
-				continue
-			}
-			cmd, tail := rest, ""
-			if strings.HasSuffix(cmd, ".") {
-				cmd, tail = cmd[:len(cmd)-1], "."
-			}
-			if strings.HasSuffix(cmd, ")") && strings.Count(cmd, ")") > strings.Count(cmd, "(") {
-				cmd, tail = cmd[:len(cmd)-1], ")"+tail
-			}
-			out := []bot.Span{bot.T(s[:i+2]), bot.C(cmd)}
-			if tail != "" {
-				out = append(out, bot.T(tail))
-			}
-			return out
-		}
-		j := strings.Index(rest, ": ")
-		if j < 0 {
-			break
-		}
-		i += 2 + j
-	}
-	return []bot.Span{bot.T(s)}
 }
 
 // trimText drops the trailing newline of a message's text.

@@ -152,7 +152,7 @@ func itemText(it bot.Item, resolved bool, now time.Time) string {
 		b.WriteString("\n⏳ until ")
 		b.WriteString(DateToken(it.Until, it.Until.UTC().Format("2006-01-02 15:04 UTC")))
 		b.WriteString(" (")
-		b.WriteString(Escape(Relative(it.Until, now)))
+		b.WriteString(Escape(bot.Relative(it.Until, now)))
 		b.WriteString(")")
 	}
 	var lines []string
@@ -275,38 +275,6 @@ func DateToken(t time.Time, fallback string) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), Escape(fallback))
 }
 
-// Relative describes t relative to now: "in 4m", "in 2h 5m", "3m ago".
-func Relative(t, now time.Time) string {
-	d := t.Sub(now)
-	if d >= 0 {
-		return "in " + shortDuration(d)
-	}
-	return shortDuration(-d) + " ago"
-}
-
-func shortDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Round(time.Minute)/time.Minute))
-	case d < 48*time.Hour:
-		d = d.Round(time.Minute)
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh %dm", h, m)
-	default:
-		d = d.Round(time.Hour)
-		days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-		if h == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd %dh", days, h)
-	}
-}
-
 // spansMrkdwn renders a run of spans. In remedies (remedy=true) long
 // commands become preformatted blocks; anywhere, code with a newline or a
 // backtick does.
@@ -388,19 +356,6 @@ func joinNonEmpty(sep string, parts ...string) string {
 	return strings.Join(out, sep)
 }
 
-// ulen is the length of s in UTF-16 code units.
-func ulen(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
 // safeCut returns the byte offset of the longest prefix of s that is at most
 // max UTF-16 units long and does not end inside an entity (&amp;), a <…>
 // token or a run of backticks.
@@ -435,7 +390,7 @@ func safeCut(s string, max int) int {
 // truncate shortens s to at most max UTF-16 units, ending in "…" and
 // closing a preformatted block it cut open.
 func truncate(s string, max int) string {
-	if ulen(s) <= max {
+	if bot.UTF16Len(s) <= max {
 		return s
 	}
 	p := s[:safeCut(s, max-4)] // room for "…" and a closing ```
@@ -453,7 +408,7 @@ func splitSections(s string, max int) []string {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	if ulen(s) <= max {
+	if bot.UTF16Len(s) <= max {
 		return []string{s}
 	}
 	const fence = "```"
@@ -482,7 +437,7 @@ func splitSections(s string, max int) []string {
 	}
 	add := func(piece string) {
 		cur.WriteString(piece)
-		curLen += ulen(piece)
+		curLen += bot.UTF16Len(piece)
 		if strings.Count(piece, fence)%2 == 1 {
 			inFence = !inFence
 		}
@@ -492,7 +447,7 @@ func splitSections(s string, max int) []string {
 		if i > 0 {
 			sep = "\n"
 		}
-		if curLen+ulen(sep)+ulen(line) <= budget {
+		if curLen+bot.UTF16Len(sep)+bot.UTF16Len(line) <= budget {
 			if curLen == 0 || (inFence && cur.String() == fence) {
 				sep = ""
 			}
@@ -500,7 +455,7 @@ func splitSections(s string, max int) []string {
 			continue
 		}
 		flush()
-		for ulen(line) > budget-curLen {
+		for bot.UTF16Len(line) > budget-curLen {
 			k := safeCut(line, budget-curLen)
 			if k == 0 { // nothing safe fits: cut at the rune boundary
 				_, k = utf8.DecodeRuneInString(line)
@@ -516,3 +471,6 @@ func splitSections(s string, max int) []string {
 	flush()
 	return chunks
 }
+
+// Relative describes t relative to now (kept for callers of this package).
+func Relative(t, now time.Time) string { return bot.Relative(t, now) }

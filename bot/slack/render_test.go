@@ -289,7 +289,7 @@ func TestRelative(t *testing.T) {
 		{4 * time.Minute, "in 4m"},
 		{4*time.Minute + 20*time.Second, "in 4m"},
 		{45 * time.Second, "in 45s"},
-		{0, "in 0s"},
+		{0, "now"},
 		{2*time.Hour + 5*time.Minute, "in 2h 5m"},
 		{3 * time.Hour, "in 3h"},
 		{72 * time.Hour, "in 3d"},
@@ -406,8 +406,8 @@ func TestLimitsManyItems(t *testing.T) {
 	if _, ok := blocks[len(blocks)-1].(*goslack.ActionBlock); !ok {
 		t.Errorf("buttons not kept")
 	}
-	if ulen(text) > MaxFallbackText {
-		t.Errorf("fallback %d units", ulen(text))
+	if bot.UTF16Len(text) > MaxFallbackText {
+		t.Errorf("fallback %d units", bot.UTF16Len(text))
 	}
 
 	m.Text = nil
@@ -427,15 +427,15 @@ func TestLimitsLongText(t *testing.T) {
 		m.Items = append(m.Items, bot.Item{Severity: bot.SevInfo, Title: fmt.Sprintf("%d %s", i, long)})
 	}
 	text, blocks := RenderAt(m, fixedNow)
-	if ulen(text) > MaxFallbackText || !strings.HasSuffix(text, "…") {
-		t.Errorf("fallback: %d units, suffix %q", ulen(text), text[len(text)-10:])
+	if bot.UTF16Len(text) > MaxFallbackText || !strings.HasSuffix(text, "…") {
+		t.Errorf("fallback: %d units, suffix %q", bot.UTF16Len(text), text[len(text)-10:])
 	}
 	if len(blocks) > MaxBlocks {
 		t.Errorf("%d blocks", len(blocks))
 	}
 	for _, s := range allTexts(t, "", blocks)[1:] {
-		if ulen(s) > MaxSectionText {
-			t.Errorf("text of %d units", ulen(s))
+		if bot.UTF16Len(s) > MaxSectionText {
+			t.Errorf("text of %d units", bot.UTF16Len(s))
 		}
 		if partialEnts.MatchString(strings.TrimSuffix(strings.TrimSuffix(s, "…"), "…```")) {
 			t.Errorf("truncation split an entity: …%q", s[len(s)-12:])
@@ -455,12 +455,12 @@ func TestTruncateKeepsTokensAndFences(t *testing.T) {
 		t.Errorf("date token cut: …%q", got[len(got)-30:])
 	}
 	got = truncate("```"+strings.Repeat("c", 5000)+"```", MaxSectionText)
-	if !strings.HasSuffix(got, "…```") || ulen(got) > MaxSectionText {
-		t.Errorf("open fence not closed: …%q (%d)", got[len(got)-10:], ulen(got))
+	if !strings.HasSuffix(got, "…```") || bot.UTF16Len(got) > MaxSectionText {
+		t.Errorf("open fence not closed: …%q (%d)", got[len(got)-10:], bot.UTF16Len(got))
 	}
 	emoji := strings.Repeat("🔴", 2000) // 4000 UTF-16 units
-	if got := truncate(emoji, MaxSectionText); ulen(got) > MaxSectionText {
-		t.Errorf("emoji text %d units", ulen(got))
+	if got := truncate(emoji, MaxSectionText); bot.UTF16Len(got) > MaxSectionText {
+		t.Errorf("emoji text %d units", bot.UTF16Len(got))
 	}
 }
 
@@ -478,8 +478,8 @@ func TestLongReplySplitsIntoSections(t *testing.T) {
 	var joined strings.Builder
 	for i, b := range blocks[1:] {
 		s := sectionText(t, b)
-		if ulen(s) > MaxSectionText {
-			t.Errorf("section %d: %d units", i, ulen(s))
+		if bot.UTF16Len(s) > MaxSectionText {
+			t.Errorf("section %d: %d units", i, bot.UTF16Len(s))
 		}
 		if strings.Count(s, "```")%2 != 0 {
 			t.Errorf("section %d has an unbalanced fence", i)

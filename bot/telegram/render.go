@@ -5,8 +5,6 @@ package telegram
 import (
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -343,39 +341,7 @@ func FormatTime(t time.Time, loc *time.Location, now time.Time) string {
 	if now.IsZero() {
 		return s
 	}
-	return s + " (" + Relative(t.Sub(now)) + ")"
-}
-
-// Relative writes d rounded to the minute: "in 4m", "2h 5m ago", "now".
-func Relative(d time.Duration) string {
-	m := int64(math.Round(d.Minutes()))
-	switch {
-	case m == 0:
-		return "now"
-	case m > 0:
-		return "in " + humanMinutes(m)
-	default:
-		return humanMinutes(-m) + " ago"
-	}
-}
-
-func humanMinutes(m int64) string {
-	switch {
-	case m < 60:
-		return strconv.FormatInt(m, 10) + "m"
-	case m < 24*60:
-		h, mm := m/60, m%60
-		if mm == 0 {
-			return strconv.FormatInt(h, 10) + "h"
-		}
-		return strconv.FormatInt(h, 10) + "h " + strconv.FormatInt(mm, 10) + "m"
-	default:
-		d, h := m/(24*60), (m%(24*60))/60
-		if h == 0 {
-			return strconv.FormatInt(d, 10) + "d"
-		}
-		return strconv.FormatInt(d, 10) + "d " + strconv.FormatInt(h, 10) + "h"
-	}
+	return s + " (" + bot.Relative(t, now) + ")"
 }
 
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
@@ -398,19 +364,6 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// UTF16Len is the length of s in UTF-16 code units (Telegram's unit).
-func UTF16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
 }
 
 // TruncateHTML cuts the Telegram HTML s so that it is at most limit UTF-16
@@ -480,3 +433,6 @@ func TruncateHTML(s string, limit int) string {
 	}
 	return b.String()
 }
+
+// UTF16Len is the length of s in UTF-16 code units (Telegram's unit).
+func UTF16Len(s string) int { return bot.UTF16Len(s) }
