@@ -231,6 +231,31 @@ type Scheduler struct {
 // Alerts holds alerting behaviour.
 type Alerts struct {
 	ReminderEvery time.Duration `yaml:"reminder_every" json:"reminder_every"`
+	// Maintenance windows mute alerts while they last (planned work).
+	Maintenance []Maintenance `yaml:"maintenance" json:"maintenance"`
+}
+
+// Maintenance is a planned window during which alerts are muted; times are
+// RFC 3339 (2026-12-01T22:00:00Z).
+type Maintenance struct {
+	Target  string `yaml:"target" json:"target"`   // "" = every target
+	Starts  string `yaml:"starts" json:"starts"`   // RFC 3339
+	Ends    string `yaml:"ends" json:"ends"`       // RFC 3339
+	Comment string `yaml:"comment" json:"comment"` // shown nowhere secret-sensitive
+}
+
+// Window parses the window's times.
+func (m Maintenance) Window() (starts, ends time.Time, err error) {
+	if starts, err = time.Parse(time.RFC3339, m.Starts); err != nil {
+		return starts, ends, fmt.Errorf("starts %q is not an RFC 3339 time like 2026-12-01T22:00:00Z", m.Starts)
+	}
+	if ends, err = time.Parse(time.RFC3339, m.Ends); err != nil {
+		return starts, ends, fmt.Errorf("ends %q is not an RFC 3339 time like 2026-12-01T23:00:00Z", m.Ends)
+	}
+	if !ends.After(starts) {
+		return starts, ends, fmt.Errorf("ends %s is not after starts %s", m.Ends, m.Starts)
+	}
+	return starts, ends, nil
 }
 
 // Log configures the bot's own log output.

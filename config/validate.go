@@ -58,6 +58,7 @@ func (c *Config) Validate() error {
 	v.telegram()
 	v.access()
 	v.routes()
+	v.maintenance()
 	v.intervals()
 	v.log()
 	return errors.Join(v.errs...)
@@ -370,6 +371,20 @@ func (v *validator) access() {
 			v.errf(k, "%s: %s is not a numeric Telegram chat id; write e.g. \"-1001234567890\"", k, show(id))
 		}
 	})
+}
+
+func (v *validator) maintenance() {
+	for i, m := range v.c.Alerts.Maintenance {
+		key := fmt.Sprintf("alerts.maintenance[%d]", i)
+		if _, _, err := m.Window(); err != nil {
+			v.errf(key, "%s: %v", key, err)
+		}
+		if m.Target != "" {
+			if _, ok := v.c.Target(m.Target); !ok {
+				v.errf(key+".target", "%s.target: no target named %s", key, show(m.Target))
+			}
+		}
+	}
 }
 
 func (v *validator) intervals() {

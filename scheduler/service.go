@@ -82,8 +82,11 @@ type Service struct {
 	KeyCheckEvery time.Duration // 0: off
 	HealthzEvery  time.Duration
 	Watch         WatchOptions
-	HTTPClient    *http.Client
-	Now           func() time.Time
+	// Maintenance are planned windows from the config; they mute like
+	// silences (Target "" = every target).
+	Maintenance []Silence
+	HTTPClient  *http.Client
+	Now         func() time.Time
 
 	locks   sync.Map // target → *sync.Mutex
 	kick    chan struct{}
@@ -281,7 +284,7 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
 	if err != nil {
 		return err
 	}
-	res := s.Engine.Evaluate(name, findings, now, EvalContext{Silences: silencesForEngine(silences), GatewayDown: gatewayDown})
+	res := s.Engine.Evaluate(name, findings, now, EvalContext{Silences: append(silencesForEngine(silences), s.Maintenance...), GatewayDown: gatewayDown})
 	if e := s.Log.Debug(); e.Enabled() {
 		codes := make([]string, 0, len(findings))
 		for _, f := range findings {

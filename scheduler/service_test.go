@@ -236,3 +236,13 @@ func TestRouteFilters(t *testing.T) {
 		t.Error("version.changed is an event every route should get")
 	}
 }
+
+// A maintenance window from the config mutes alerts while it lasts.
+func TestServiceMaintenanceWindowMutes(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "bot.db"))
+	f.svc.Maintenance = []Silence{{ID: "maintenance-1", Target: "prod", Starts: time.Now().Add(-time.Minute), Ends: time.Now().Add(time.Hour)}}
+	stop := f.run(t)
+	defer stop()
+	cooldown(t, f.dir, time.Now().Add(10*time.Minute))
+	f.slack.quiet(t, time.Second)
+}

@@ -88,6 +88,10 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io
 		KeyCheckEvery: cfg.Anthropic.KeyCheckEvery,
 		HealthzEvery:  cfg.Scheduler.HealthzEvery,
 	}
+	for i, m := range cfg.Alerts.Maintenance {
+		starts, ends, _ := m.Window() // validated with the config
+		svc.Maintenance = append(svc.Maintenance, scheduler.Silence{ID: fmt.Sprintf("maintenance-%d", i+1), Target: m.Target, Starts: starts, Ends: ends})
+	}
 	if cfg.Scheduler.OpenClawLogDir != "" {
 		svc.Logs = &scheduler.LogFollower{Dir: cfg.Scheduler.OpenClawLogDir}
 	}
