@@ -210,7 +210,14 @@ func TestServiceDeliversAfterOutage(t *testing.T) {
 	if s.Msg.Kind != bot.KindAlert {
 		t.Fatalf("%+v", s.Msg)
 	}
-	if n, _ := f.store.OutboxDepth(context.Background()); n != 0 {
+	// Marked sent right after the notifier returns.
+	deadline := time.Now().Add(5 * time.Second)
+	n := -1
+	for n != 0 && time.Now().Before(deadline) {
+		n, _ = f.store.OutboxDepth(context.Background())
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n != 0 {
 		t.Errorf("outbox depth %d after delivery", n)
 	}
 }
