@@ -72,5 +72,10 @@ func envPlaces(in *Input) string {
 		places = append(places, "no running gateway found")
 	}
 	places = append(places, "$STATE/.env", "~/.config/openclaw/gateway.env", "openclaw.json env.vars")
+	if c := in.Snap.Config; c != nil && c.ShellEnvEnabled {
+		// OpenClaw imports the login shell's environment; reading it would
+		// mean running the user's shell, which the bot never does.
+		places = append(places, "env.shellEnv is on: keys exported by the gateway user's login shell are not visible to the bot")
+	}
 	return strings.Join(places, ", ")
 }

@@ -433,3 +433,14 @@ func TestShortDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestShellEnvIsMentionedWhenNothingIsFound(t *testing.T) {
+	d, err := sandbox.New(t.TempDir())
+	mustNil(t, err)
+	mustNil(t, d.Config("2026.9.6", map[string]any{"env": map[string]any{"shellEnv": map[string]any{"enabled": true}}}))
+	rep := Diagnose("t", &Input{Snap: readSnap(t, d.Path), Now: testNow})
+	f := findCode(rep, CodeAuthMissing)
+	if f == nil || !strings.Contains(f.Evidence, "env.shellEnv is on") {
+		t.Fatalf("auth.missing should say the login shell is not visible: %+v", f)
+	}
+}
