@@ -6,7 +6,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -96,7 +95,6 @@ func T(s string) Span                    { return Span{Text: s} }
 func C(s string) Span                    { return Span{Text: s, Code: true} }
 func B(s string) Span                    { return Span{Text: s, Bold: true} }
 func At(t time.Time) Span                { return Span{Text: t.UTC().Format(time.RFC3339), Time: t} }
-func Tf(f string, a ...any) Span         { return Span{Text: fmt.Sprintf(f, a...)} }
 func Line(spans ...Span) []Span          { return spans }
 func (m Message) IsEdit() bool           { return m.Kind == KindResolved }
 func (s Span) IsTime() bool              { return !s.Time.IsZero() }

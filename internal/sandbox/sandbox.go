@@ -173,6 +173,3 @@ func fill(seed string, n int) string {
 	}
 	return string(out)
 }
-
-// Ms is a time as OpenClaw stores it (epoch milliseconds).
-func Ms(t time.Time) int64 { return t.UnixMilli() }
