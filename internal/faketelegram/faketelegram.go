@@ -338,16 +338,25 @@ func (s *Server) QueueCallback(chatID, fromID int64, messageID int, data string)
 	s.mu.Lock()
 	s.nextCB++
 	callbackID = "cbq" + strconv.Itoa(s.nextCB)
+	msg := map[string]any{
+		"message_id": messageID, "date": time.Now().Unix(), "chat": chatJSON(chatID),
+		"from": Bot, "text": "",
+	}
+	// Like Telegram, the pressed message comes with its text and keyboard
+	// when the bot sent it.
+	if m := s.findLocked(chatID, messageID); m != nil {
+		msg["text"] = m.Text
+		if m.ReplyMarkup != "" {
+			msg["reply_markup"] = json.RawMessage(m.ReplyMarkup)
+		}
+	}
 	s.mu.Unlock()
 	b, _ := json.Marshal(map[string]any{"callback_query": map[string]any{
 		"id":            callbackID,
 		"from":          map[string]any{"id": fromID, "is_bot": false, "first_name": "User" + strconv.FormatInt(fromID, 10)},
 		"chat_instance": "ci" + strconv.FormatInt(chatID, 10),
 		"data":          data,
-		"message": map[string]any{
-			"message_id": messageID, "date": time.Now().Unix(), "chat": chatJSON(chatID),
-			"from": Bot, "text": "",
-		},
+		"message":       msg,
 	}})
 	return s.QueueUpdate(string(b)), callbackID
 }
