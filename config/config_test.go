@@ -955,3 +955,10 @@ func TestSecretFieldsHaveFileSiblings(t *testing.T) {
 		t.Errorf("found %d secret fields, want 6", n)
 	}
 }
+
+func TestUnitMayNotStartWithDash(t *testing.T) {
+	_, err := Parse([]byte("targets:\n  - name: a\n    restart:\n      method: systemd\n      unit: -Hroot@evil.example\n"), "c.yaml", func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "not a systemd unit name") {
+		t.Fatalf("a unit starting with - must be refused: %v", err)
+	}
+}

@@ -26,7 +26,7 @@ var (
 	targetNameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 	profileRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	serviceRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	unitRE          = regexp.MustCompile(`^[A-Za-z0-9:_.@\\-]+$`)
+	unitRE          = regexp.MustCompile(`^[A-Za-z0-9:_.@][A-Za-z0-9:_.@\\-]*$`) // no leading "-": it would be read as a systemctl option
 	telegramChatRE  = regexp.MustCompile(`^-?[0-9]+$`)
 	telegramAlertRE = regexp.MustCompile(`^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{3,})$`)
 	webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
