@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/openclaw-bot/openclaw-bot/actions"
 	"path/filepath"
 
 	"context"
@@ -86,9 +87,14 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitError
 	}
 	defer st.Close()
-	rt := router.New(router.Options{Store: st, Diagnoser: d})
+	var acts []actions.Target
+	for _, t := range d.targets {
+		acts = append(acts, actions.Target{Target: t}) // no OpenClaw CLI here: doctor and restart explain the manual steps
+	}
+	rt := router.New(router.Options{Store: st, Diagnoser: d, Actions: actions.New(actions.Options{
+		Targets: acts, Checker: d.insp.Checker, BackupDir: filepath.Join(root, "backups")})})
 	fmt.Fprint(stdout, "\nThis is the bot's console chat, the same commands as /openclaw in Slack and Telegram:\n"+
-		"try `status cooldown`, `diagnose billing`, `check cooldown`, `cooldowns oauth`, `help`. Ctrl-D quits.\n")
+		"try `status cooldown`, `diagnose billing`, `check cooldown`, `cooldown reset anthropic:default cooldown` then `confirm`, `help`. Ctrl-D quits.\n")
 	if err := (&console.Session{Handler: rt, Out: stdout}).Run(ctx, stdin); err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 	}

@@ -179,7 +179,7 @@ func TestUsageErrors(t *testing.T) {
 // finding, answers commands and exits on EOF.
 func TestDemo(t *testing.T) {
 	t.Setenv("OPENCLAW_STATE_DIR", "/nonexistent-must-not-be-used")
-	out, errOut, rc := runCmd(t, "status cooldown\ndiagnose billing\ncheck cooldown\nnonsense\ncooldown reset anthropic:default cooldown\n", "demo")
+	out, errOut, rc := runCmd(t, "status cooldown\ndiagnose billing\ncheck cooldown\nnonsense\ncooldown reset anthropic:default cooldown\nconfirm\nstatus cooldown\n", "demo")
 	if rc != 0 {
 		t.Fatalf("rc=%d stderr=%s", rc, errOut)
 	}
@@ -192,7 +192,7 @@ func TestDemo(t *testing.T) {
 	// The demo's console is the bot's chat router: typos get a suggestion,
 	// check runs the zero-token key check, a reset answers with its preview.
 	for _, want := range []string{`Unknown command "nonsense"`, "key check: rejected",
-		"is known rejected", "not available yet in this release", "A restart alone does not end a cooldown"} {
+		"is known rejected", "Cooldown reset on cooldown", "cleared, but the key is still rejected (401)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo chat lacks %q", want)
 		}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"path/filepath"
+
+	"github.com/openclaw-bot/openclaw-bot/actions"
 	"sync"
 
 	"context"
@@ -98,11 +101,13 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io
 	if cfg.Anthropic.KeyCheckEvery > 0 {
 		svc.Checker = diagnostics.NewChecker(diagnostics.CheckerOptions{CheckTokens: cfg.Anthropic.CheckTokens})
 	}
+	var actTargets []actions.Target
 	for _, t := range cfg.Targets {
 		loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir})
 		if err != nil {
 			return fmt.Errorf("target %s: %w", t.Name, err)
 		}
+		actTargets = append(actTargets, actionTarget(t, loc, cfg, scrub, log))
 		svc.Targets = append(svc.Targets, scheduler.ServiceTarget{
 			Target: diagnostics.Target{
 				Name:           t.Name,
@@ -118,8 +123,13 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	for i := range actTargets {
+		actTargets[i].Target = svc.Targets[i].Target
+	}
+	acts := actions.New(actions.Options{Targets: actTargets, Checker: svc.Checker, Log: log,
+		BackupDir: filepath.Join(filepath.Dir(st.Path()), "openclaw-bot-backups")})
 	mux := http.NewServeMux()
-	stopChat, err := startChat(ctx, cfg, p, svc, st, log, scrub, mux, stdin, stdout)
+	stopChat, err := startChat(ctx, cfg, p, svc, acts, st, log, scrub, mux, stdin, stdout)
 	if err != nil {
 		return err
 	}
@@ -170,6 +180,32 @@ func connect(cfg *config.Config, stdout io.Writer, log zerolog.Logger, scrub *re
 	return p, nil
 }
 
+// actionTarget builds what the confirmed actions need for one target: the
+// guarded CLI (refusing a CLI whose version differs from the install's) and
+// the configured restart method.
+func actionTarget(t config.Target, loc openclaw.Location, cfg *config.Config, scrub *redact.Scrubber, log zerolog.Logger) actions.Target {
+	var at actions.Target
+	if t.OpenClawBin != "" {
+		at.CLI = &openclaw.CLI{Bin: t.OpenClawBin, Loc: loc, GatewayToken: t.GatewayToken, Scrubber: scrub}
+		if c, err := openclaw.ReadConfig(loc.ConfigPath); err == nil && c != nil {
+			at.CLI.ExpectVersion = c.Version
+		}
+	}
+	if t.Restart.Method != "" || t.GatewayURL != "" {
+		rs := &openclaw.Restarter{Method: t.Restart.Method, Unit: t.Restart.Unit, ComposeFile: t.ComposeFile, ComposeService: t.ComposeService,
+			Command: t.Restart.Command, CLI: at.CLI, StateDir: loc.StateDir, Scrubber: scrub}
+		if t.GatewayURL != "" {
+			rs.HealthURL, rs.ReadyURL, _ = openclaw.GatewayHTTPURLs(t.GatewayURL)
+		}
+		if err := rs.Validate(); err != nil {
+			log.Warn().Str("target", t.Name).Err(err).Msg("restart not available")
+		} else {
+			at.Restarter = rs
+		}
+	}
+	return at
+}
+
 // diagnoser adapts the service to the router.
 type diagnoser struct{ *scheduler.Service }
 
@@ -178,10 +214,10 @@ func (d diagnoser) Targets() []string { return d.TargetNames() }
 // startChat starts the command surfaces: Slack (Socket Mode or HTTP),
 // Telegram (polling or webhook), or the console when neither is configured.
 // The returned func stops them and waits.
-func startChat(ctx context.Context, cfg *config.Config, p platforms, svc *scheduler.Service, st *store.Store, log zerolog.Logger,
+func startChat(ctx context.Context, cfg *config.Config, p platforms, svc *scheduler.Service, acts router.Actions, st *store.Store, log zerolog.Logger,
 	scrub *redact.Scrubber, mux *http.ServeMux, stdin io.Reader, stdout io.Writer) (func(), error) {
 	rt := router.New(router.Options{
-		Store: st, Diagnoser: diagnoser{svc}, Access: cfg.Access,
+		Store: st, Diagnoser: diagnoser{svc}, Actions: acts, Access: cfg.Access,
 		AlertChannel: cfg.Slack.AlertChannel, AlertChat: cfg.Telegram.AlertChat, Log: &log, Scrubber: scrub,
 	})
 	var wg sync.WaitGroup

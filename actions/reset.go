@@ -1,0 +1,216 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/bot/router"
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+)
+
+// ResetCooldown ends the cooldown/disable of the given profiles where
+// OpenClaw really keeps it, after a backup; tells a running gateway; then
+// re-reads the state and checks the key without spending tokens.
+func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []string) (bot.Message, error) {
+	t, done, err := a.begin(target)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	defer done()
+	snap, err := a.snapshot(ctx, t)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	plans, err := openclaw.PlanResets(ctx, snap, "", profiles)
+	if errors.Is(err, openclaw.ErrNothingToReset) {
+		return reply(bot.SevInfo, t.Name, "Nothing to reset on "+t.Name,
+			[]bot.Span{bot.T(strings.Join(profiles, ", ") + " has no cooldown, disable or failure counters any more (it may have expired meanwhile).")}), nil
+	}
+	if err != nil {
+		return bot.Message{}, err
+	}
+	b := &backup{Target: t.Name, At: a.opts.Now().UTC()}
+	for _, p := range plans {
+		b.Plans = append(b.Plans, backupPlan{Plan: p, Before: p.Before})
+	}
+	path, err := a.writeBackup(b)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	var changed []string
+	for i, p := range plans {
+		after, err := openclaw.ApplyReset(ctx, p)
+		if err != nil {
+			msg := fmt.Sprintf("reset of %s in %s", strings.Join(p.Profiles, ", "), p.Path)
+			if len(changed) > 0 {
+				msg += fmt.Sprintf(" (after %s had been reset; undo restores it)", strings.Join(changed, ", "))
+			}
+			if errors.Is(err, openclaw.ErrChanged) {
+				return bot.Message{}, fmt.Errorf("%s: OpenClaw changed the state since the preview; nothing was written there — run the command again for a fresh preview", msg)
+			}
+			return bot.Message{}, fmt.Errorf("%s: %w", msg, err)
+		}
+		b.Plans[i].After = after
+		changed = append(changed, p.Profiles...)
+	}
+	if _, err := a.rewriteBackup(path, b); err != nil {
+		return bot.Message{}, err
+	}
+	router.NoteBackup(ctx, path)
+	summary, _ := json.Marshal(map[string]any{"target": t.Name, "profiles": changed, "stores": storePaths(plans)})
+	router.NoteAfter(ctx, summary)
+
+	lines := [][]bot.Span{{bot.T("Cleared " + strings.Join(changed, ", ") + " in " + strings.Join(storePaths(plans), ", ") + ".")}}
+	lines = append(lines, a.refreshLine(ctx, t))
+	lines = append(lines, a.verify(ctx, t, changed)...)
+	return reply(bot.SevInfo, t.Name, "Cooldown reset on "+t.Name, lines...), nil
+}
+
+func storePaths(plans []*openclaw.ResetPlan) []string {
+	var out []string
+	for _, p := range plans {
+		if !slices.Contains(out, p.Path) {
+			out = append(out, p.Path)
+		}
+	}
+	return out
+}
+
+func (a *Actions) rewriteBackup(path string, b *backup) (string, error) {
+	data, err := json.Marshal(b)
+	if err != nil {
+		return "", err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
+}
+
+// refreshLine makes a running gateway reload the state (it ignores external
+// SQLite edits until told, measured).
+func (a *Actions) refreshLine(ctx context.Context, t Target) []bot.Span {
+	if t.CLI == nil {
+		return []bot.Span{bot.T("A running gateway keeps its in-memory state until told: run "), bot.C("openclaw gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json"), bot.T(" on the host (a gateway that is down reads the state when it starts).")}
+	}
+	err := openclaw.RefreshGateway(ctx, t.CLI)
+	switch {
+	case err == nil:
+		return []bot.Span{bot.T("The running gateway reloaded its auth state (models.authRefresh).")}
+	case errors.Is(err, openclaw.ErrNoGateway):
+		return []bot.Span{bot.T("No gateway is running: fine, it reads the state when it starts.")}
+	default:
+		return []bot.Span{bot.T("⚠ The gateway did not confirm the reload (" + err.Error() + "); until it does it may still skip the profile. Run "), bot.C("openclaw gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json"), bot.T(" or restart it.")}
+	}
+}
+
+// verify re-reads the state and checks the keys without spending tokens.
+func (a *Actions) verify(ctx context.Context, t Target, profiles []string) [][]bot.Span {
+	snap, err := a.snapshot(ctx, t)
+	if err != nil {
+		return [][]bot.Span{{bot.T("Could not re-read the state to verify: " + err.Error())}}
+	}
+	var out [][]bot.Span
+	now := a.opts.Now()
+	for _, id := range profiles {
+		u, _ := snap.Usage(snap.DefaultAgent(), id)
+		if w, ok := u.Active(now); ok {
+			out = append(out, []bot.Span{bot.T(fmt.Sprintf("⚠ %s is in a %s window again (%s until %s): OpenClaw wrote it back.", id, w.Kind, w.Reason, w.Until.UTC().Format("15:04 MST")))})
+			continue
+		}
+		var cred *openclaw.Credential
+		for _, c := range snap.Profiles(snap.DefaultAgent()) {
+			if c.ID == id {
+				c := c
+				cred = &c
+			}
+		}
+		if cred == nil || a.opts.Checker == nil {
+			out = append(out, []bot.Span{bot.T(id + ": cleared (key not checked).")})
+			continue
+		}
+		base, err := diagnostics.ResolveBaseURL(t.BaseURLFlag, t.BaseURLTarget, installBase(snap), t.BaseURLDefault)
+		if err != nil {
+			out = append(out, []bot.Span{bot.T(id + ": cleared; key not checked: " + err.Error())})
+			continue
+		}
+		a.opts.Checker.Forget(cred.Secret.Fingerprint())
+		c := a.opts.Checker.Check(ctx, base, *cred)
+		switch c.Status {
+		case diagnostics.StatusAccepted:
+			out = append(out, []bot.Span{bot.T(id + ": cleared, key accepted (zero-token check).")})
+		case diagnostics.StatusRejected:
+			out = append(out, []bot.Span{bot.T(id + ": cleared, but the key is still rejected (401): the cooldown will come back at the next request. Rotate it: "),
+				bot.C(`printf '%s' "$NEW_ANTHROPIC_KEY" | openclaw models auth paste-api-key --provider anthropic --profile-id ` + id)})
+		default:
+			out = append(out, []bot.Span{bot.T(fmt.Sprintf("%s: cleared; key check %s (%s).", id, c.Status, c.Reason))})
+		}
+		if u.DisabledReason == "billing" || strings.Contains(string(mustJSON(u)), "billing") {
+			out = append(out, []bot.Span{bot.T(id + " was disabled for billing: the bot cannot verify billing without spending tokens; the next real request tells.")})
+		}
+	}
+	return out
+}
+
+func installBase(s *openclaw.Snapshot) string {
+	if s.Config != nil {
+		return s.Config.AnthropicBaseURL
+	}
+	return ""
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// Undo restores what a reset changed, if nothing changed it since and it is
+// within the undo window. args: the audit id and the backup path.
+func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.Message, error) {
+	if len(args) < 2 || args[1] == "" {
+		return bot.Message{}, errors.New("that audit entry has no backup to restore")
+	}
+	data, err := os.ReadFile(args[1])
+	if err != nil {
+		return bot.Message{}, fmt.Errorf("read backup: %w", err)
+	}
+	var b backup
+	if err := json.Unmarshal(data, &b); err != nil {
+		return bot.Message{}, fmt.Errorf("backup %s is damaged: %w", args[1], err)
+	}
+	if target == "" {
+		target = b.Target
+	}
+	t, done, err := a.begin(target)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	defer done()
+	if age := a.opts.Now().Sub(b.At); age > a.opts.UndoWindow {
+		return bot.Message{}, fmt.Errorf("the reset is %s old; undo works within %s", age.Round(time.Minute), a.opts.UndoWindow)
+	}
+	var restored []string
+	for i := len(b.Plans) - 1; i >= 0; i-- {
+		p := b.Plans[i]
+		if p.After == nil {
+			continue // never applied
+		}
+		if err := openclaw.RestoreBackup(ctx, p.Plan, p.Before, p.After); err != nil {
+			if errors.Is(err, openclaw.ErrChanged) {
+				return bot.Message{}, fmt.Errorf("OpenClaw changed %s since the reset; nothing restored there (restored so far: %s)", p.Plan.Path, strings.Join(restored, ", "))
+			}
+			return bot.Message{}, err
+		}
+		restored = append(restored, p.Plan.Profiles...)
+	}
+	return reply(bot.SevInfo, t.Name, "Undo on "+t.Name, []bot.Span{bot.T("Restored the state of " + strings.Join(restored, ", ") + " as it was before the reset.")}, a.refreshLine(ctx, t)), nil
+}
