@@ -73,23 +73,13 @@ func (a *Actions) DoctorLint(ctx context.Context, target string, _ []string) (bo
 		m.Severity = bot.SevWarning
 	}
 	for _, f := range out.Findings {
-		it := bot.Item{Code: f.CheckID, Severity: sev(f.Severity), Subject: f.Target, Title: redact.String(f.Message)}
+		it := bot.Item{Code: f.CheckID, Severity: bot.SeverityOf(f.Severity), Subject: f.Target, Title: redact.String(f.Message)}
 		if f.FixHint != "" {
 			it.Remedy = [][]bot.Span{bot.Remedy(redact.String(f.FixHint))}
 		}
 		m.Items = append(m.Items, it)
 	}
 	return m, nil
-}
-
-func sev(s string) bot.Severity {
-	switch s {
-	case "error", "critical":
-		return bot.SevCritical
-	case "warning":
-		return bot.SevWarning
-	}
-	return bot.SevInfo
 }
 
 // DoctorFix runs `openclaw doctor --fix --non-interactive --yes`. A failed

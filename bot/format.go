@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -55,4 +56,33 @@ func UTF16Len(s string) int {
 		}
 	}
 	return n
+}
+
+// SeverityOf maps a finding's severity ("critical", "warning", "info"; also
+// OpenClaw's "error") to a message severity.
+func SeverityOf(s string) Severity {
+	switch s {
+	case "critical", "error":
+		return SevCritical
+	case "warning":
+		return SevWarning
+	}
+	return SevInfo
+}
+
+// CleanText makes s valid UTF-8, normalises CR LF and drops control
+// characters other than newline and tab, so nothing in a message can drive a
+// terminal or break a platform's markup.
+func CleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -103,7 +103,7 @@ func msgItem(in Incident, resolved bool) bot.Item {
 	if title == "" {
 		title = code
 	}
-	it := bot.Item{Code: code, Severity: msgSeverity(sev), Subject: subject, Title: title, Resolved: resolved}
+	it := bot.Item{Code: code, Severity: bot.SeverityOf(string(sev)), Subject: subject, Title: title, Resolved: resolved}
 	it.Details = bot.Inline(f.Evidence)
 	if f.File != "" {
 		loc := f.File
@@ -132,16 +132,6 @@ func msgItem(in Incident, resolved bool) bot.Item {
 		it.Remedy = append(it.Remedy, bot.Remedy(r))
 	}
 	return it
-}
-
-func msgSeverity(s diagnostics.Severity) bot.Severity {
-	switch s {
-	case diagnostics.Critical:
-		return bot.SevCritical
-	case diagnostics.Warning:
-		return bot.SevWarning
-	}
-	return bot.SevInfo
 }
 
 // msgCount says "2 problems", "1 notice", "2 problems and 1 notice":

@@ -46,11 +46,11 @@ func Render(msg bot.Message, loc *time.Location, now time.Time) string {
 		sev = bot.SevResolved
 	}
 	head := label(sev)
-	if t := clean(msg.Title); t != "" {
+	if t := bot.CleanText(msg.Title); t != "" {
 		head += " " + t
 	}
 	if msg.Target != "" {
-		head += " (" + clean(msg.Target) + ")"
+		head += " (" + bot.CleanText(msg.Target) + ")"
 	}
 	if msg.Kind == bot.KindReminder {
 		head += " - still firing"
@@ -65,7 +65,7 @@ func Render(msg bot.Message, loc *time.Location, now time.Time) string {
 	}
 	var acts []string
 	for _, b := range msg.Buttons {
-		acts = append(acts, fmt.Sprintf("[%s] %s", clean(b.Text), clean(b.Action)))
+		acts = append(acts, fmt.Sprintf("[%s] %s", bot.CleanText(b.Text), bot.CleanText(b.Action)))
 	}
 	if len(acts) > 0 {
 		blocks = append(blocks, "actions: "+strings.Join(acts, "  "))
@@ -85,16 +85,16 @@ func (r renderer) item(it bot.Item) string {
 	const ind = "    "
 	var lines []string
 	if it.Resolved {
-		lines = append(lines, "  - [resolved] "+clean(it.Title))
+		lines = append(lines, "  - [resolved] "+bot.CleanText(it.Title))
 	} else {
-		lines = append(lines, "  - "+strings.ToLower(strings.Trim(label(it.Severity), "[]"))+": "+clean(it.Title))
+		lines = append(lines, "  - "+strings.ToLower(strings.Trim(label(it.Severity), "[]"))+": "+bot.CleanText(it.Title))
 	}
 	var meta []string
 	if it.Code != "" {
-		meta = append(meta, clean(it.Code))
+		meta = append(meta, bot.CleanText(it.Code))
 	}
 	if it.Subject != "" {
-		meta = append(meta, clean(it.Subject))
+		meta = append(meta, bot.CleanText(it.Subject))
 	}
 	if len(meta) > 0 {
 		lines = append(lines, ind+strings.Join(meta, " | "))
@@ -124,7 +124,7 @@ func (r renderer) spans(spans []bot.Span, indent string) string {
 		case sp.IsTime():
 			b.WriteString(FormatTime(sp.Time, r.loc, r.now))
 		case sp.Code && strings.Contains(sp.Text, "\n"):
-			code := strings.Trim(clean(sp.Text), "\n")
+			code := strings.Trim(bot.CleanText(sp.Text), "\n")
 			if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
 				b.WriteString("\n")
 			}
@@ -132,7 +132,7 @@ func (r renderer) spans(spans []bot.Span, indent string) string {
 				b.WriteString("    " + l + "\n")
 			}
 		default:
-			b.WriteString(clean(sp.Text))
+			b.WriteString(bot.CleanText(sp.Text))
 		}
 	}
 	s := b.String()
@@ -153,22 +153,6 @@ func FormatTime(t time.Time, loc *time.Location, now time.Time) string {
 		return s
 	}
 	return s + " (" + bot.Relative(t, now) + ")"
-}
-
-// clean makes s valid UTF-8 and drops control characters except newline
-// and tab, so nothing in a message can drive the terminal.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
 }
 
 // Notifier prints messages to a writer. Safe for concurrent use: each

@@ -340,7 +340,7 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 			diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true}
 		for _, f := range tr.rep.Findings {
 			if relevant[f.Code] {
-				m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: findingSeverity(f.Severity), Subject: f.Subject, Title: f.Title})
+				m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: f.Subject, Title: f.Title})
 			}
 		}
 		confirm = bot.Line(bot.T("Confirm runs "), bot.C("openclaw doctor --fix"), bot.T(" on "+name+

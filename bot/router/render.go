@@ -26,16 +26,6 @@ func verdictSeverity(v string) bot.Severity {
 	return bot.SevInfo
 }
 
-func findingSeverity(s diagnostics.Severity) bot.Severity {
-	switch s {
-	case diagnostics.Critical:
-		return bot.SevCritical
-	case diagnostics.Warning:
-		return bot.SevWarning
-	}
-	return bot.SevInfo
-}
-
 // worstVerdict over the reports that exist; "unknown" when none does.
 func worstVerdict(trs []targetReport) string {
 	rank := map[string]int{"down": 3, "degraded": 2, "ok": 1}
@@ -205,7 +195,7 @@ func statusMessage(prefix string, trs []targetReport) bot.Message {
 		m.Text = append(m.Text, profileLines(tr.rep)...)
 		for _, f := range tr.rep.Findings {
 			m.Items = append(m.Items, bot.Item{
-				Code: f.Code, Severity: findingSeverity(f.Severity), Subject: subjectOf(tr, f.Subject, multi),
+				Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: subjectOf(tr, f.Subject, multi),
 				Title: f.Title, Until: f.Until,
 			})
 		}
@@ -231,7 +221,7 @@ func diagnoseMessage(trs []targetReport) bot.Message {
 		m.Text = append(m.Text, profileLines(tr.rep)...)
 		for _, f := range tr.rep.Findings {
 			it := bot.Item{
-				Code: f.Code, Severity: findingSeverity(f.Severity), Subject: subjectOf(tr, f.Subject, multi),
+				Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: subjectOf(tr, f.Subject, multi),
 				Title: f.Title, Until: f.Until, Details: bot.Inline(f.Evidence),
 			}
 			if f.File != "" {

@@ -475,7 +475,7 @@ func (in *inbound) toast(r bot.Reply, private bool) string {
 	if t == "" && r.Ephemeral && !private && titleOnly(r.Message) {
 		t = r.Message.Title
 	}
-	t = strings.TrimSpace(in.scrub(clean(t)))
+	t = strings.TrimSpace(in.scrub(bot.CleanText(t)))
 	if utf8.RuneCountInString(t) > MaxToastLen {
 		t = string([]rune(t)[:MaxToastLen-1]) + "…"
 	}

@@ -77,7 +77,7 @@ func Keyboard(buttons []bot.Button) *tgbotapi.InlineKeyboardMarkup {
 		if ValidateButton(b) != nil {
 			continue
 		}
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(clean(b.Text), b.Action))
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(bot.CleanText(b.Text), b.Action))
 		if len(row) == ButtonsPerRow {
 			rows = append(rows, row)
 			row = nil
@@ -204,7 +204,7 @@ func (r renderer) header(msg bot.Message) string {
 	}
 	var b strings.Builder
 	b.WriteString(marker(sev))
-	if t := clean(msg.Title); t != "" {
+	if t := bot.CleanText(msg.Title); t != "" {
 		b.WriteString(" <b>" + Escape(t) + "</b>")
 	}
 	if msg.Kind == bot.KindReminder {
@@ -215,7 +215,7 @@ func (r renderer) header(msg bot.Message) string {
 
 func (r renderer) item(it bot.Item) string {
 	var lines []string
-	title := Escape(clean(it.Title))
+	title := Escape(bot.CleanText(it.Title))
 	if it.Resolved {
 		lines = append(lines, MarkResolved+" <s>"+title+"</s>")
 	} else {
@@ -223,10 +223,10 @@ func (r renderer) item(it bot.Item) string {
 	}
 	var meta []string
 	if it.Code != "" {
-		meta = append(meta, "<code>"+Escape(clean(it.Code))+"</code>")
+		meta = append(meta, "<code>"+Escape(bot.CleanText(it.Code))+"</code>")
 	}
 	if it.Subject != "" {
-		meta = append(meta, Escape(clean(it.Subject)))
+		meta = append(meta, Escape(bot.CleanText(it.Subject)))
 	}
 	if len(meta) > 0 {
 		lines = append(lines, strings.Join(meta, " · "))
@@ -251,7 +251,7 @@ func (r renderer) item(it bot.Item) string {
 // a single long or multi-line command.
 func (r renderer) remedy(line []bot.Span) string {
 	if len(line) == 1 && line[0].Code && !line[0].IsTime() {
-		cmd := clean(line[0].Text)
+		cmd := bot.CleanText(line[0].Text)
 		if utf8.RuneCountInString(cmd) > preAfter || strings.Contains(cmd, "\n") {
 			return "<pre>" + Escape(cmd) + "</pre>"
 		}
@@ -295,7 +295,7 @@ func (r renderer) spans(spans []bot.Span, italic bool) string {
 			}
 			b.WriteString(txt)
 		case sp.Code:
-			txt := clean(sp.Text)
+			txt := bot.CleanText(sp.Text)
 			if txt == "" {
 				continue
 			}
@@ -306,7 +306,7 @@ func (r renderer) spans(spans []bot.Span, italic bool) string {
 				b.WriteString("<code>" + Escape(txt) + "</code>")
 			}
 		default:
-			txt := clean(sp.Text)
+			txt := bot.CleanText(sp.Text)
 			if txt == "" {
 				continue
 			}
@@ -349,22 +349,6 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"
 // Escape escapes s for Telegram HTML parse mode (&, <, > and ", so the
 // result is also safe inside a quoted attribute).
 func Escape(s string) string { return htmlEscaper.Replace(s) }
-
-// clean makes s valid UTF-8 and drops control characters other than
-// newline and tab (and normalises CR LF).
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
-}
 
 // TruncateHTML cuts the Telegram HTML s so that it is at most limit UTF-16
 // units long, ending in "…". It cuts only between characters (never inside
