@@ -40,6 +40,16 @@ type Options struct {
 	Now       func() time.Time
 	// UndoWindow is how long a reset can be undone (default 1h).
 	UndoWindow time.Duration
+	// AfterChange runs after an action changed a target (serve re-evaluates
+	// it at once, so the incident's alert message is updated in place).
+	AfterChange func(ctx context.Context, target string)
+}
+
+// changed tells the watcher side that target was changed by an action.
+func (a *Actions) changed(ctx context.Context, target string) {
+	if a.opts.AfterChange != nil {
+		a.opts.AfterChange(ctx, target)
+	}
 }
 
 // Actions implements router.Actions.

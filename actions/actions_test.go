@@ -65,7 +65,9 @@ func TestResetAndUndoThroughTheRouter(t *testing.T) {
 	must(t, err)
 	defer st.Close()
 	checker := diagnostics.NewChecker(diagnostics.CheckerOptions{})
-	acts := New(Options{Targets: []Target{{Target: tgt}}, Checker: checker, BackupDir: filepath.Join(t.TempDir(), "backups")})
+	var changed []string
+	acts := New(Options{Targets: []Target{{Target: tgt}}, Checker: checker, BackupDir: filepath.Join(t.TempDir(), "backups"),
+		AfterChange: func(_ context.Context, target string) { changed = append(changed, target) }})
 	rt := router.New(router.Options{Store: st, Diagnoser: diag{tgt, checker}, Actions: acts})
 	ctx := context.Background()
 	ask := func(text string) bot.Reply {
@@ -98,6 +100,9 @@ func TestResetAndUndoThroughTheRouter(t *testing.T) {
 	got := text(done.Message)
 	if !strings.Contains(got, "cleared, key accepted") {
 		t.Fatalf("reset reply: %s", got)
+	}
+	if len(changed) != 1 || changed[0] != "local" {
+		t.Errorf("AfterChange calls %v: the alert must be re-evaluated after a reset", changed)
 	}
 	if window("anthropic:default") || !window("anthropic:other") {
 		t.Fatal("the reset must clear anthropic:default only")
@@ -143,5 +148,33 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// doctor --fix may refresh OAuth/token logins; a failed refresh destroys
+// one for good, so they must be named.
+func TestDoctorFixRefusesUnnamedOAuth(t *testing.T) {
+	d, err := sandbox.New(filepath.Join(t.TempDir(), "state"))
+	must(t, err)
+	must(t, d.Config("2026.9.6", nil))
+	must(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{"anthropic:oauth": map[string]any{
+		"type": "oauth", "provider": "anthropic", "access": "sk-ant-oat01-FAKE", "refresh": "sk-ant-ort01-FAKE", "expires": time.Now().Add(time.Hour).UnixMilli()}}}, nil))
+	tgt := diagnostics.Target{Name: "local", Locate: openclaw.LocateOptions{StateDir: d.Path, Home: t.TempDir(), Getenv: func(string) string { return "" }},
+		Env: openclaw.EnvSources{NoProc: true}}
+	acts := New(Options{Targets: []Target{{Target: tgt, CLI: &openclaw.CLI{Bin: "/nonexistent/openclaw"}}}, BackupDir: t.TempDir()})
+	_, err = acts.DoctorFix(context.Background(), "local", nil)
+	if err == nil || !strings.Contains(err.Error(), "anthropic:oauth") || !strings.Contains(err.Error(), "destroys a login") {
+		t.Fatalf("want a refusal naming anthropic:oauth, got %v", err)
+	}
+}
+
+// One action per target at a time: a second is refused clearly.
+func TestOneActionPerTarget(t *testing.T) {
+	acts := New(Options{Targets: []Target{{Target: diagnostics.Target{Name: "local"}}}})
+	_, release, err := acts.begin("local")
+	must(t, err)
+	defer release()
+	if _, _, err := acts.begin("local"); err == nil || !strings.Contains(err.Error(), "another action is running") {
+		t.Fatalf("second action: %v", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openclaw-bot/openclaw-bot/bot/router"
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"slices"
 	"strings"
 
@@ -27,6 +29,7 @@ func (a *Actions) Restart(ctx context.Context, target string, _ []string) (bot.M
 	if err != nil {
 		return bot.Message{}, fmt.Errorf("restart (%s) failed: %w", t.Restarter.Method, err)
 	}
+	a.changed(ctx, t.Name)
 	line := fmt.Sprintf("Restarted with %s", res.Method)
 	if res.Ready {
 		line += fmt.Sprintf("; ready after %s.", res.Took.Round(100*1e6))
@@ -109,6 +112,15 @@ func (a *Actions) DoctorFix(ctx context.Context, target string, args []string) (
 		return bot.Message{}, fmt.Errorf("doctor --fix may refresh the OAuth/token logins %s, and a failed refresh destroys a login for good; name them to go ahead: doctor fix %s",
 			strings.Join(atRisk, ", "), strings.Join(atRisk, " "))
 	}
+	if a.opts.BackupDir == "" {
+		return bot.Message{}, fmt.Errorf("no backup directory configured: refusing to run doctor --fix without a backup")
+	}
+	backupDir := fmt.Sprintf("%s/doctor-%s-%d", a.opts.BackupDir, safeName(t.Name), a.opts.Now().UnixNano())
+	files, err := openclaw.BackupState(ctx, snap.Location, backupDir)
+	if err != nil {
+		return bot.Message{}, fmt.Errorf("backup before doctor --fix failed, nothing was run: %w", err)
+	}
+	router.NoteBackup(ctx, backupDir)
 	res, err := t.CLI.DoctorFix(ctx)
 	if err != nil {
 		tail := ""
@@ -117,9 +129,16 @@ func (a *Actions) DoctorFix(ctx context.Context, target string, args []string) (
 		}
 		return bot.Message{}, fmt.Errorf("openclaw doctor --fix failed: %w\n%s", err, tail)
 	}
+	a.changed(ctx, t.Name)
+	after := "Re-diagnosis: could not re-read the install."
+	if s2, err := a.snapshot(ctx, t); err == nil {
+		rep := diagnostics.Diagnose(t.Name, &diagnostics.Input{Snap: s2, Now: a.opts.Now()})
+		after = fmt.Sprintf("Re-diagnosis: %s, %d findings.", rep.Verdict, len(rep.Findings))
+	}
 	return reply(bot.SevInfo, t.Name, "openclaw doctor --fix ran on "+t.Name,
+		[]bot.Span{bot.T(fmt.Sprintf("Backed up %d files to %s first.", len(files), backupDir))},
 		[]bot.Span{bot.T(lastLines(redact.String(string(res.Stdout)), 12))},
-		[]bot.Span{bot.T("Run "), bot.C("diagnose " + t.Name), bot.T(" to see the result.")}), nil
+		[]bot.Span{bot.T(after + " Run "), bot.C("diagnose " + t.Name), bot.T(" for the details.")}), nil
 }
 
 // ProbeSpend runs OpenClaw's own probe through the gateway: a real request

@@ -68,6 +68,7 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	summary, _ := json.Marshal(map[string]any{"target": t.Name, "profiles": changed, "stores": storePaths(plans)})
 	router.NoteAfter(ctx, summary)
 
+	a.changed(ctx, t.Name)
 	lines := [][]bot.Span{{bot.T("Cleared " + strings.Join(changed, ", ") + " in " + strings.Join(storePaths(plans), ", ") + ".")}}
 	lines = append(lines, a.refreshLine(ctx, t))
 	lines = append(lines, a.verify(ctx, t, changed)...)
@@ -212,5 +213,6 @@ func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.M
 		}
 		restored = append(restored, p.Plan.Profiles...)
 	}
+	a.changed(ctx, t.Name)
 	return reply(bot.SevInfo, t.Name, "Undo on "+t.Name, []bot.Span{bot.T("Restored the state of " + strings.Join(restored, ", ") + " as it was before the reset.")}, a.refreshLine(ctx, t)), nil
 }

@@ -797,6 +797,25 @@ func (c *CLI) limits(cmd *cliCommand) (timeout, grace time.Duration) {
 // exec spawns bin in its own process group and waits for it. On timeout or
 // cancellation the whole group gets SIGTERM, and SIGKILL only once the grace
 // period has passed with something still alive.
+// owner is the credential the CLI runs with: when the bot runs as root and
+// the state dir belongs to another user, the CLI runs as that user, so every
+// file OpenClaw writes (doctor --fix migrations, new databases) keeps its
+// owner. Otherwise nil: the bot's own user.
+func (c *CLI) owner() *syscall.Credential {
+	if os.Geteuid() != 0 || c.Loc.StateDir == "" {
+		return nil
+	}
+	fi, err := os.Stat(c.Loc.StateDir)
+	if err != nil {
+		return nil
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Uid == 0 {
+		return nil
+	}
+	return &syscall.Credential{Uid: st.Uid, Gid: st.Gid, NoSetGroups: true}
+}
+
 func (c *CLI) exec(ctx context.Context, bin string, cmd *cliCommand, argv []string) (*Result, error) {
 	res := &Result{Args: make([]string, len(argv))}
 	for i, a := range argv {
@@ -821,7 +840,7 @@ func (c *CLI) exec(ctx context.Context, bin string, cmd *cliCommand, argv []stri
 	p.Dir = c.dir()
 	p.Stdin = nil // /dev/null: prompts get EOF
 	p.Stdout, p.Stderr = stdout, stderr
-	p.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.owner()}
 	p.WaitDelay = cliWaitDelay
 
 	start := time.Now()

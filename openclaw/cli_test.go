@@ -824,3 +824,23 @@ func cliTestContains(list []string, s string) bool {
 	}
 	return false
 }
+
+// As root, the CLI runs as the owner of the state dir, so files OpenClaw
+// writes keep their owner.
+func TestCLIRunsAsStateDirOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown")
+	}
+	dir := t.TempDir()
+	c := &CLI{Loc: Location{StateDir: dir}}
+	if c.owner() != nil {
+		t.Fatal("a root-owned state dir needs no credential change")
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Skip("chown:", err)
+	}
+	cred := c.owner()
+	if cred == nil || cred.Uid != 65534 || cred.Gid != 65534 {
+		t.Fatalf("credential %+v, want 65534:65534", cred)
+	}
+}

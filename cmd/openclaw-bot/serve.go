@@ -127,7 +127,13 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io
 		actTargets[i].Target = svc.Targets[i].Target
 	}
 	acts := actions.New(actions.Options{Targets: actTargets, Checker: svc.Checker, Log: log,
-		BackupDir: filepath.Join(filepath.Dir(st.Path()), "openclaw-bot-backups")})
+		BackupDir: filepath.Join(filepath.Dir(st.Path()), "openclaw-bot-backups"),
+		// Re-evaluate at once: the incident resolves and its alert is edited in place.
+		AfterChange: func(ctx context.Context, target string) {
+			if err := svc.Evaluate(ctx, target); err != nil {
+				log.Warn().Str("target", target).Err(err).Msg("re-evaluation after an action")
+			}
+		}})
 	mux := http.NewServeMux()
 	stopChat, err := startChat(ctx, cfg, p, svc, acts, st, log, scrub, mux, stdin, stdout)
 	if err != nil {
