@@ -104,13 +104,13 @@ func (a *Actions) DoctorFix(ctx context.Context, target string, args []string) (
 	}
 	var atRisk []string
 	for _, c := range snap.Profiles(snap.DefaultAgent()) {
-		if (c.Type == openclaw.TypeOAuth || c.Type == openclaw.TypeToken) && c.Fence == "" && !slices.Contains(args, c.ID) {
+		if (c.Type == openclaw.TypeOAuth || c.Type == openclaw.TypeToken) && c.Fence == "" && !slices.Contains(args, c.ID) && !slices.Contains(args, "all") {
 			atRisk = append(atRisk, c.ID)
 		}
 	}
 	if len(atRisk) > 0 {
-		return bot.Message{}, fmt.Errorf("doctor --fix may refresh the OAuth/token logins %s, and a failed refresh destroys a login for good; name them to go ahead: doctor fix %s",
-			strings.Join(atRisk, ", "), strings.Join(atRisk, " "))
+		return bot.Message{}, fmt.Errorf("doctor --fix may refresh the OAuth/token logins %s, and a failed refresh destroys a login for good; name them to go ahead: doctor fix %s (or all)",
+			strings.Join(atRisk, ", "), atRisk[0])
 	}
 	if a.opts.BackupDir == "" {
 		return bot.Message{}, fmt.Errorf("no backup directory configured: refusing to run doctor --fix without a backup")

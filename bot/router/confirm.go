@@ -343,9 +343,28 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 				m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: f.Subject, Title: f.Title})
 			}
 		}
+		// doctor --fix refreshes OAuth/token logins; a failed refresh destroys
+		// one for good, so each must be named (or "all") to be allowed.
+		var unnamed []string
+		for _, p := range tr.rep.Profiles {
+			if p.Type != "oauth" && p.Type != "token" || p.Health == "refresh_failed" {
+				continue
+			}
+			if cmd.Profile == "all" || cmd.Profile == p.ID {
+				args = append(args, p.ID)
+				m.Items = append(m.Items, bot.Item{Code: "doctor.refresh", Severity: bot.SevWarning, Subject: p.ID,
+					Title: p.ID + " (" + p.Type + ") may be refreshed: allowed by you"})
+				continue
+			}
+			unnamed = append(unnamed, p.ID)
+		}
 		confirm = bot.Line(bot.T("Confirm runs "), bot.C("openclaw doctor --fix"), bot.T(" on "+name+
-			": it migrates legacy credential files into SQLite and refreshes expired or expiring OAuth logins. "+
-			"It never clears cooldowns, and a failed OAuth refresh still needs a new login."))
+			": it migrates legacy credential files into SQLite and refreshes expired or expiring OAuth logins, after a backup "+
+			"of the state. It never clears cooldowns, and a failed OAuth refresh still needs a new login."))
+		if len(unnamed) > 0 {
+			confirm = append(confirm, bot.T(" It will REFUSE to run while these logins are not named, because a failed refresh destroys a login for good: "+
+				strings.Join(unnamed, ", ")+". To allow them: "), bot.C("doctor fix "+strings.TrimSpace(target+" "+unnamed[0])), bot.T(" (or all)."))
+		}
 		if tr.err == nil && len(m.Items) == 0 {
 			confirm = append(confirm, bot.T(" The last diagnosis has nothing doctor --fix repairs: it will probably change nothing."))
 		}

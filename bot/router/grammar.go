@@ -57,6 +57,7 @@ const (
 	argsSilence          // <duration> [target] [profile] [code]
 	argsCount            // [n]
 	argsTopic            // [command]
+	argsFix              // [target] [profile|all]: OAuth logins doctor --fix may refresh
 )
 
 // specs is the grammar, in the order help lists it.
@@ -92,7 +93,7 @@ var specs = []Spec{
 		Summary: "the latest n commands (default 10, at most 50): who, what, where, outcome", Example: "audit 20"},
 	{Name: CmdRestart, Usage: "restart [target]", Role: RoleAdmin, Confirm: true, args: argsTarget,
 		Summary: "restart the OpenClaw gateway", Example: "restart"},
-	{Name: CmdDoctorFix, Usage: "doctor fix [target]", Role: RoleAdmin, Confirm: true, args: argsTarget,
+	{Name: CmdDoctorFix, Usage: "doctor fix [target] [profile|all]", Role: RoleAdmin, Confirm: true, args: argsFix,
 		Summary: "run openclaw doctor --fix (migrates legacy files, refreshes OAuth logins)", Example: "doctor fix"},
 	{Name: CmdProbeSpend, Usage: "probe --spend [target]", Role: RoleAdmin, Confirm: true, args: argsTarget,
 		Summary: "OpenClaw's own probe: a real request per profile that spends tokens", Example: "probe --spend"},
@@ -222,7 +223,7 @@ func Parse(text string, targets []string) (Command, error) {
 		if len(rest) > 0 {
 			return bad("%s takes no arguments (got %s)", spec.Name, quote(rest[0]))
 		}
-	case argsTarget, argsReset, argsSilence:
+	case argsTarget, argsReset, argsSilence, argsFix:
 		for _, w := range rest {
 			if err := cmd.classify(spec, w, targets); err != nil {
 				return Command{}, err
@@ -283,7 +284,7 @@ func (c *Command) classify(spec Spec, w string, targets []string) error {
 	bad := func(format string, a ...any) error {
 		return &ParseError{Msg: fmt.Sprintf(format, a...), Usage: spec.Usage}
 	}
-	takesProfile := spec.args == argsReset || spec.args == argsSilence
+	takesProfile := spec.args == argsReset || spec.args == argsSilence || spec.args == argsFix
 	if t, ok := matchTarget(w, targets); ok {
 		if c.Target != "" {
 			return bad("two targets given (%s and %s); one at a time", quote(c.Target), quote(t))
@@ -292,7 +293,7 @@ func (c *Command) classify(spec Spec, w string, targets []string) error {
 		return nil
 	}
 	switch {
-	case strings.Contains(w, ":") || (spec.args == argsReset && strings.EqualFold(w, "all")):
+	case strings.Contains(w, ":") || ((spec.args == argsReset || spec.args == argsFix) && strings.EqualFold(w, "all")):
 		if !takesProfile {
 			return bad("%s takes no profile id (got %s)", spec.Name, quote(w))
 		}

@@ -88,7 +88,7 @@ func TestParseErrors(t *testing.T) {
 		{"cooldown clear anthropic:default", "needs a subcommand", "cooldown reset <profile|all> [target]", "cooldown reset"},
 		{"cooldwn reset anthropic:default", "unknown command", "cooldown reset <profile|all> [target]", "cooldown reset"},
 		{"reset anthropic:default", "unknown command", "cooldown reset <profile|all> [target]", "cooldown reset"},
-		{"doctr fix", "unknown command", "doctor fix [target]", "doctor fix"},
+		{"doctr fix", "unknown command", "doctor fix [target] [profile|all]", "doctor fix"},
 		{"probe", "needs --spend", "probe --spend [target]", "probe --spend"},
 		{"restrat", "unknown command", "restart [target]", "restart"},
 		{"silense 1h", "unknown command", "silence <duration> [target] [profile] [code]", "silence"},
@@ -180,6 +180,15 @@ func TestSpecsConsistent(t *testing.T) {
 		if s.Confirm != (s.Name == CmdCooldownReset || s.Name == CmdUndo || s.Name == CmdRestart ||
 			s.Name == CmdDoctorFix || s.Name == CmdProbeSpend) {
 			t.Errorf("%s: Confirm = %v, contrary to the contract", s.Name, s.Confirm)
+		}
+	}
+}
+
+func TestDoctorFixNamesOAuthLogins(t *testing.T) {
+	for in, want := range map[string]string{"doctor fix anthropic:oauth": "anthropic:oauth", "doctor fix all": "all", "doctor fix": ""} {
+		cmd, err := Parse(in, nil)
+		if err != nil || cmd.Name != CmdDoctorFix || cmd.Profile != want {
+			t.Errorf("Parse(%q) = %+v, %v; want profile %q", in, cmd, err, want)
 		}
 	}
 }
