@@ -51,14 +51,11 @@ type lintFinding struct {
 
 // DoctorLint runs OpenClaw's read-only auth lint and shows its findings.
 func (a *Actions) DoctorLint(ctx context.Context, target string, _ []string) (bot.Message, error) {
-	t, done, err := a.begin(target)
+	t, done, err := a.beginCLI(target)
 	if err != nil {
 		return bot.Message{}, err
 	}
 	defer done()
-	if t.CLI == nil {
-		return bot.Message{}, fmt.Errorf("no openclaw CLI configured for %s (targets[].openclaw_bin)", t.Name)
-	}
 	res, err := t.CLI.DoctorLint(ctx)
 	if err != nil && (res == nil || len(res.Stdout) == 0) {
 		return bot.Message{}, fmt.Errorf("openclaw doctor --lint: %w", err)
@@ -90,14 +87,11 @@ func (a *Actions) DoctorLint(ctx context.Context, target string, _ []string) (bo
 // refreshes expired or expiring OAuth/token profiles: those must be named
 // in args by the admin, else it refuses.
 func (a *Actions) DoctorFix(ctx context.Context, target string, args []string) (bot.Message, error) {
-	t, done, err := a.begin(target)
+	t, done, err := a.beginCLI(target)
 	if err != nil {
 		return bot.Message{}, err
 	}
 	defer done()
-	if t.CLI == nil {
-		return bot.Message{}, fmt.Errorf("no openclaw CLI configured for %s (targets[].openclaw_bin)", t.Name)
-	}
 	snap, err := a.snapshot(ctx, t)
 	if err != nil {
 		return bot.Message{}, err
@@ -144,14 +138,11 @@ func (a *Actions) DoctorFix(ctx context.Context, target string, args []string) (
 // ProbeSpend runs OpenClaw's own probe through the gateway: a real request
 // per profile that SPENDS TOKENS and can write a cooldown.
 func (a *Actions) ProbeSpend(ctx context.Context, target string, profiles []string) (bot.Message, error) {
-	t, done, err := a.begin(target)
+	t, done, err := a.beginCLI(target)
 	if err != nil {
 		return bot.Message{}, err
 	}
 	defer done()
-	if t.CLI == nil {
-		return bot.Message{}, fmt.Errorf("no openclaw CLI configured for %s (targets[].openclaw_bin)", t.Name)
-	}
 	params := map[string]any{"provider": "anthropic", "timeoutMs": 15000}
 	if len(profiles) == 1 {
 		params["profileId"] = profiles[0]
@@ -193,4 +184,17 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// beginCLI is begin for actions that run the openclaw CLI.
+func (a *Actions) beginCLI(target string) (Target, func(), error) {
+	t, done, err := a.begin(target)
+	if err != nil {
+		return t, nil, err
+	}
+	if t.CLI == nil {
+		done()
+		return t, nil, fmt.Errorf("no openclaw CLI configured for %s (targets[].openclaw_bin)", t.Name)
+	}
+	return t, done, nil
 }

@@ -388,7 +388,7 @@ func startResetGateway(t *testing.T, sb *peer.Sandbox, port int) (stop func()) {
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
-			tree := append(resetDescendants(cmd.Process.Pid), cmd.Process.Pid)
+			tree := append(peer.Descendants(cmd.Process.Pid), cmd.Process.Pid)
 			for _, p := range tree {
 				syscall.Kill(p, syscall.SIGTERM)
 			}
@@ -468,48 +468,6 @@ func resetZombie(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
-}
-
-// resetDescendants lists all transitive children of pid (Linux /proc).
-func resetDescendants(pid int) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	children := map[int][]int{}
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, err := strconv.Atoi(f[1]); err == nil {
-			children[ppid] = append(children[ppid], p)
-		}
-	}
-	var out []int
-	queue := []int{pid}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			out = append(out, c)
-			queue = append(queue, c)
-		}
-	}
-	return out
 }
 
 // (5) Resets while the real CLI writes the same state never corrupt it.
@@ -836,7 +794,7 @@ func (o *resetOldCLI) run(stdin string, args ...string) (stdout, stderr string, 
 	cmd.Dir = o.home
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
-		for _, p := range append(resetDescendants(cmd.Process.Pid), cmd.Process.Pid) {
+		for _, p := range append(peer.Descendants(cmd.Process.Pid), cmd.Process.Pid) {
 			syscall.Kill(p, syscall.SIGKILL)
 		}
 		return nil

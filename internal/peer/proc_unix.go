@@ -30,7 +30,7 @@ func setProcessGroup(cmd *exec.Cmd) {
 // killTree SIGKILLs pid, its descendants (found via /proc before anything
 // is killed, so none gets re-parented first) and their process groups.
 func killTree(pid int) {
-	victims := append(descendants(pid), pid)
+	victims := append(Descendants(pid), pid)
 	for _, p := range victims {
 		if pgid, err := syscall.Getpgid(p); err == nil && pgid > 1 && pgid != syscall.Getpgrp() {
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
@@ -39,8 +39,9 @@ func killTree(pid int) {
 	}
 }
 
-// descendants lists all transitive children of pid (Linux /proc; empty elsewhere).
-func descendants(pid int) []int {
+// Descendants lists all transitive children of pid (Linux /proc; empty elsewhere).
+// The openclaw launcher re-spawns itself detached: kill the whole tree.
+func Descendants(pid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
