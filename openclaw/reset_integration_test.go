@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -308,7 +307,7 @@ func TestResetIntegrationGatewayRefresh(t *testing.T) {
 	}
 	e.sb.AddSecret(cfg.Gateway.Auth.Token)
 	e.oc.GatewayToken = redact.Secret(cfg.Gateway.Auth.Token) // env, never argv
-	stop := startResetGateway(t, e.sb, cfg.Gateway.Port)
+	_, stop := startTestGateway(t, e.sb, cfg.Gateway.Port)
 	defer stop()
 
 	probe := func(what string) (string, int) {
@@ -361,113 +360,6 @@ func TestResetIntegrationGatewayRefresh(t *testing.T) {
 	if status, sent := probe("reset, refreshed"); status != "ok" || sent == 0 {
 		t.Fatalf("after reset + refresh: %s, %d requests", status, sent)
 	}
-}
-
-// startResetGateway runs `openclaw gateway run --port P --bind loopback`
-// in the sandbox and waits for /readyz. The launcher re-spawns the gateway
-// in its own session, so stop signals the whole tree it started: SIGTERM,
-// then SIGKILL for whatever is left after 20 s.
-func startResetGateway(t *testing.T, sb *peer.Sandbox, port int) (stop func()) {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), "gateway.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(sb.CLI.Bin, "gateway", "run", "--port", strconv.Itoa(port), "--bind", "loopback")
-	cmd.Env = sb.Env()
-	cmd.Dir = sb.Home
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			tree := append(peer.Descendants(cmd.Process.Pid), cmd.Process.Pid)
-			for _, p := range tree {
-				syscall.Kill(p, syscall.SIGTERM)
-			}
-			deadline := time.Now().Add(20 * time.Second)
-			for time.Now().Before(deadline) {
-				alive := 0
-				for _, p := range tree {
-					if syscall.Kill(p, 0) == nil && !resetZombie(p) {
-						alive++
-					}
-				}
-				if alive == 0 {
-					break
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			for _, p := range tree {
-				if syscall.Kill(p, 0) == nil && !resetZombie(p) {
-					t.Logf("gateway process %d ignored SIGTERM; SIGKILL", p)
-					syscall.Kill(p, syscall.SIGKILL)
-				}
-			}
-			<-exited
-			logf.Close()
-			if b, _ := os.ReadFile(logPath); bytes.Contains(b, []byte("[shutdown]")) {
-				t.Log("gateway stopped: " + lastLine(b, "[shutdown]"))
-			}
-		})
-	}
-	t.Cleanup(stop)
-	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", port)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("gateway exited before it was ready:\n%s", sb.Redact(string(tail(b, 2000))))
-		default:
-		}
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Logf("gateway ready after %v on port %d", time.Since(start).Round(100*time.Millisecond), port)
-				return stop
-			}
-		}
-		if time.Since(start) > 150*time.Second {
-			b, _ := os.ReadFile(logPath)
-			t.Fatalf("gateway not ready after %v:\n%s", time.Since(start), sb.Redact(string(tail(b, 2000))))
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
-func lastLine(b []byte, sub string) string {
-	lines := strings.Split(string(b), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.Contains(lines[i], sub) {
-			return strings.TrimSpace(lines[i])
-		}
-	}
-	return ""
-}
-
-func resetZombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
 }
 
 // (5) Resets while the real CLI writes the same state never corrupt it.
