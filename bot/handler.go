@@ -1,6 +1,10 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+)
 
 // Surfaces.
 const (
@@ -48,4 +52,25 @@ type Reply struct {
 type Handler interface {
 	Handle(ctx context.Context, req Request) Reply
 	Press(ctx context.Context, p Press) Reply
+}
+
+type requestIDKey struct{}
+
+// WithRequestID tags ctx with the id of one chat request; the router and
+// the surfaces log it ("req") so that one command's lines can be found.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is ctx's request id ("" = none).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// NewRequestID returns a short random id (12 hex digits).
+func NewRequestID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

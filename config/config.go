@@ -1103,3 +1103,14 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// Equal reports whether two configs mean the same (secrets compared by
+// value; where keys sit in the file is ignored).
+func (c *Config) Equal(o *Config) bool {
+	if c == nil || o == nil {
+		return c == o
+	}
+	a, b := *c, *o
+	a.pos, a.failed, b.pos, b.failed = nil, nil, nil, nil
+	return reflect.DeepEqual(a, b)
+}

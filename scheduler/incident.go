@@ -314,6 +314,19 @@ func (e *Engine) Incidents(target string) []Incident {
 	return out
 }
 
+// Firing counts the firing incidents by target and severity.
+func (e *Engine) Firing() map[[2]string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[[2]string]int{}
+	for _, in := range e.incidents {
+		if in.State == IncidentFiring {
+			out[[2]string{in.Target, string(in.Severity)}]++
+		}
+	}
+	return out
+}
+
 // Get returns one incident.
 func (e *Engine) Get(target, subject, code string) (Incident, bool) {
 	e.mu.Lock()

@@ -60,6 +60,21 @@ func sevRank(s diagnostics.Severity) int {
 	return 2
 }
 
+// Observer is told about evaluations and deliveries (the metrics); its
+// methods must be cheap and safe for concurrent use.
+type Observer interface {
+	// Evaluated: one snapshot evaluation (live: with a key check); rep is
+	// the report when err is nil.
+	Evaluated(target string, live bool, rep diagnostics.Report, took time.Duration, err error)
+	// Delivered: one delivery attempt; result is sent, failed or retried.
+	Delivered(channel, result string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Evaluated(string, bool, diagnostics.Report, time.Duration, error) {}
+func (nopObserver) Delivered(string, string)                                         {}
+
 // ServiceTarget is one watched install.
 type ServiceTarget struct {
 	diagnostics.Target
@@ -87,6 +102,8 @@ type Service struct {
 	Maintenance []Silence
 	HTTPClient  *http.Client
 	Now         func() time.Time
+	// Observer gets evaluations and deliveries; nil: nobody.
+	Observer Observer
 
 	locks   sync.Map // target → *sync.Mutex
 	kick    chan struct{}
@@ -247,18 +264,32 @@ func (s *Service) CheckKeys(ctx context.Context, target string) error {
 	return s.evaluate(ctx, target, true)
 }
 
-func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
+func (s *Service) observer() Observer {
+	if s.Observer == nil {
+		return nopObserver{}
+	}
+	return s.Observer
+}
+
+func (s *Service) evaluate(ctx context.Context, name string, live bool) (err error) {
 	t, ok := s.target(name)
 	if !ok {
 		return fmt.Errorf("no target %q", name)
 	}
 	defer s.lock(name)()
+	start := time.Now()
+	var rep diagnostics.Report
+	defer func() {
+		if !errors.Is(err, context.Canceled) {
+			s.observer().Evaluated(name, live, rep, time.Since(start), err)
+		}
+	}()
 	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !live, Now: s.Now}
 	prev, _, err := s.Store.Get(ctx, "version:"+name)
 	if err != nil {
 		return err
 	}
-	rep, _, err := insp.Inspect(ctx, t.Target, prev)
+	rep, _, err = insp.Inspect(ctx, t.Target, prev)
 	if err != nil {
 		return err
 	}
@@ -459,11 +490,13 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 	log := s.Log.With().Int64("outbox", it.ID).Str("channel", it.Channel).Str("ref", it.Ref).Logger()
 	n := s.notifier(it.Channel)
 	if n == nil {
+		s.observer().Delivered(it.Channel, "failed")
 		_ = s.Store.MarkFailed(ctx, it.ID, "no notifier configured for "+it.Channel, s.now(), true)
 		return
 	}
 	var msg bot.Message
 	if err := json.Unmarshal(it.Payload, &msg); err != nil {
+		s.observer().Delivered(it.Channel, "failed")
 		_ = s.Store.MarkFailed(ctx, it.ID, "bad payload: "+err.Error(), s.now(), true)
 		return
 	}
@@ -492,6 +525,7 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 	}
 	sent, err := n.Send(ctx, it.Dest, msg, prev)
 	if err == nil {
+		s.observer().Delivered(it.Channel, "sent")
 		if err := s.Store.MarkSent(ctx, it.ID, sent, s.now()); err != nil {
 			log.Error().Err(err).Msg("delivered but not marked sent")
 		}
@@ -503,6 +537,7 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 		if wait <= 0 {
 			wait = backoff(it.Attempts + 1)
 		}
+		s.observer().Delivered(it.Channel, "retried")
 		log.Warn().Err(err).Dur("retry_in", wait).Msg("delivery failed; will retry")
 		_ = s.Store.MarkFailed(ctx, it.ID, err.Error(), s.now().Add(wait), false)
 		return
@@ -510,6 +545,7 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 	if ctx.Err() != nil {
 		return // shutting down: the item stays due
 	}
+	s.observer().Delivered(it.Channel, "failed")
 	log.Error().Err(err).Msg("delivery failed permanently")
 	_ = s.Store.MarkFailed(ctx, it.ID, err.Error(), s.now(), true)
 }
@@ -551,4 +587,27 @@ func (s *Service) TargetNames() []string {
 		out = append(out, t.Name)
 	}
 	return out
+}
+
+// Drain delivers the due outbox items until none is due or ctx ends, for a
+// graceful shutdown after Run returned. It returns how many undelivered
+// items remain (they stay in the store for the next start; -1: unknown).
+func (s *Service) Drain(ctx context.Context) int {
+	for round := 0; round < 100 && ctx.Err() == nil; round++ {
+		items, err := s.Store.DueOutbox(ctx, s.now(), 50)
+		if err != nil || len(items) == 0 {
+			break
+		}
+		for _, it := range items {
+			if ctx.Err() != nil {
+				break
+			}
+			s.deliver(ctx, it)
+		}
+	}
+	n, err := s.Store.OutboxDepth(context.WithoutCancel(ctx))
+	if err != nil {
+		return -1
+	}
+	return n
 }

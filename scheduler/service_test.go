@@ -2,7 +2,9 @@ package scheduler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -252,4 +254,72 @@ func TestServiceMaintenanceWindowMutes(t *testing.T) {
 	defer stop()
 	cooldown(t, f.dir, time.Now().Add(10*time.Minute))
 	f.slack.quiet(t, time.Second)
+}
+
+// blockingNotifier never answers until ctx ends (a hung platform).
+type blockingNotifier struct{ name string }
+
+func (b blockingNotifier) Name() string { return b.name }
+func (b blockingNotifier) Send(ctx context.Context, _ string, _ bot.Message, _ *bot.Sent) (bot.Sent, error) {
+	<-ctx.Done()
+	return bot.Sent{}, ctx.Err()
+}
+
+// Drain (the graceful shutdown) delivers every due outbox item; with a hung
+// platform it gives up when its deadline passes and the items stay for the
+// next start.
+func TestServiceDrain(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "bot.db"))
+	ctx := context.Background()
+	now := time.Now()
+	payload, _ := json.Marshal(bot.Message{Kind: bot.KindAlert, Title: "queued at shutdown"})
+	var batch store.Batch
+	for i := range 3 {
+		batch.Outbox = append(batch.Outbox,
+			store.OutboxItem{Channel: "slack", Dest: "C1", Ref: fmt.Sprintf("r%d", i), Kind: "post", Payload: payload, NextAttempt: now, CreatedAt: now},
+			store.OutboxItem{Channel: "telegram", Dest: "-100", Ref: fmt.Sprintf("r%d", i), Kind: "post", Payload: payload, NextAttempt: now, CreatedAt: now})
+	}
+	if err := f.store.Apply(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	obs := &countObserver{}
+	f.svc.Observer = obs
+	if left := f.svc.Drain(ctx); left != 0 {
+		t.Fatalf("Drain left %d undelivered", left)
+	}
+	if len(f.slack.sent) != 3 || len(f.tg.sent) != 3 {
+		t.Fatalf("delivered slack %d telegram %d, want 3 and 3", len(f.slack.sent), len(f.tg.sent))
+	}
+	if obs.delivered["slack/sent"] != 3 || obs.delivered["telegram/sent"] != 3 {
+		t.Errorf("observer: %v", obs.delivered)
+	}
+
+	// A hung platform: Drain returns at its deadline, the item stays due.
+	f.svc.Routes = []Route{{Notifier: blockingNotifier{"slack"}, Dest: "C1"}}
+	if err := f.store.Apply(ctx, store.Batch{Outbox: []store.OutboxItem{{Channel: "slack", Dest: "C1", Ref: "hung", Kind: "post", Payload: payload, NextAttempt: now, CreatedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if left := f.svc.Drain(dctx); left != 1 {
+		t.Errorf("Drain with a hung platform left %d, want 1", left)
+	}
+	if n, _ := f.store.OutboxDepth(ctx); n != 1 {
+		t.Errorf("outbox depth after the deadline: %d, want 1 (kept for the next start)", n)
+	}
+}
+
+type countObserver struct {
+	mu        sync.Mutex
+	delivered map[string]int
+}
+
+func (c *countObserver) Evaluated(string, bool, diagnostics.Report, time.Duration, error) {}
+func (c *countObserver) Delivered(channel, result string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.delivered == nil {
+		c.delivered = map[string]int{}
+	}
+	c.delivered[channel+"/"+result]++
 }

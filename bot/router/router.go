@@ -66,6 +66,16 @@ type Options struct {
 	// Scrubber removes known secret values from everything replied,
 	// audited or logged (credential-shaped strings are always removed).
 	Scrubber *redact.Scrubber
+	// Observer counts commands (the metrics); nil: nobody.
+	Observer Observer
+}
+
+// Observer is told about every answered command and button press. command
+// is a grammar name or one of the parenthesised pseudo-commands
+// ("(unknown)", "(usage)", "(button)", …), so its values are bounded;
+// confirmed marks the outcome of a confirmed action.
+type Observer interface {
+	Command(command, surface, outcome string, took time.Duration, confirmed bool)
 }
 
 // Router implements bot.Handler. It is safe for concurrent use.
@@ -78,6 +88,7 @@ type Router struct {
 	limiter *limiter
 	log     zerolog.Logger
 	scrub   *redact.Scrubber
+	obs     Observer
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -93,6 +104,7 @@ func New(opts Options) *Router {
 		limiter: newLimiter(opts.RateLimit),
 		log:     zerolog.Nop(),
 		scrub:   opts.Scrubber,
+		obs:     opts.Observer,
 	}
 	if r.actions == nil {
 		r.actions = Unavailable{}
@@ -128,6 +140,7 @@ type result struct {
 func (r *Router) Handle(ctx context.Context, req bot.Request) (rep bot.Reply) {
 	who := Who{Surface: req.Surface, UserID: req.UserID, Name: req.UserName, Where: req.Where, Private: req.Private}
 	start := time.Now()
+	ctx = r.tag(ctx)
 	defer r.recoverTo(ctx, who, start, &rep)
 
 	// A pasted credential is refused before anything else looks at the
@@ -160,6 +173,7 @@ func (r *Router) allowed(who Who) bool {
 func (r *Router) Press(ctx context.Context, p bot.Press) (rep bot.Reply) {
 	who := Who{Surface: p.Surface, UserID: p.UserID, Name: p.UserName, Where: p.Where, Private: p.Private}
 	start := time.Now()
+	ctx = r.tag(ctx)
 	defer r.recoverTo(ctx, who, start, &rep)
 
 	if !r.allowed(who) {
@@ -178,6 +192,17 @@ func (r *Router) Press(ctx context.Context, p bot.Press) (rep bot.Reply) {
 		return r.finish(ctx, who, start, Command{}, res)
 	}
 	return r.finish(ctx, who, start, cmd, r.run(ctx, who, cmd))
+}
+
+// tag gives ctx a request id (keeping one a surface set) and a logger
+// that carries it, for the actions' own log lines (zerolog.Ctx).
+func (r *Router) tag(ctx context.Context) context.Context {
+	id := bot.RequestID(ctx)
+	if id == "" {
+		id = bot.NewRequestID()
+		ctx = bot.WithRequestID(ctx, id)
+	}
+	return r.log.With().Str("req", id).Logger().WithContext(ctx)
 }
 
 // targets are the Diagnoser's target names (none without a Diagnoser).
@@ -234,16 +259,32 @@ func (r *Router) finish(ctx context.Context, who Who, start time.Time, cmd Comma
 	if res.outcome == OutcomeFailed {
 		ev = r.log.Warn()
 	}
-	ev = ev.Str("surface", who.Surface).Str("user", who.UserID).Str("command", entry.Command).
+	ev = ev.Str("req", bot.RequestID(ctx)).Str("surface", who.Surface).Str("user", who.UserID).Str("command", entry.Command).
 		Str("outcome", res.outcome).Dur("took", entry.Duration).Int64("audit", entry.ID)
 	if res.err != "" {
 		ev = ev.Str("error", res.err)
 	}
 	ev.Msg("chat command")
+	if r.obs != nil {
+		r.obs.Command(metricName(entry.Command), who.Surface, res.outcome, entry.Duration, res.confirmed)
+	}
 	if auditErr != nil {
 		r.log.Error().Str("error", r.clean(auditErr.Error())).Str("command", entry.Command).Msg("audit row not written")
 	}
 	return bot.Reply{Message: msg, Ephemeral: res.ephemeral, Toast: res.toast}
+}
+
+// metricName bounds the command label: a grammar name or a pseudo-command.
+func metricName(command string) string {
+	if strings.HasPrefix(command, "(") {
+		return command
+	}
+	for _, s := range specs {
+		if s.Name == command {
+			return command
+		}
+	}
+	return "(other)"
 }
 
 // recoverTo turns a panic into a failed reply and audit row: a handler

@@ -46,6 +46,9 @@ type SocketOptions struct {
 	// Scrubber removes known secrets from logged errors; nil = credential
 	// shapes only. The app token is always added.
 	Scrubber *redact.Scrubber
+	// OnState is told when the WebSocket connects (true) and when it is
+	// lost or RunSocket returns (false): readiness and metrics.
+	OnState func(connected bool)
 }
 
 // RunSocket answers /openclaw slash commands and button presses over Slack
@@ -92,7 +95,13 @@ func RunSocket(ctx context.Context, api *goslack.Client, appToken redact.Secret,
 		socketmode.OptionPingInterval(pingInterval),
 		socketmode.OptionLog(logAdapter{log: log, scrub: scrub}))
 
+	onState := opts.OnState
+	if onState == nil {
+		onState = func(bool) {}
+	}
+	defer onState(false)
 	r := &socketRunner{
+		onState: onState,
 		client:  client,
 		ackText: opts.AckText,
 		seen:    newReplayCache(),
@@ -150,6 +159,7 @@ func socketError(err error, scrub *redact.Scrubber) error {
 }
 
 type socketRunner struct {
+	onState func(bool)
 	in      *inbound
 	client  *socketmode.Client
 	ackText string
@@ -169,16 +179,19 @@ func (r *socketRunner) handle(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeConnecting:
 		r.log.Debug().Msg("slack: socket mode connecting")
 	case socketmode.EventTypeConnected:
+		r.onState(true)
 		r.log.Info().Msg("slack: socket mode connected")
 	case socketmode.EventTypeHello:
 		r.log.Debug().Msg("slack: socket mode hello")
 	case socketmode.EventTypeDisconnect:
+		r.onState(false)
 		r.log.Info().Msg("slack: socket mode: Slack asked to reconnect")
 	case socketmode.EventTypeConnectionError:
 		var e error
 		if ce, ok := evt.Data.(*goslack.ConnectionErrorEvent); ok && ce != nil {
 			e = ce.ErrorObj
 		}
+		r.onState(false)
 		r.logErr(zerolog.WarnLevel, e, "slack: socket mode connection failed; retrying")
 	case socketmode.EventTypeInvalidAuth:
 		r.log.Error().Msg("slack: socket mode: Slack refused the app token")

@@ -39,6 +39,12 @@ func RunPolling(ctx context.Context, api *tgbotapi.BotAPI, h bot.Handler, opts I
 		return errors.New("telegram: RunPolling needs a Bot API client and a handler")
 	}
 	in := newInbound(api, h, opts)
+	onState := opts.OnState
+	if onState == nil {
+		onState = func(bool) {}
+	}
+	defer onState(false)
+	in.onState = onState
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	defer in.drain(cancelWork) // runs before cancelWork
@@ -58,6 +64,7 @@ func RunPolling(ctx context.Context, api *tgbotapi.BotAPI, h bot.Handler, opts I
 		}
 		in.log.Warn().Str("err", err.Error()).Msg("telegram: cannot set the command menu (commands still work)")
 	}
+	in.onState(true) // the Bot API answered with this token
 	in.log.Info().Str("bot", in.opts.BotUsername).Msg("telegram: polling for commands")
 	return in.poll(ctx, workCtx)
 }
@@ -131,6 +138,7 @@ func (in *inbound) poll(ctx, workCtx context.Context) error {
 			return nil
 		}
 		if err != nil {
+			in.onState(false)
 			err = classifyErr(ctx, in.scrub, "getUpdates", "", err)
 			if perr := in.pollFailed(ctx, err, &bo); perr != nil {
 				return perr
@@ -138,6 +146,7 @@ func (in *inbound) poll(ctx, workCtx context.Context) error {
 			continue
 		}
 		bo.reset()
+		in.onState(true)
 		confirmed = cfg.Offset
 		for _, raw := range raws {
 			id, u, derr := decodeUpdate(raw)

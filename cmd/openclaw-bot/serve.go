@@ -1,46 +1,67 @@
 package main
 
 import (
-	"path/filepath"
-
-	"github.com/openclaw-bot/openclaw-bot/actions"
-	"sync"
-
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"github.com/openclaw-bot/openclaw-bot/bot"
-	"github.com/openclaw-bot/openclaw-bot/bot/router"
-	goslack "github.com/slack-go/slack"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/rs/zerolog"
+	goslack "github.com/slack-go/slack"
 
+	"github.com/openclaw-bot/openclaw-bot/actions"
+	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/bot/console"
+	"github.com/openclaw-bot/openclaw-bot/bot/router"
 	slackbot "github.com/openclaw-bot/openclaw-bot/bot/slack"
 	"github.com/openclaw-bot/openclaw-bot/bot/telegram"
 	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/internal/logging"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/metrics"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"github.com/openclaw-bot/openclaw-bot/scheduler"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
 // cmdServe runs the scheduler, the alert pipeline and the HTTP endpoints
-// until SIGINT/SIGTERM.
+// until SIGINT/SIGTERM; SIGHUP or a change of the config file reloads the
+// config.
 func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "the bot's YAML config (default: watch the local install, alert on the console)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: openclaw-bot serve [--config FILE]\n\nWatches every target: native snapshots (and instantly on state changes), the zero-token\nkey check, gateway /healthz, OpenClaw's log; alerts to Slack, Telegram or the console.\nWith no config: the local install (~/.openclaw or OPENCLAW_STATE_DIR), alerts on the console,\nstore ./openclaw-bot.db.\n\nFlags:")
+		fmt.Fprintln(stderr, `Usage: openclaw-bot serve [--config FILE]
+
+Watches every target: native snapshots (and instantly on state changes), the zero-token
+key check, gateway /healthz, OpenClaw's log; alerts to Slack, Telegram or the console.
+With no config: the local install (~/.openclaw or OPENCLAW_STATE_DIR), alerts on the console,
+store ./openclaw-bot.db.
+
+Signals: SIGHUP reloads the config (so does saving the file); an invalid config is refused
+with the reason and the running one stays. SIGINT/SIGTERM stop gracefully: chat commands
+in flight finish, the outbox is drained (at most 20 s).
+
+Flags:`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -60,36 +81,169 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, "openclaw-bot serve:", err)
 		return exitError
 	}
-	if err := serve(ctx, cfg, log, stdin, stdout); err != nil {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	err = serve(ctx, cfg, log, serveOptions{ConfigPath: *path, Reload: reload, Scrub: scrub, Stdin: stdin, Stdout: stdout})
+	if err != nil {
 		log.Error().Err(err).Msg("serve stopped")
 		return exitCritical
 	}
 	return exitOK
 }
 
-// serve runs until ctx ends. stdin, when not nil, is the console chat used
-// when no chat platform is configured.
-func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io.Reader, stdout io.Writer) error {
+// serveOptions are serve's inputs besides the config.
+type serveOptions struct {
+	// ConfigPath is the config file, reloaded when it changes ("" = the
+	// embedded default: nothing to reload).
+	ConfigPath string
+	// Reload asks for a reload (SIGHUP).
+	Reload <-chan struct{}
+	// Scrub is the logger's scrubber; the secrets of a reloaded config are
+	// added to it. nil: a new one.
+	Scrub *redact.Scrubber
+	// Stdin, when not nil, is the console chat used when no chat platform
+	// is configured; Stdout gets console alerts and replies.
+	Stdin  io.Reader
+	Stdout io.Writer
+	// ShutdownTimeout bounds the graceful stop (0 = 20 s).
+	ShutdownTimeout time.Duration
+	// OnReload is told the outcome of each reload (tests).
+	OnReload func(result string, err error)
+}
+
+// serve runs until ctx ends, then stops gracefully: chat surfaces stop
+// taking commands and finish those in flight, the scheduler stops, the
+// due outbox items are delivered, the listeners close; all within
+// ShutdownTimeout.
+func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveOptions) error {
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Scrub == nil {
+		o.Scrub = redact.NewScrubber(cfg.SecretValues()...)
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 20 * time.Second
+	}
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	scrub := redact.NewScrubber(cfg.SecretValues()...)
-	p, err := connect(cfg, stdout, log, scrub)
+	s := &server{opts: o, log: log, store: st, metrics: metrics.New(buildInfo()), handler: &handlerRef{}}
+	s.chatMux.Store(http.NewServeMux())
+	gen, err := s.newGeneration(cfg)
 	if err != nil {
 		return err
 	}
-	routes := p.routes
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	s.runGeneration(runCtx, gen)
+	s.startSurfaces(runCtx, cfg)
+	if o.Stdin != nil && s.surfaces.slack == nil && s.surfaces.telegram == nil {
+		// The embedded default: chat on the console. EOF ends the chat,
+		// not the service; the console outlives reloads.
+		s.metrics.SurfaceUp(bot.SurfaceConsole, true)
+		s.consoleDone = make(chan struct{})
+		go func() {
+			defer close(s.consoleDone)
+			_ = (&console.Session{Handler: s.handler, Out: o.Stdout}).Run(runCtx, o.Stdin)
+		}()
+	}
+	stopHTTP, err := s.startHTTP(cfg)
+	if err != nil {
+		s.shutdown(ctx)
+		return err
+	}
+	var changed <-chan struct{}
+	if o.ConfigPath != "" {
+		changed = watchFile(runCtx, o.ConfigPath, log)
+	}
+	log.Info().Int("targets", len(cfg.Targets)).Int("routes", len(gen.svc.Routes)).Msg("openclaw-bot serving")
+	defer stopHTTP()
+	for {
+		select {
+		case <-ctx.Done():
+			s.shutdown(ctx)
+			return nil
+		case err := <-s.gen.done:
+			// The scheduler stopped on its own: an error (the store).
+			s.shutdown(ctx)
+			if err == nil {
+				err = errors.New("the scheduler stopped")
+			}
+			return err
+		case <-o.Reload:
+			s.reload(runCtx, "SIGHUP")
+		case <-changed:
+			s.reload(runCtx, "file change")
+		}
+	}
+}
+
+// server is one serve process: the parts that live as long as it (store,
+// metrics, listeners, console) and the current generation of the parts a
+// reload replaces.
+type server struct {
+	opts    serveOptions
+	log     zerolog.Logger
+	store   *store.Store
+	metrics *metrics.Metrics
+	// handler is what every chat surface calls: the current router.
+	handler *handlerRef
+	// chatMux serves the chat webhooks of the current surfaces.
+	chatMux atomic.Pointer[http.ServeMux]
+
+	gen         *generation
+	surfaces    surfaces
+	consoleDone chan struct{}
+}
+
+// generation is what one config builds: the scheduler, the actions and the
+// router.
+type generation struct {
+	cfg    *config.Config
+	p      platforms
+	svc    *scheduler.Service
+	router *router.Router
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// newGeneration builds (but does not start) everything of one config; an
+// error leaves the running generation alone.
+func (s *server) newGeneration(cfg *config.Config) (*generation, error) {
+	scrub := s.opts.Scrub
+	log := s.log
+	p, err := connect(cfg, s.opts.Stdout, log, scrub)
+	if err != nil {
+		return nil, err
+	}
 	svc := &scheduler.Service{
-		Store:         st,
+		Store:         s.store,
 		Engine:        scheduler.NewEngine(scheduler.EngineOptions{Reminder: cfg.Alerts.ReminderEvery}),
-		Routes:        routes,
+		Routes:        p.routes,
 		Log:           log,
 		SnapshotEvery: cfg.Scheduler.SnapshotEvery,
 		KeyCheckEvery: cfg.Anthropic.KeyCheckEvery,
 		HealthzEvery:  cfg.Scheduler.HealthzEvery,
+		Observer:      s.metrics,
 	}
 	for i, m := range cfg.Alerts.Maintenance {
 		starts, ends, _ := m.Window() // validated with the config
@@ -105,7 +259,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io
 	for _, t := range cfg.Targets {
 		loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir})
 		if err != nil {
-			return fmt.Errorf("target %s: %w", t.Name, err)
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
 		actTargets = append(actTargets, actionTarget(t, loc, cfg, scrub, log))
 		svc.Targets = append(svc.Targets, scheduler.ServiceTarget{
@@ -118,41 +272,189 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdin io
 			},
 			HealthURL: scheduler.HealthURL(t.GatewayURL),
 		})
-		log.Info().Str("target", t.Name).Str("state_dir", loc.StateDir).Str("how", loc.How).Msg("watching")
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	for i := range actTargets {
 		actTargets[i].Target = svc.Targets[i].Target
 	}
 	acts := actions.New(actions.Options{Targets: actTargets, Checker: svc.Checker, Log: log,
-		BackupDir: filepath.Join(filepath.Dir(st.Path()), "openclaw-bot-backups"),
+		BackupDir: filepath.Join(filepath.Dir(s.store.Path()), "openclaw-bot-backups"),
 		// Re-evaluate at once: the incident resolves and its alert is edited in place.
 		AfterChange: func(ctx context.Context, target string) {
 			if err := svc.Evaluate(ctx, target); err != nil {
 				log.Warn().Str("target", target).Err(err).Msg("re-evaluation after an action")
 			}
 		}})
-	mux := http.NewServeMux()
-	stopChat, err := startChat(ctx, cfg, p, svc, acts, st, log, scrub, mux, stdin, stdout)
+	rt := router.New(router.Options{
+		Store: s.store, Diagnoser: diagnoser{svc}, Actions: acts, Access: cfg.Access,
+		AlertChannel: cfg.Slack.AlertChannel, AlertChat: cfg.Telegram.AlertChat, Log: &log, Scrubber: scrub,
+		Observer: s.metrics,
+	})
+	return &generation{cfg: cfg, p: p, svc: svc, router: rt}, nil
+}
+
+// runGeneration makes gen the current one and starts its scheduler.
+func (s *server) runGeneration(ctx context.Context, gen *generation) {
+	ctx, gen.cancel = context.WithCancel(ctx)
+	gen.done = make(chan error, 1)
+	s.gen = gen
+	s.handler.set(gen.router)
+	s.metrics.SetTargets(gen.svc.TargetNames())
+	svc := gen.svc
+	s.metrics.SetSources(metrics.Sources{OutboxDepth: s.store.OutboxDepth, Firing: svc.Engine.Firing})
+	for _, t := range svc.Targets {
+		s.log.Info().Str("target", t.Name).Str("state_dir", t.Locate.StateDir).Msg("watching")
+	}
+	go func() { gen.done <- svc.Run(ctx) }()
+}
+
+// stopGeneration stops the current scheduler and waits for it.
+func (s *server) stopGeneration(ctx context.Context) {
+	g := s.gen
+	if g == nil || g.cancel == nil {
+		return
+	}
+	g.cancel()
+	select {
+	case <-g.done:
+	case <-ctx.Done():
+		s.log.Warn().Msg("the scheduler did not stop in time")
+	}
+	g.cancel = nil
+}
+
+// reload loads the config file again and, when valid, replaces the
+// scheduler, actions and router; the chat surfaces restart only when their
+// own section changed. Anything invalid is refused with the reason and the
+// running config stays.
+func (s *server) reload(ctx context.Context, why string) {
+	report := func(result string, err error) {
+		s.metrics.Reloaded(result)
+		if s.opts.OnReload != nil {
+			s.opts.OnReload(result, err)
+		}
+	}
+	if s.opts.ConfigPath == "" {
+		s.log.Info().Str("trigger", why).Msg("config reload: serve runs on the embedded default (no --config); nothing to reload")
+		report("unchanged", nil)
+		return
+	}
+	old := s.gen.cfg
+	cfg, err := config.Load(s.opts.ConfigPath)
 	if err != nil {
-		return err
+		s.log.Error().Str("trigger", why).Str("config", s.opts.ConfigPath).Str("reason", err.Error()).
+			Msg("config reload refused: the new config is invalid; the running config stays")
+		report("refused", err)
+		return
 	}
-	defer func() { cancel(); stopChat() }()
-	srv, err := startHTTP(cfg.HTTP.Listen, mux, st, log)
+	s.opts.Scrub.Add(cfg.SecretValues()...) // before anything can log them
+	kept := keepRestartOnly(old, cfg)
+	if old.Equal(cfg) {
+		s.log.Info().Str("trigger", why).Msg("config reload: nothing changed")
+		report("unchanged", nil)
+		return
+	}
+	gen, err := s.newGeneration(cfg)
 	if err != nil {
-		return err
+		s.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")
+		report("refused", err)
+		return
 	}
-	if srv != nil {
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		}()
+	if len(kept) > 0 {
+		s.log.Warn().Strs("keys", kept).Msg("config reload: these keys take effect only after a restart; their running values stay")
 	}
-	log.Info().Int("targets", len(svc.Targets)).Int("routes", len(routes)).Msg("openclaw-bot serving")
-	return svc.Run(ctx)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	defer cancel()
+	s.stopGeneration(stopCtx)
+	s.runGeneration(ctx, gen)
+	if !reflect.DeepEqual(old.Slack, cfg.Slack) || !reflect.DeepEqual(old.Telegram, cfg.Telegram) {
+		s.surfaces.stop()
+		s.metrics.ResetSurfaces()
+		if s.consoleDone != nil {
+			s.metrics.SurfaceUp(bot.SurfaceConsole, true)
+		}
+		s.startSurfaces(ctx, cfg)
+	}
+	s.log.Info().Str("trigger", why).Strs("targets", gen.svc.TargetNames()).Int("routes", len(gen.svc.Routes)).Msg("config reloaded")
+	report("applied", nil)
+}
+
+// keepRestartOnly copies into next the keys a running process cannot
+// change (its store, listeners and logger) and names those that differed.
+func keepRestartOnly(running, next *config.Config) []string {
+	var kept []string
+	if running.Store != next.Store {
+		kept = append(kept, "store.path")
+		next.Store = running.Store
+	}
+	if running.HTTP != next.HTTP {
+		kept = append(kept, "http.listen")
+		next.HTTP = running.HTTP
+	}
+	if running.Metrics != next.Metrics {
+		kept = append(kept, "metrics.listen")
+		next.Metrics = running.Metrics
+	}
+	if running.Log != next.Log {
+		kept = append(kept, "log")
+		next.Log = running.Log
+	}
+	return kept
+}
+
+// shutdown stops everything gracefully within ShutdownTimeout: chat first
+// (in-flight commands and actions finish), then the scheduler, then the
+// due outbox is delivered.
+func (s *server) shutdown(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	defer cancel()
+	s.log.Info().Dur("within", s.opts.ShutdownTimeout).Msg("stopping: finishing chat commands in flight, then draining the outbox")
+	s.surfaces.stop()
+	s.stopGeneration(sctx)
+	if s.gen != nil {
+		left := s.gen.svc.Drain(sctx)
+		ev := s.log.Info()
+		if left != 0 {
+			ev = s.log.Warn()
+		}
+		ev.Int("undelivered", left).Msg("outbox drained; undelivered notices are sent at the next start")
+	}
+	if s.consoleDone != nil {
+		select {
+		case <-s.consoleDone:
+		case <-sctx.Done():
+		}
+	}
+}
+
+// handlerRef is the chat handler every surface calls: the router of the
+// current generation.
+type handlerRef struct{ p atomic.Pointer[router.Router] }
+
+func (h *handlerRef) set(r *router.Router) { h.p.Store(r) }
+func (h *handlerRef) Handle(ctx context.Context, req bot.Request) bot.Reply {
+	return h.p.Load().Handle(ctx, req)
+}
+func (h *handlerRef) Press(ctx context.Context, p bot.Press) bot.Reply {
+	return h.p.Load().Press(ctx, p)
+}
+
+// buildInfo labels openclaw_bot_build_info.
+func buildInfo() metrics.BuildInfo {
+	bi := metrics.BuildInfo{Version: version, GoVersion: goVersion()}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if bi.Version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			bi.Version = info.Main.Version
+		}
+		for _, kv := range info.Settings {
+			if kv.Key == "vcs.revision" {
+				bi.Revision = kv.Value
+			}
+		}
+	}
+	if bi.Version == "" {
+		bi.Version = "dev"
+	}
+	return bi
 }
 
 // platforms are the connected chat platforms and the alert routes.
@@ -217,55 +519,86 @@ type diagnoser struct{ *scheduler.Service }
 
 func (d diagnoser) Targets() []string { return d.TargetNames() }
 
-// startChat starts the command surfaces: Slack (Socket Mode or HTTP),
-// Telegram (polling or webhook), or the console when neither is configured.
-// The returned func stops them and waits.
-func startChat(ctx context.Context, cfg *config.Config, p platforms, svc *scheduler.Service, acts router.Actions, st *store.Store, log zerolog.Logger,
-	scrub *redact.Scrubber, mux *http.ServeMux, stdin io.Reader, stdout io.Writer) (func(), error) {
-	rt := router.New(router.Options{
-		Store: st, Diagnoser: diagnoser{svc}, Actions: acts, Access: cfg.Access,
-		AlertChannel: cfg.Slack.AlertChannel, AlertChat: cfg.Telegram.AlertChat, Log: &log, Scrubber: scrub,
-	})
-	var wg sync.WaitGroup
-	var closers []func()
+// surfaces are the running chat platforms.
+type surfaces struct {
+	slack, telegram any // the config sections they run with (nil = off)
+	wg              sync.WaitGroup
+	cancel          context.CancelFunc
+	closers         []func()
+}
+
+// stop stops the surfaces and waits: in-flight commands finish within the
+// surfaces' own drain timeouts.
+func (c *surfaces) stop() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	for _, f := range c.closers {
+		f()
+	}
+	c.wg.Wait()
+	c.cancel, c.closers, c.slack, c.telegram = nil, nil, nil, nil
+}
+
+// startSurfaces starts the command surfaces of cfg: Slack (Socket Mode or
+// HTTP) and Telegram (polling or webhook). Their webhooks are served on
+// http.listen through chatMux.
+func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
+	p, scrub, log := s.gen.p, s.opts.Scrub, s.log
+	ctx, cancel := context.WithCancel(ctx)
+	c := &s.surfaces
+	c.cancel = cancel
+	mux := http.NewServeMux()
 	goRun := func(name string, f func() error) {
-		wg.Add(1)
+		c.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer c.wg.Done()
 			if err := f(); err != nil && ctx.Err() == nil {
+				s.metrics.SurfaceUp(name, false)
 				log.Error().Err(err).Str("surface", name).Msg("chat surface stopped")
 			}
 		}()
 	}
+	up := func(name string) func(bool) { return func(v bool) { s.metrics.SurfaceUp(name, v) } }
 	if p.slack != nil {
+		c.slack = cfg.Slack
 		switch cfg.Slack.Mode {
 		case config.SlackHTTP:
-			h := slackbot.NewHTTPHandler(rt, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, Logger: &log, Scrubber: scrub})
+			h := slackbot.NewHTTPHandler(s.handler, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, Logger: &log, Scrubber: scrub})
 			mux.Handle(slackbot.CommandsPath, h)
 			mux.Handle(slackbot.InteractionsPath, h)
-			closers = append(closers, func() { _ = h.Close() })
+			s.metrics.SurfaceUp(bot.SurfaceSlack, true) // requests arrive on http.listen
+			c.closers = append(c.closers, func() { _ = h.Close() })
 		default:
-			goRun("slack", func() error {
-				return slackbot.RunSocket(ctx, p.slack, cfg.Slack.AppToken, rt, slackbot.SocketOptions{Logger: &log, Scrubber: scrub})
+			s.metrics.SurfaceUp(bot.SurfaceSlack, false)
+			goRun(bot.SurfaceSlack, func() error {
+				return slackbot.RunSocket(ctx, p.slack, cfg.Slack.AppToken, s.handler, slackbot.SocketOptions{Logger: &log, Scrubber: scrub, OnState: up(bot.SurfaceSlack)})
 			})
 		}
 	}
 	if p.telegram != nil {
-		opts := telegram.InboundOptions{Logger: &log, Scrubber: scrub, Location: cfg.Telegram.Location(), WebhookSecret: cfg.Telegram.WebhookSecret}
+		c.telegram = cfg.Telegram
+		s.metrics.SurfaceUp(bot.SurfaceTelegram, false)
+		opts := telegram.InboundOptions{Logger: &log, Scrubber: scrub, Location: cfg.Telegram.Location(), WebhookSecret: cfg.Telegram.WebhookSecret,
+			OnState: up(bot.SurfaceTelegram)}
 		switch cfg.Telegram.Mode {
 		case config.TelegramWebhook:
-			wh := telegram.NewWebhookHandler(p.telegram, rt, opts)
+			wh := telegram.NewWebhookHandler(p.telegram, s.handler, opts)
 			mux.Handle(telegram.WebhookPath, wh)
-			closers = append(closers, func() {
+			c.closers = append(c.closers, func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				_ = wh.Shutdown(sctx)
 			})
-			goRun("telegram-webhook", func() error {
+			goRun(bot.SurfaceTelegram, func() error {
 				for { // retry setWebhook while Telegram is unreachable
 					err := telegram.SetWebhook(ctx, p.telegram, cfg.Telegram.WebhookURL, cfg.Telegram.WebhookSecret)
+					if err == nil {
+						s.metrics.SurfaceUp(bot.SurfaceTelegram, true)
+						return nil
+					}
 					var re *bot.RetryError
-					if err == nil || !errors.As(err, &re) {
+					if !errors.As(err, &re) {
 						return err
 					}
 					select {
@@ -276,52 +609,163 @@ func startChat(ctx context.Context, cfg *config.Config, p platforms, svc *schedu
 				}
 			})
 		default:
-			goRun("telegram", func() error { return telegram.RunPolling(ctx, p.telegram, rt, opts) })
+			goRun(bot.SurfaceTelegram, func() error { return telegram.RunPolling(ctx, p.telegram, s.handler, opts) })
 		}
 	}
-	if p.slack == nil && p.telegram == nil && stdin != nil {
-		// The embedded default: chat on the console. EOF ends the chat,
-		// not the service.
-		goRun("console", func() error {
-			return (&console.Session{Handler: rt, Out: stdout}).Run(ctx, stdin)
-		})
-	}
-	return func() {
-		for _, c := range closers {
-			c()
-		}
-		wg.Wait()
-	}, nil
+	s.chatMux.Store(mux)
 }
 
-// startHTTP serves /healthz and /readyz on http.listen ("" = off).
-func startHTTP(addr string, mux *http.ServeMux, st *store.Store, log zerolog.Logger) (*http.Server, error) {
-	if addr == "" {
-		return nil, nil
-	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"ok":true}`)
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if _, err := st.OutboxDepth(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, `{"ready":false,"failing":["store"]}`)
-			return
+// startHTTP serves /healthz, /readyz and the chat webhooks on http.listen
+// ("" = off), and /metrics on metrics.listen (or on http.listen when that
+// is empty and http.listen is loopback). The returned func closes them.
+func (s *server) startHTTP(cfg *config.Config) (func(), error) {
+	var servers []*http.Server
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, srv := range servers {
+			_ = srv.Shutdown(ctx)
 		}
-		fmt.Fprintln(w, `{"ready":true}`)
-	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("http.listen %s: %w (set http.listen to another address, or \"\" to turn it off)", addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	listen := func(key, addr string, h http.Handler) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w (set %s to another address, or \"\" to turn it off)", key, addr, err, key)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		servers = append(servers, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error().Err(err).Str("listener", key).Msg("http server")
+			}
+		}()
+		s.log.Info().Str("addr", ln.Addr().String()).Str("listener", key).Msg("http listening")
+		return nil
+	}
+	metricsOnHTTP := cfg.Metrics.Listen == "" && loopbackAddr(cfg.HTTP.Listen)
+	if cfg.HTTP.Listen != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintln(w, `{"ok":true}`)
+		})
+		mux.HandleFunc("GET /readyz", s.readyz)
+		if metricsOnHTTP {
+			mux.Handle("GET /metrics", s.metrics.Handler())
+		}
+		mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.chatMux.Load().ServeHTTP(w, r) }))
+		if err := listen("http.listen", cfg.HTTP.Listen, mux); err != nil {
+			return stop, err
+		}
+	}
+	switch {
+	case cfg.Metrics.Listen != "":
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics.Handler())
+		if err := listen("metrics.listen", cfg.Metrics.Listen, mux); err != nil {
+			stop()
+			return func() {}, err
+		}
+	case !metricsOnHTTP:
+		s.log.Info().Msg("/metrics is off: set metrics.listen (http.listen is empty or not loopback)")
+	}
+	return stop, nil
+}
+
+// readyz: 200 when the store answers and every chat surface is connected.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	var failing []string
+	if _, err := s.store.OutboxDepth(r.Context()); err != nil {
+		failing = append(failing, "store")
+	}
+	failing = append(failing, s.metrics.Disconnected()...)
+	if len(failing) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		b, _ := json.Marshal(map[string]any{"ready": false, "failing": failing})
+		w.Write(append(b, '\n'))
+		return
+	}
+	fmt.Fprintln(w, `{"ready":true}`)
+}
+
+// loopbackAddr reports whether a listen address is on a loopback host.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// watchFile signals when the file's content changes (editors that replace
+// the file included): fsnotify on its directory, debounced, with a slow
+// poll as a fallback; the content is compared, so a touch is not a change.
+func watchFile(ctx context.Context, path string, log zerolog.Logger) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	sum := func() [32]byte {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return [32]byte{}
+		}
+		return sha256.Sum256(b)
+	}
+	last := sum()
+	var events chan fsnotify.Event
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		if err = w.Add(filepath.Dir(path)); err != nil {
+			w.Close()
+		} else {
+			events = w.Events
+		}
+	}
+	if err != nil {
+		log.Warn().Err(err).Msg("config file watch: fsnotify unavailable; polling every 5s")
+	}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("http server")
+		if events != nil {
+			defer w.Close()
+		}
+		poll := time.NewTicker(5 * time.Second)
+		defer poll.Stop()
+		var debounce <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-events:
+				debounce = time.After(300 * time.Millisecond)
+				continue
+			case <-debounce:
+			case <-poll.C:
+			}
+			if now := sum(); now != last {
+				last = now
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}()
-	log.Info().Str("addr", ln.Addr().String()).Msg("http listening")
-	return srv, nil
+	if events != nil {
+		go func() { // drain errors so the watcher never blocks
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case _, ok := <-w.Errors:
+					if !ok {
+						return
+					}
+				}
+			}
+		}()
+	}
+	return out
 }

@@ -79,7 +79,7 @@ func TestServeAlertsOnRealCooldown(t *testing.T) {
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), nil, os.Stdout) }()
+	go func() { done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdout: os.Stdout}) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -160,7 +160,9 @@ func TestServeConsoleChat(t *testing.T) {
 	out := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), strings.NewReader("status\nwhoami\nfrobnicate\n"), out) }()
+	go func() {
+		done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdin: strings.NewReader("status\nwhoami\nfrobnicate\n"), Stdout: out})
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "frobnicate") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -210,7 +212,7 @@ func TestServeChatEndToEnd(t *testing.T) {
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), nil, os.Stdout) }()
+	go func() { done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdout: os.Stdout}) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
