@@ -148,7 +148,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 
 	s := &server{opts: o, log: log, store: st, metrics: metrics.New(buildInfo()), handler: &handlerRef{}}
 	s.chatMux.Store(http.NewServeMux())
-	gen, err := s.newGeneration(cfg)
+	gen, err := s.newGeneration(cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ type generation struct {
 
 // newGeneration builds (but does not start) everything of one config; an
 // error leaves the running generation alone.
-func (s *server) newGeneration(cfg *config.Config) (*generation, error) {
+func (s *server) newGeneration(cfg *config.Config, prev *generation) (*generation, error) {
 	scrub := s.opts.Scrub
 	log := s.log
 	p, err := connect(cfg, s.opts.Stdout, log, scrub)
@@ -252,7 +252,11 @@ func (s *server) newGeneration(cfg *config.Config) (*generation, error) {
 	if cfg.Scheduler.OpenClawLogDir != "" {
 		svc.Logs = &scheduler.LogFollower{Dir: cfg.Scheduler.OpenClawLogDir}
 	}
-	if cfg.Anthropic.KeyCheckEvery > 0 {
+	switch {
+	case cfg.Anthropic.KeyCheckEvery <= 0:
+	case prev != nil && prev.svc.Checker != nil && prev.cfg.Anthropic == cfg.Anthropic:
+		svc.Checker = prev.svc.Checker // a reload keeps the verdicts and Retry-After state
+	default:
 		svc.Checker = diagnostics.NewChecker(diagnostics.CheckerOptions{CheckTokens: cfg.Anthropic.CheckTokens})
 	}
 	var actTargets []actions.Target
@@ -353,7 +357,7 @@ func (s *server) reload(ctx context.Context, why string) {
 		report("unchanged", nil)
 		return
 	}
-	gen, err := s.newGeneration(cfg)
+	gen, err := s.newGeneration(cfg, s.gen)
 	if err != nil {
 		s.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")
 		report("refused", err)

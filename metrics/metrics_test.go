@@ -1,0 +1,120 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+)
+
+func report(until time.Time) diagnostics.Report {
+	return diagnostics.Report{
+		Verdict: "down",
+		Profiles: []diagnostics.ProfileStatus{
+			{ID: "anthropic:default", Health: "cooldown", Until: until, Check: "ok"},
+			{ID: "anthropic:backup", Health: "invalid", Check: "invalid"},
+			{ID: "anthropic:default", Agent: "ops", Health: "ok"},
+		},
+		Findings: []diagnostics.Finding{{Code: "cooldown.active", Severity: diagnostics.Critical}, {Code: "key.invalid", Severity: diagnostics.Critical}},
+	}
+}
+
+// The state gauges are computed at scrape time from the latest reports;
+// targets dropped by a reload disappear; counters count.
+func TestMetricsState(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	m := New(BuildInfo{Version: "1.2.3", Revision: "abc", GoVersion: "go1.26.8"})
+	m.now = func() time.Time { return now }
+	m.SetTargets([]string{"prod", "lab"})
+	m.SetSources(Sources{
+		OutboxDepth: func(context.Context) (int, error) { return 4, nil },
+		Firing:      func() map[[2]string]int { return map[[2]string]int{{"prod", "critical"}: 2} },
+	})
+	m.Evaluated("prod", true, report(now.Add(90*time.Second)), 3*time.Millisecond, nil)
+	m.Evaluated("lab", false, diagnostics.Report{}, time.Millisecond, errors.New("unreadable"))
+	m.Delivered("slack", Sent)
+	m.Delivered("slack", Retried)
+	m.Command("cooldown reset", "slack", "ok", 40*time.Millisecond, true)
+	m.Command("status", "telegram", "ok", 5*time.Millisecond, false)
+	m.SurfaceUp("slack", true)
+	m.SurfaceUp("telegram", false)
+
+	want := `
+# HELP openclaw_bot_cooldown_remaining_seconds Seconds until the profile's cooldown (or disable) ends; absent when it has none.
+# TYPE openclaw_bot_cooldown_remaining_seconds gauge
+openclaw_bot_cooldown_remaining_seconds{agent="",profile="anthropic:default",target="prod"} 90
+# HELP openclaw_bot_incidents_firing Open incidents in state firing by target and severity.
+# TYPE openclaw_bot_incidents_firing gauge
+openclaw_bot_incidents_firing{severity="critical",target="lab"} 0
+openclaw_bot_incidents_firing{severity="critical",target="prod"} 2
+openclaw_bot_incidents_firing{severity="info",target="lab"} 0
+openclaw_bot_incidents_firing{severity="info",target="prod"} 0
+openclaw_bot_incidents_firing{severity="warning",target="lab"} 0
+openclaw_bot_incidents_firing{severity="warning",target="prod"} 0
+# HELP openclaw_bot_outbox_depth Notifications waiting in the outbox (not yet delivered, not dead).
+# TYPE openclaw_bot_outbox_depth gauge
+openclaw_bot_outbox_depth 4
+# HELP openclaw_bot_snapshot_ok 1 when the latest snapshot of the target could be read and diagnosed, 0 when it failed.
+# TYPE openclaw_bot_snapshot_ok gauge
+openclaw_bot_snapshot_ok{target="lab"} 0
+openclaw_bot_snapshot_ok{target="prod"} 1
+# HELP openclaw_bot_key_check_result 1 for each profile's latest zero-token key check result (ok, invalid, forbidden, …); absent before the first check.
+# TYPE openclaw_bot_key_check_result gauge
+openclaw_bot_key_check_result{agent="",profile="anthropic:backup",result="invalid",target="prod"} 1
+openclaw_bot_key_check_result{agent="",profile="anthropic:default",result="ok",target="prod"} 1
+# HELP openclaw_bot_actions_total Confirmed actions (cooldown reset, undo, restart, doctor fix, probe --spend) by action and outcome.
+# TYPE openclaw_bot_actions_total counter
+openclaw_bot_actions_total{action="cooldown reset",outcome="ok"} 1
+# HELP openclaw_bot_notifications_total Alert deliveries by channel (slack, telegram, console) and result: sent, failed (permanently), retried (a retryable failure, will be sent again).
+# TYPE openclaw_bot_notifications_total counter
+openclaw_bot_notifications_total{channel="slack",result="retried"} 1
+openclaw_bot_notifications_total{channel="slack",result="sent"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+		"openclaw_bot_cooldown_remaining_seconds", "openclaw_bot_incidents_firing", "openclaw_bot_outbox_depth",
+		"openclaw_bot_snapshot_ok", "openclaw_bot_key_check_result", "openclaw_bot_actions_total", "openclaw_bot_notifications_total"); err != nil {
+		t.Error(err)
+	}
+	if got := m.Disconnected(); len(got) != 1 || got[0] != "telegram" {
+		t.Errorf("Disconnected = %v", got)
+	}
+
+	// The cooldown ends: the gauge disappears without a new evaluation.
+	now = now.Add(2 * time.Minute)
+	if n := testutil.CollectAndCount(stateCollector{m}, "openclaw_bot_cooldown_remaining_seconds"); n != 0 {
+		t.Errorf("an ended cooldown still has %d series", n)
+	}
+	// A reload drops a target: its series go.
+	m.SetTargets([]string{"lab"})
+	if n := testutil.CollectAndCount(stateCollector{m}, "openclaw_bot_profile_health"); n != 0 {
+		t.Errorf("profile_health of a dropped target: %d series", n)
+	}
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `openclaw_bot_build_info{goversion="go1.26.8",revision="abc",version="1.2.3"} 1`) {
+		t.Errorf("/metrics: %d\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+// A nil *Metrics is a no-op: callers need no checks.
+func TestNilMetrics(t *testing.T) {
+	var m *Metrics
+	m.Evaluated("x", false, diagnostics.Report{}, 0, nil)
+	m.Delivered("slack", Sent)
+	m.Command("status", "slack", "ok", 0, false)
+	m.Reloaded("applied")
+	m.SurfaceUp("slack", true)
+	m.SetTargets(nil)
+	m.SetSources(Sources{})
+	m.ResetSurfaces()
+	if m.Disconnected() != nil {
+		t.Error("nil Metrics has disconnected surfaces")
+	}
+}
