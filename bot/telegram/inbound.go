@@ -351,7 +351,7 @@ func (in *inbound) jobFor(u *tgbotapi.Update) *job {
 			return nil
 		}
 		grammar, valid, known, addressed := parseCommand(m.Text, in.opts.BotUsername)
-		if !valid || !(known || addressed || m.Chat.IsPrivate() || true) {
+		if !valid || !(known || addressed || m.Chat.IsPrivate()) {
 			return nil
 		}
 		return &job{run: func(ctx context.Context) { in.handleCommand(ctx, m, grammar) }}

@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -442,23 +441,11 @@ func (h *handlerRef) Press(ctx context.Context, p bot.Press) bot.Reply {
 	return h.p.Load().Press(ctx, p)
 }
 
-// buildInfo labels openclaw_bot_build_info.
+// buildInfo labels openclaw_bot_build_info (the -X stamps of a Docker
+// build, else the module's VCS stamp).
 func buildInfo() metrics.BuildInfo {
-	bi := metrics.BuildInfo{Version: version, GoVersion: goVersion()}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if bi.Version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-			bi.Version = info.Main.Version
-		}
-		for _, kv := range info.Settings {
-			if kv.Key == "vcs.revision" {
-				bi.Revision = kv.Value
-			}
-		}
-	}
-	if bi.Version == "" {
-		bi.Version = "dev"
-	}
-	return bi
+	v := readVersionInfo()
+	return metrics.BuildInfo{Version: v.Version, Revision: v.Revision, GoVersion: v.Go}
 }
 
 // platforms are the connected chat platforms and the alert routes.

@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1
+#
+# openclaw-bot: one static Go binary on distroless (no shell, no libc, no package manager).
+#
+#   docker build -t openclaw-bot:local --build-arg VERSION=v0.1.0 \
+#     --build-arg REVISION=$(git rev-parse HEAD) --build-arg BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) .
+#   docker run --rm openclaw-bot:local version --json
+#
+# THE UID: the image runs as 1000:1000, the `node` user of the official OpenClaw image. It
+# must be the uid (and gid) the OpenClaw gateway runs as: OpenClaw writes its state
+# (openclaw.json, .env, state/openclaw.sqlite with the credentials) mode 0600, so any other
+# uid reads nothing, and restart method signal needs the same uid. Gateway running as
+# another uid? `docker run --user UID:GID` or compose `user:`.
+#
+# No HEALTHCHECK: there is no shell or curl in the image and the binary has no probe
+# subcommand (`status` reports OpenClaw's health, not the bot's). Probe
+# http://<container>:8080/healthz and /readyz from outside (docs/deploy.md).
+#
+# The build is reproduced by deploy/deploy_test.go (the `go build` line below is run as is,
+# with VERSION=test-1.2.3): keep it a single command without && or ;.
+
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
+WORKDIR /src
+# Dependencies first, for the layer cache.
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+# Set by BuildKit for the target platform (docker buildx build --platform linux/arm64 …).
+ARG TARGETOS
+ARG TARGETARCH
+ARG VERSION=dev
+ARG REVISION=
+ARG BUILD_DATE=
+# CGO_ENABLED=0: a static binary (SQLite is modernc.org/sqlite, pure Go). -buildvcs=false:
+# .git is not in the build context; REVISION and BUILD_DATE stand in for its stamp.
+RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=${VERSION} -X main.revision=${REVISION} -X main.built=${BUILD_DATE}" -o /out/openclaw-bot ./cmd/openclaw-bot
+# The store's directory, so a fresh named volume starts out owned by the runtime uid.
+RUN mkdir -p /out/data
+
+# CA certificates (Slack, Telegram, Anthropic over https), /etc/passwd, /tmp; time zones are
+# compiled into the binary (time/tzdata).
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/openclaw-bot /usr/local/bin/openclaw-bot
+COPY --from=build --chown=1000:1000 /out/data /var/lib/openclaw-bot
+# uid 1000 has no passwd entry here: HOME makes "~" mean what it means to the gateway, so
+# with no config the bot watches /home/node/.openclaw (mount the gateway's state there).
+ENV HOME=/home/node
+USER 1000:1000
+# store.path defaults to ./openclaw-bot.db: the data volume. Backups made before every
+# confirmed change go to openclaw-bot-backups/ beside the store.
+WORKDIR /var/lib/openclaw-bot
+VOLUME ["/var/lib/openclaw-bot"]
+# http.listen (/healthz, /readyz, Slack HTTP mode, Telegram webhook) and metrics.listen.
+# Both default to 127.0.0.1 in the bot's config: set 0.0.0.0:8080 / 0.0.0.0:9090 in a container.
+EXPOSE 8080 9090
+ENTRYPOINT ["/usr/local/bin/openclaw-bot"]
+CMD ["serve", "--config", "/etc/openclaw-bot/config.yaml"]
