@@ -138,7 +138,7 @@ func (s *Service) Run(ctx context.Context) error {
 		s.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
 	s.kick = make(chan struct{}, 1)
-	open, err := s.Store.OpenIncidents(ctx, "")
+	open, err := s.Store.ActiveIncidents(ctx)
 	if err != nil {
 		return fmt.Errorf("load incidents: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -322,4 +324,72 @@ func (c *countObserver) Delivered(channel, result string) {
 		c.delivered = map[string]int{}
 	}
 	c.delivered[channel+"/"+result]++
+}
+
+// An alert group resolved partly before a restart and fully after it: the
+// resolved notice (an edit of the alert) lists both members, not only the
+// one resolved after the restart.
+func TestServiceGroupResolvedAcrossRestart(t *testing.T) {
+	d, err := sandbox.New(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Config("2026.9.6", nil, "anthropic:default", "anthropic:backup"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{
+		"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": sandbox.APIKey("one")},
+		"anthropic:backup":  map[string]any{"type": "api_key", "provider": "anthropic", "key": sandbox.APIKey("two")}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cool := func(ids ...string) {
+		t.Helper()
+		stats := map[string]any{}
+		for _, id := range ids {
+			stats[id] = map[string]any{"cooldownUntil": time.Now().Add(time.Hour).UnixMilli(), "cooldownReason": "auth", "errorCount": 1}
+		}
+		if err := d.SetRow("authProfiles.state", map[string]any{"version": 1, "usageStats": stats}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "bot.db")
+	cool("anthropic:default", "anthropic:backup")
+	f := newFixtureOn(t, d, db)
+	stop := f.run(t)
+	alert := f.slack.next(t, 2*time.Second)
+	if alert.Msg.Kind != bot.KindAlert || len(alert.Msg.Items) < 2 {
+		t.Fatalf("want one alert with both profiles, got %s with %d items", alert.Msg.Kind, len(alert.Msg.Items))
+	}
+	subjectsOf := func(m bot.Message) []string {
+		var out []string
+		for _, it := range m.Items {
+			out = append(out, it.Code+"@"+it.Subject)
+		}
+		sort.Strings(out)
+		return out
+	}
+	alerted := subjectsOf(alert.Msg)
+	cool("anthropic:backup") // default recovers: the group is partly resolved
+	time.Sleep(600 * time.Millisecond)
+	stop()
+
+	g := newFixtureOn(t, d, db)
+	stop = g.run(t)
+	defer stop()
+	if err := d.SetRow("authProfiles.state", nil); err != nil {
+		t.Fatal(err)
+	}
+	var res memSent
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		res = g.slack.next(t, time.Until(deadline))
+		if res.Msg.Kind == bot.KindResolved {
+			break
+		}
+	}
+	if res.Prev == nil {
+		t.Error("the resolved notice must edit the original alert")
+	}
+	if got := subjectsOf(res.Msg); !slices.Equal(got, alerted) {
+		t.Errorf("resolved notice lists %v, want everything alerted: %v", got, alerted)
+	}
 }

@@ -84,6 +84,21 @@ func (s *Store) OpenIncidents(ctx context.Context, target string) ([]Incident, e
 	return out, nil
 }
 
+// ActiveIncidents returns what an incident engine restarts from: the open
+// incidents and the resolved members of alert groups that still have an open
+// member (so that the group's resolved notice lists all of it), oldest first.
+func (s *Store) ActiveIncidents(ctx context.Context) ([]Incident, error) {
+	out, err := queryAll(ctx, s.db, scanIncident,
+		`SELECT `+incidentCols+` FROM incidents
+		 WHERE state <> 'resolved'
+		    OR (group_ref <> '' AND group_ref IN (SELECT group_ref FROM incidents WHERE state <> 'resolved' AND group_ref <> ''))
+		 ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: active incidents: %w", err)
+	}
+	return out, nil
+}
+
 // Incident returns one incident by id (ErrNotFound).
 func (s *Store) Incident(ctx context.Context, id int64) (*Incident, error) {
 	i, err := scanIncident(s.db.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`, id))
