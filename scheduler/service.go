@@ -531,6 +531,9 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 		}
 		return
 	}
+	if ctx.Err() != nil {
+		return // shutting down: the item stays due (Drain sends it)
+	}
 	var re *bot.RetryError
 	if errors.As(err, &re) {
 		wait := re.After
@@ -541,9 +544,6 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 		log.Warn().Err(err).Dur("retry_in", wait).Msg("delivery failed; will retry")
 		_ = s.Store.MarkFailed(ctx, it.ID, err.Error(), s.now().Add(wait), false)
 		return
-	}
-	if ctx.Err() != nil {
-		return // shutting down: the item stays due
 	}
 	s.observer().Delivered(it.Channel, "failed")
 	log.Error().Err(err).Msg("delivery failed permanently")

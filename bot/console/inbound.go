@@ -56,7 +56,9 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 			fmt.Fprintln(s.Out)
 			return err
 		case line := <-lines:
-			s.line(ctx, line)
+			// A command in flight finishes even when ctx ends meanwhile
+			// (graceful shutdown); the next line is not read.
+			s.line(context.WithoutCancel(ctx), line)
 			fmt.Fprint(s.Out, s.Prompt)
 		}
 	}

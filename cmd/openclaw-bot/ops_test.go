@@ -6,12 +6,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -367,4 +371,87 @@ func TestServeReload(t *testing.T) {
 	if !strings.Contains(logs.String(), "http.listen") {
 		t.Errorf("the log does not name http.listen as needing a restart:\n%s", logs.String())
 	}
+}
+
+// The real process and real signals: SIGHUP with an invalid config is
+// refused (logged with the reason) and serve stays ready; SIGTERM while an
+// alert's Slack send hangs stops gracefully: the send is abandoned, the
+// outbox is drained (the alert is delivered during shutdown, once) and the
+// process exits 0.
+func TestServeSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBot(t)
+	d := install(t, "", "state.cooldown-auth-1h.json", "")
+	fs := fakeslack.New()
+	defer fs.Close()
+	fs.UseClock(time.Now)
+	target, _ := url.Parse(strings.TrimSuffix(fs.URL(), "/api/"))
+	hp := &holdProxy{proxy: httputil.NewSingleHostReverseProxy(target), arrived: make(chan struct{}), release: make(chan struct{})}
+	srv := &http.Server{Handler: hp}
+	ln := listenLoopback(t)
+	go srv.Serve(ln)
+	defer srv.Close()
+	defer close(hp.release)
+
+	addr := freeAddr(t)
+	cfgPath := serveConfig(t, d, "http://"+ln.Addr().String()+"/api/", "", "http://127.0.0.1:9")
+	b, _ := os.ReadFile(cfgPath)
+	cfg := string(b)
+	cfg = cfg[:strings.Index(cfg, "telegram:")] + cfg[strings.Index(cfg, "scheduler:"):]
+	cfg = strings.Replace(cfg, "  listen: \"\"", "  listen: "+addr, 1)
+	// Slack in HTTP mode: connected as soon as it is mounted on http.listen.
+	cfg = strings.Replace(cfg, "  mode: socket\n", "  mode: http\n  signing_secret: test-signing-secret\n", 1)
+	cfg = strings.Replace(cfg, "  app_token: "+testAppToken+"\n", "", 1)
+	must(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	cmd.Stderr = logs
+	must(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+	base := "http://" + addr
+	waitFor(t, "/readyz", 20*time.Second, func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK })
+	select {
+	case <-hp.arrived: // the alert's first post hangs
+	case <-time.After(20 * time.Second):
+		t.Fatal("the bot never tried to post the alert")
+	}
+
+	// SIGHUP with a broken file: refused, with the reason; still ready.
+	must(t, os.WriteFile(cfgPath, []byte(cfg+"bogus_key: 1\n"), 0o600))
+	must(t, cmd.Process.Signal(syscall.SIGHUP))
+	waitFor(t, "the refusal in the log", 10*time.Second, func() bool {
+		return strings.Contains(logs.String(), "config reload refused") && strings.Contains(logs.String(), "bogus_key")
+	})
+	if c, _ := get(t, base+"/readyz"); c != http.StatusOK {
+		t.Errorf("/readyz after a refused reload: %d", c)
+	}
+
+	// SIGTERM: graceful; the hung send is abandoned and the alert is
+	// delivered by the drain.
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("serve exited with %v on SIGTERM\n%s", err, logs.String())
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatalf("serve did not stop within 25 s of SIGTERM\n%s", logs.String())
+	}
+	if n := len(fs.Messages(testChannel)); n != 1 {
+		t.Errorf("Slack got %d alerts, want exactly 1 (delivered while draining)", n)
+	}
+	if !strings.Contains(logs.String(), `"undelivered":0`) {
+		t.Errorf("the log does not report a drained outbox:\n%s", logs.String())
+	}
+	assertNoSecretLeak(t, logs.String(), append(fixtureSecrets(t), testSlackToken, testAppToken))
 }

@@ -160,9 +160,11 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 		// not the service; the console outlives reloads.
 		s.metrics.SurfaceUp(bot.SurfaceConsole, true)
 		s.consoleDone = make(chan struct{})
+		cctx, cancel := context.WithCancel(runCtx)
+		s.stopConsole = cancel
 		go func() {
 			defer close(s.consoleDone)
-			_ = (&console.Session{Handler: s.handler, Out: o.Stdout}).Run(runCtx, o.Stdin)
+			_ = (&console.Session{Handler: s.handler, Out: o.Stdout}).Run(cctx, o.Stdin)
 		}()
 	}
 	stopHTTP, err := s.startHTTP(cfg)
@@ -212,6 +214,7 @@ type server struct {
 	gen         *generation
 	surfaces    surfaces
 	consoleDone chan struct{}
+	stopConsole context.CancelFunc
 }
 
 // generation is what one config builds: the scheduler, the actions and the
@@ -422,6 +425,9 @@ func (s *server) shutdown(ctx context.Context) {
 		ev.Int("undelivered", left).Msg("outbox drained; undelivered notices are sent at the next start")
 	}
 	if s.consoleDone != nil {
+		// A command typed before the signal has been answered (the console
+		// handles one line at a time); stop reading.
+		s.stopConsole()
 		select {
 		case <-s.consoleDone:
 		case <-sctx.Done():
