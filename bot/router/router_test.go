@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
@@ -899,4 +902,37 @@ func TestDoctorFixPreview(t *testing.T) {
 		strings.Contains(flat(rep), "probably change nothing") {
 		t.Fatalf("%s", flat(rep))
 	}
+}
+
+// Every command's log line carries a request id: the one the surface put in
+// the context, or a fresh one; the observer gets the command's name,
+// surface and outcome.
+func TestRequestIDAndObserver(t *testing.T) {
+	var logs strings.Builder
+	obs := &recObserver{}
+	e := newEnv(t, func(o *Options) {
+		l := zerolog.New(&logs)
+		o.Log = &l
+		o.Observer = obs
+	})
+	ctx := bot.WithRequestID(context.Background(), "feedc0ffee01")
+	e.rt.Handle(ctx, bot.Request{Surface: bot.SurfaceConsole, UserID: "console", Text: "status"})
+	e.rt.Handle(context.Background(), bot.Request{Surface: bot.SurfaceConsole, UserID: "console", Text: "frobnicate"})
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"req":"feedc0ffee01"`) {
+		t.Fatalf("log lines: %q", lines)
+	}
+	if !regexp.MustCompile(`"req":"[0-9a-f]{12}"`).MatchString(lines[1]) || strings.Contains(lines[1], "feedc0ffee01") {
+		t.Errorf("a request without an id gets a fresh one: %q", lines[1])
+	}
+	want := []string{"status/console/ok", "(unknown)/console/refused"}
+	if strings.Join(obs.got, " ") != strings.Join(want, " ") {
+		t.Errorf("observer got %v, want %v", obs.got, want)
+	}
+}
+
+type recObserver struct{ got []string }
+
+func (r *recObserver) Command(command, surface, outcome string, _ time.Duration, _ bool) {
+	r.got = append(r.got, command+"/"+surface+"/"+outcome)
 }

@@ -313,18 +313,20 @@ type target struct {
 
 // runRequest calls the handler for req and delivers its reply.
 func (in *inbound) runRequest(ctx context.Context, req bot.Request, to target) {
+	ctx = bot.WithRequestID(ctx, bot.NewRequestID()) // the router and deliver log it
 	start := time.Now()
 	reply := in.h.Handle(ctx, req)
-	in.log.Debug().Str("user", req.UserID).Str("channel", req.Where).Str("command", firstWord(req.Text)).
+	in.log.Debug().Str("req", bot.RequestID(ctx)).Str("user", req.UserID).Str("channel", req.Where).Str("command", firstWord(req.Text)).
 		Dur("took", time.Since(start)).Msg("slack: command handled")
 	in.deliver(ctx, to, reply)
 }
 
 // runPress calls the handler for p and delivers its reply.
 func (in *inbound) runPress(ctx context.Context, p bot.Press, to target) {
+	ctx = bot.WithRequestID(ctx, bot.NewRequestID())
 	start := time.Now()
 	reply := in.h.Press(ctx, p)
-	in.log.Debug().Str("user", p.UserID).Str("channel", p.Where).Dur("took", time.Since(start)).
+	in.log.Debug().Str("req", bot.RequestID(ctx)).Str("user", p.UserID).Str("channel", p.Where).Dur("took", time.Since(start)).
 		Msg("slack: button press handled")
 	in.deliver(ctx, to, reply)
 }
@@ -347,6 +349,10 @@ type responsePayload struct {
 // response_url or it failed. A reply without a message but with a Toast is
 // sent as an ephemeral text; one with neither is not sent at all.
 func (in *inbound) deliver(ctx context.Context, to target, reply bot.Reply) {
+	log := in.log
+	if id := bot.RequestID(ctx); id != "" {
+		log = log.With().Str("req", id).Logger()
+	}
 	var text string
 	var blocks []goslack.Block
 	switch {
@@ -371,19 +377,19 @@ func (in *inbound) deliver(ctx context.Context, to target, reply bot.Reply) {
 	if to.responseURL != "" {
 		u, err := checkResponseURL(to.responseURL)
 		if err != nil {
-			in.log.Warn().Str("reason", err.Error()).Msg("slack: refusing the request's response_url")
+			log.Warn().Str("reason", err.Error()).Msg("slack: refusing the request's response_url")
 		} else {
 			err = in.postResponseURL(ctx, u, p)
 			if err == nil {
-				in.log.Debug().Str("host", u.Host).Str("response_type", p.ResponseType).Msg("slack: reply delivered")
+				log.Debug().Str("host", u.Host).Str("response_type", p.ResponseType).Msg("slack: reply delivered")
 				return
 			}
-			in.log.Warn().Str("host", u.Host).Err(err).Msg("slack: reply to response_url failed")
+			log.Warn().Str("host", u.Host).Err(err).Msg("slack: reply to response_url failed")
 		}
 	}
 	if in.api == nil || to.channel == "" {
 		if to.responseURL == "" {
-			in.log.Warn().Str("channel", to.channel).Msg("slack: reply dropped: the request had no response_url")
+			log.Warn().Str("channel", to.channel).Msg("slack: reply dropped: the request had no response_url")
 		}
 		return
 	}
@@ -400,11 +406,11 @@ func (in *inbound) deliver(ctx context.Context, to target, reply bot.Reply) {
 		_, _, err = in.api.PostMessageContext(ctx, to.channel, opts...)
 	}
 	if err != nil {
-		in.log.Warn().Str("method", method).Str("channel", to.channel).Str("error", in.scrub.String(err.Error())).
+		log.Warn().Str("method", method).Str("channel", to.channel).Str("error", in.scrub.String(err.Error())).
 			Msg("slack: reply via Web API failed")
 		return
 	}
-	in.log.Debug().Str("method", method).Str("channel", to.channel).Msg("slack: reply delivered via Web API")
+	log.Debug().Str("method", method).Str("channel", to.channel).Msg("slack: reply delivered via Web API")
 }
 
 // postResponseURL posts p, retrying network errors, 5xx and 429. Errors

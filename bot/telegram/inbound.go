@@ -396,6 +396,8 @@ func userName(u *tgbotapi.User) string {
 }
 
 func (in *inbound) handleCommand(ctx context.Context, m *tgbotapi.Message, grammar string) {
+	ctx = bot.WithRequestID(ctx, bot.NewRequestID()) // the router logs it too
+	log := in.log.With().Str("req", bot.RequestID(ctx)).Logger()
 	req := bot.Request{
 		Surface:  bot.SurfaceTelegram,
 		UserID:   strconv.FormatInt(m.From.ID, 10),
@@ -404,7 +406,7 @@ func (in *inbound) handleCommand(ctx context.Context, m *tgbotapi.Message, gramm
 		Private:  m.Chat.IsPrivate(),
 		Text:     grammar,
 	}
-	in.log.Debug().Str("user", req.UserID).Str("chat", req.Where).Str("command", in.scrub(grammar)).Msg("telegram: command")
+	log.Debug().Str("user", req.UserID).Str("chat", req.Where).Str("command", in.scrub(grammar)).Msg("telegram: command")
 	r := in.safeHandle(ctx, req)
 	if emptyMessage(r.Message) {
 		return
@@ -415,23 +417,25 @@ func (in *inbound) handleCommand(ctx context.Context, m *tgbotapi.Message, gramm
 		if err == nil {
 			return
 		}
-		in.log.Info().Str("user", req.UserID).Str("err", err.Error()).Msg("telegram: cannot answer privately, telling the group")
+		log.Info().Str("user", req.UserID).Str("err", err.Error()).Msg("telegram: cannot answer privately, telling the group")
 		notice := bot.Message{
 			Kind: bot.KindReply, Severity: bot.SevInfo,
 			Title: "I can't message you privately",
 			Text:  bot.Line(bot.T("Open a private chat with "), bot.B("@"+in.opts.BotUsername), bot.T(", press Start, then try again.")),
 		}
 		if _, err := in.send(ctx, m.Chat.ID, m.MessageID, notice); err != nil {
-			in.log.Warn().Str("chat", req.Where).Str("err", err.Error()).Msg("telegram: reply not delivered")
+			log.Warn().Str("chat", req.Where).Str("err", err.Error()).Msg("telegram: reply not delivered")
 		}
 		return
 	}
 	if _, err := in.send(ctx, m.Chat.ID, m.MessageID, r.Message); err != nil {
-		in.log.Warn().Str("chat", req.Where).Str("err", err.Error()).Msg("telegram: reply not delivered")
+		log.Warn().Str("chat", req.Where).Str("err", err.Error()).Msg("telegram: reply not delivered")
 	}
 }
 
 func (in *inbound) handlePress(ctx context.Context, cq *tgbotapi.CallbackQuery, answered bool) {
+	ctx = bot.WithRequestID(ctx, bot.NewRequestID())
+	log := in.log.With().Str("req", bot.RequestID(ctx)).Logger()
 	p := bot.Press{
 		Surface:  bot.SurfaceTelegram,
 		UserID:   strconv.FormatInt(cq.From.ID, 10),
@@ -448,7 +452,7 @@ func (in *inbound) handlePress(ctx context.Context, cq *tgbotapi.CallbackQuery, 
 		}
 		return
 	}
-	in.log.Debug().Str("user", p.UserID).Str("chat", p.Where).Str("action", in.scrub(p.Action)).Msg("telegram: button press")
+	log.Debug().Str("user", p.UserID).Str("chat", p.Where).Str("action", in.scrub(p.Action)).Msg("telegram: button press")
 
 	replies := make(chan bot.Reply, 1)
 	in.wg.Add(1)
@@ -489,12 +493,13 @@ func (in *inbound) toast(r bot.Reply, private bool) string {
 }
 
 func (in *inbound) deliverPress(ctx context.Context, cq *tgbotapi.CallbackQuery, p bot.Press, r bot.Reply) {
+	log := in.log.With().Str("req", bot.RequestID(ctx)).Logger()
 	if emptyMessage(r.Message) {
 		return
 	}
 	if cq.Message == nil || cq.Message.Chat == nil { // inline message: answer privately
 		if _, err := in.send(ctx, cq.From.ID, 0, r.Message); err != nil {
-			in.log.Warn().Str("user", p.UserID).Str("err", err.Error()).Msg("telegram: reply not delivered")
+			log.Warn().Str("user", p.UserID).Str("err", err.Error()).Msg("telegram: reply not delivered")
 		}
 		return
 	}
@@ -504,7 +509,7 @@ func (in *inbound) deliverPress(ctx context.Context, cq *tgbotapi.CallbackQuery,
 			return // the toast carried it
 		}
 		if _, err := in.send(ctx, cq.From.ID, 0, r.Message); err != nil {
-			in.log.Info().Str("user", p.UserID).Str("err", err.Error()).Msg("telegram: cannot answer a button press privately")
+			log.Info().Str("user", p.UserID).Str("err", err.Error()).Msg("telegram: cannot answer a button press privately")
 		}
 		return
 	}
@@ -519,14 +524,14 @@ func (in *inbound) deliverPress(ctx context.Context, cq *tgbotapi.CallbackQuery,
 			return
 		case errors.As(err, &ae) && ae.EditGone():
 			in.forgetPreview(chat, msgID)
-			in.log.Debug().Int64("chat", chat).Int("message_id", msgID).Msg("telegram: the preview is gone, sending the outcome anew")
+			log.Debug().Int64("chat", chat).Int("message_id", msgID).Msg("telegram: the preview is gone, sending the outcome anew")
 		default:
-			in.log.Warn().Int64("chat", chat).Str("err", err.Error()).Msg("telegram: cannot edit the preview")
+			log.Warn().Int64("chat", chat).Str("err", err.Error()).Msg("telegram: cannot edit the preview")
 			return
 		}
 	}
 	if _, err := in.send(ctx, chat, msgID, r.Message); err != nil {
-		in.log.Warn().Int64("chat", chat).Str("err", err.Error()).Msg("telegram: reply not delivered")
+		log.Warn().Int64("chat", chat).Str("err", err.Error()).Msg("telegram: reply not delivered")
 	}
 }
 
