@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ const DefaultAPIURL = "https://api.telegram.org"
 const (
 	DefaultPrivateInterval = time.Second
 	DefaultGroupPerMinute  = 20
+	// DefaultGlobalPerSecond: Telegram's bot-wide limit for bulk
+	// messages, about 30 a second across all chats.
+	DefaultGlobalPerSecond = 30
 )
 
 // Options configure a Notifier. The zero value is usable.
@@ -44,6 +48,9 @@ type Options struct {
 	// GroupPerMinute caps messages per rolling minute to a group or channel
 	// (chat ids < 0, or "@channel"); default 20.
 	GroupPerMinute int
+	// GlobalPerSecond caps messages per second across all chats (any two
+	// sends are at least 1s/GlobalPerSecond apart); default 30.
+	GlobalPerSecond int
 	// Scrubber removes more secrets from errors, logs and sent text; the
 	// bot token and credential-shaped strings are always removed.
 	Scrubber *redact.Scrubber
@@ -63,6 +70,9 @@ type Notifier struct {
 
 	mu    sync.Mutex
 	chats map[string]*chatPace
+	// sends are the reserved send times of the last second and later,
+	// sorted (the bot-wide cap).
+	sends []time.Time
 }
 
 type chatPace struct {
@@ -86,6 +96,9 @@ func NewNotifier(api *tgbotapi.BotAPI, opts Options) *Notifier {
 	}
 	if opts.GroupPerMinute <= 0 {
 		opts.GroupPerMinute = DefaultGroupPerMinute
+	}
+	if opts.GlobalPerSecond <= 0 {
+		opts.GlobalPerSecond = DefaultGlobalPerSecond
 	}
 	if opts.sleep == nil {
 		opts.sleep = sleepCtx
@@ -248,6 +261,9 @@ func (n *Notifier) pace(ctx context.Context, chat chatRef) error {
 		if len(p.recent) >= n.opts.GroupPerMinute {
 			at = later(at, p.recent[len(p.recent)-n.opts.GroupPerMinute].Add(time.Minute))
 		}
+	}
+	at = n.reserveGlobalLocked(now, at)
+	if chat.group {
 		p.recent = append(p.recent, at)
 	}
 	p.last = at
@@ -259,6 +275,34 @@ func (n *Notifier) pace(ctx context.Context, chat chatRef) error {
 		}
 	}
 	return nil
+}
+
+// reserveGlobalLocked returns the earliest time ≥ at that is at least
+// 1s/GlobalPerSecond away from every other reserved send, and reserves it:
+// no second then holds more than GlobalPerSecond sends, and a chat never
+// waits for a slot that is free.
+func (n *Notifier) reserveGlobalLocked(now, at time.Time) time.Time {
+	per := time.Duration(n.opts.GlobalPerSecond)
+	gap := (time.Second + per - 1) / per // rounded up: never GlobalPerSecond+1 in a second
+	cut := 0
+	for cut < len(n.sends) && n.sends[cut].Before(now.Add(-time.Second)) {
+		cut++
+	}
+	n.sends = n.sends[cut:]
+	i := 0
+	for ; i < len(n.sends); i++ {
+		r := n.sends[i]
+		if !r.After(at.Add(-gap)) {
+			continue // far enough before
+		}
+		if r.Before(at.Add(gap)) {
+			at = r.Add(gap) // too close: after it
+			continue
+		}
+		break // the first one far enough after
+	}
+	n.sends = slices.Insert(n.sends, i, at)
+	return at
 }
 
 func later(a, b time.Time) time.Time {

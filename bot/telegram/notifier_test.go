@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"strconv"
 	"testing"
 	"time"
 
@@ -252,10 +253,12 @@ func TestPacingPrivateLowerBound(t *testing.T) {
 	if el := time.Since(start); el < 160*time.Millisecond {
 		t.Errorf("3 messages to one chat took %v, want ≥ 160ms", el)
 	}
+	// A lower bound only (robust on a loaded machine): send i is reserved
+	// i intervals after the first, so it cannot reach the server earlier.
 	calls := srv.CallsFor("sendMessage")
 	for i := 1; i < len(calls); i++ {
-		if gap := calls[i].Time.Sub(calls[i-1].Time); gap < 75*time.Millisecond {
-			t.Errorf("gap %d = %v", i, gap)
+		if at := calls[i].Time.Sub(start); at < time.Duration(i)*80*time.Millisecond {
+			t.Errorf("send %d reached Telegram %v after the start, want ≥ %v", i, at, time.Duration(i)*80*time.Millisecond)
 		}
 	}
 }
@@ -473,5 +476,52 @@ func TestConcurrentSends(t *testing.T) {
 	wg.Wait()
 	if got := len(srv.CallsFor("sendMessage")); got != 20 {
 		t.Errorf("%d sends", got)
+	}
+}
+
+// The bot-wide cap: alerts to many chats at once go out at most 30 a
+// second (any two sends ≥ 1/30 s apart); one chat is not held up by a slot
+// that is free.
+func TestPacingGlobalCap(t *testing.T) {
+	clk := &fakeClock{now: fixedNow}
+	srv, n, _ := setup(t, testToken, Options{Now: clk.Now})
+	n.opts.sleep = clk.Sleep
+	ctx := context.Background()
+	var times []time.Time
+	for i := range 61 {
+		if _, err := n.Send(ctx, strconv.Itoa(1000+i), replyWithCode(), nil); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, clk.Now())
+	}
+	if len(srv.CallsFor("sendMessage")) != 61 {
+		t.Fatalf("sent %d", len(srv.CallsFor("sendMessage")))
+	}
+	for i := range times {
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < time.Second {
+			j++
+		}
+		if j-i > DefaultGlobalPerSecond {
+			t.Fatalf("%d sends within one second from #%d", j-i, i)
+		}
+	}
+	if span := times[60].Sub(times[0]); span < 1990*time.Millisecond || span > 2100*time.Millisecond {
+		t.Errorf("61 sends to 61 chats took %v, want about 2 s", span)
+	}
+
+	// A free slot is used: a reservation far in the future does not delay
+	// a send now.
+	n2 := NewNotifier(n.api, Options{Now: clk.Now})
+	n2.mu.Lock()
+	far := n2.reserveGlobalLocked(clk.Now(), clk.Now().Add(500*time.Millisecond))
+	near := n2.reserveGlobalLocked(clk.Now(), clk.Now())
+	between := n2.reserveGlobalLocked(clk.Now(), clk.Now().Add(480*time.Millisecond))
+	n2.mu.Unlock()
+	if !near.Equal(clk.Now()) || far.Sub(clk.Now()) != 500*time.Millisecond {
+		t.Errorf("near %v far %v", near.Sub(clk.Now()), far.Sub(clk.Now()))
+	}
+	if d := between.Sub(clk.Now()); d != 500*time.Millisecond+(time.Second+DefaultGlobalPerSecond-1)/DefaultGlobalPerSecond {
+		t.Errorf("a send 20 ms before a reserved one is placed at %v, want just after it", d)
 	}
 }
