@@ -32,9 +32,14 @@ func (s *Store) Put(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// putKV writes key only when its value changes (updated_at is when it last
+// changed): serve stores every target's OpenClaw version after every
+// evaluation, and an unchanged row leaves no page dirty, so that commit
+// writes nothing to the WAL and syncs nothing.
 func putKV(ctx context.Context, tx *sql.Tx, key, value string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+		WHERE kv.value IS NOT excluded.value`,
 		key, value, now.UnixMilli())
 	return err
 }
