@@ -20,7 +20,7 @@ N=${N:-20}
 ROUNDS=${ROUNDS:-10}
 TARGETS=${TARGETS:-500}
 cores=$(nproc)
-workers=$((2 * cores > 4 ? 2 * cores : 4)) # the bound proposed for serve: 2 × cores, at least 4
+workers=$((2 * cores > 4 ? 2 * cores : 4)) # what serve uses (scheduler.Service.forEach): 2 × cores, at least 4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 say() { echo "== $*" >&2; }
@@ -104,8 +104,6 @@ say "fleet: $TARGETS installs × 4 Anthropic profiles"
 "$work/fleet" setup -n "$TARGETS" "$work/fleet-dir" >/dev/null
 say "fleet: $ROUNDS rounds, $workers workers, own process (+ status --json)"
 "$work/fleet" measure -rounds "$ROUNDS" -workers "$workers" -bot "$work/openclaw-bot" "$work/fleet-dir" >"$work/fleet.json"
-say "fleet: $ROUNDS rounds, one goroutine per target (serve's cron today)"
-"$work/fleet" measure -rounds "$ROUNDS" -workers 0 "$work/fleet-dir" >"$work/fleet0.json"
 say "fleet: the real serve on $TARGETS targets for 20 s"
 "$work/fleet" serve -bot "$work/openclaw-bot" -config "$work/fleet-dir/serve.yaml" -wait 20s >"$work/serve500.json"
 f=$work/fleet.json
@@ -113,11 +111,6 @@ r99=$(num round_p99_s "$f"); rss=$(num peak_rss_mb "$f")
 row "**$TARGETS targets × 4 profiles: one evaluation round**, $workers workers, own process (bench/fleet), $ROUNDS rounds" \
   "p50 $(fmt2 "$(num round_p50_s "$f")") s, p99 $(fmt2 "$r99") s, max $(fmt2 "$(num round_max_s "$f")") s" "≤ 5 s" "$(ok "$r99" '<=' 5)"
 row "**peak RSS of that process** (rusage, fixtures built elsewhere)" "$(fmt1 "$rss") MB" "≤ 40 MB" "$(ok "$rss" '<=' 40)"
-f0=$work/fleet0.json
-r0=$(num round_p99_s "$f0"); rss0=$(num peak_rss_mb "$f0")
-row "same, one goroutine per target per round (how serve's cron starts them today)" \
-  "p99 $(fmt2 "$r0") s, peak RSS $(fmt1 "$rss0") MB (Go stacks $(fmt1 "$(num peak_go_stacks_mb "$f0")") MB at $(num peak_goroutines "$f0") goroutines)" \
-  "≤ 5 s, ≤ 40 MB" "$(ok "$r0" '<=' 5) / $(ok "$rss0" '<=' 40)"
 sw=$(num status_wall_s "$f"); srss=$(num status_peak_rss_mb "$f")
 row "\`openclaw-bot status --json\` over the $TARGETS targets, one process" "$(fmt2 "$sw") s, peak RSS $(fmt1 "$srss") MB" "≤ 5 s, ≤ 40 MB" "$(ok "$sw" '<=' 5) / $(ok "$srss" '<=' 40)"
 hwm500=$(num hwm_mb "$work/serve500.json")

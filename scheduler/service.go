@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -184,11 +185,27 @@ func (s *Service) Run(ctx context.Context) error {
 		// SkipIfStillRunning must wrap Recover: the other order skips a
 		// job forever after one panic.
 		cron.SkipIfStillRunning(cronLogger{s.Log}), cron.Recover(cronLogger{s.Log})))
+	// One entry per tick for all targets, run by a few workers: 500
+	// targets starting 500 goroutines at once cost ~20 MB of stacks and
+	// in-flight snapshots for no speed.
+	if _, err := c.AddFunc(every(s.SnapshotEvery), func() {
+		s.forEach(ctx, s.TargetNames(), func(name string) { s.logErr(name, s.Evaluate(ctx, name)) })
+	}); err != nil {
+		return err
+	}
+	var checked []string
 	for _, t := range s.Targets {
-		name := t.Name
-		if _, err := c.AddFunc(every(s.SnapshotEvery), func() { s.logErr(name, s.Evaluate(ctx, name)) }); err != nil {
+		if t.HealthURL != "" {
+			checked = append(checked, t.Name)
+		}
+	}
+	if len(checked) > 0 {
+		if _, err := c.AddFunc(every(s.HealthzEvery), func() { s.forEach(ctx, checked, func(name string) { s.checkHealth(ctx, name) }) }); err != nil {
 			return err
 		}
+	}
+	for _, t := range s.Targets {
+		name := t.Name
 		if s.Checker != nil && s.KeyCheckEvery > 0 {
 			jitter := time.Duration(rand.Int64N(int64(s.KeyCheckEvery/10) + 1))
 			if _, err := c.AddFunc(every(s.KeyCheckEvery), func() {
@@ -199,11 +216,6 @@ func (s *Service) Run(ctx context.Context) error {
 				}
 				s.logErr(name, s.CheckKeys(ctx, name))
 			}); err != nil {
-				return err
-			}
-		}
-		if t.HealthURL != "" {
-			if _, err := c.AddFunc(every(s.HealthzEvery), func() { s.checkHealth(ctx, name) }); err != nil {
 				return err
 			}
 		}
@@ -230,6 +242,27 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func every(d time.Duration) string { return "@every " + d.String() }
+
+// forEach runs fn for every name on a few workers and waits.
+func (s *Service) forEach(ctx context.Context, names []string, fn func(name string)) {
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range min(len(names), max(4, 2*runtime.GOMAXPROCS(0))) {
+		wg.Go(func() {
+			for name := range next {
+				fn(name)
+			}
+		})
+	}
+	for _, n := range names {
+		select {
+		case next <- n:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+}
 
 func (s *Service) logErr(target string, err error) {
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -324,8 +357,8 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) (err err
 		e.Str("target", name).Bool("live", live).Strs("findings", codes).Int("changed", len(res.Changed)).Int("notices", len(res.Notices)).Msg("evaluated")
 	}
 	batch := store.Batch{Incidents: s.rows.toStore(res.Changed), KV: map[string]string{}}
-	if rep.OpenClaw.Version != "" {
-		batch.KV["version:"+name] = rep.OpenClaw.Version
+	if rep.OpenClaw.Version != "" && rep.OpenClaw.Version != prev {
+		batch.KV["version:"+name] = rep.OpenClaw.Version // only a change: an idle round writes nothing
 	}
 	for _, n := range res.Notices {
 		payload, err := json.Marshal(n.Message(now))
