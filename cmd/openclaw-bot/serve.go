@@ -185,6 +185,8 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 			return nil
 		case err := <-s.gen.done:
 			// The scheduler stopped on its own: an error (the store).
+			s.gen.cancel()
+			s.gen.cancel = nil // already stopped: shutdown must not wait for it
 			s.shutdown(ctx)
 			if err == nil {
 				err = errors.New("the scheduler stopped")
@@ -354,6 +356,9 @@ func (s *server) reload(ctx context.Context, why string) {
 	}
 	s.opts.Scrub.Add(cfg.SecretValues()...) // before anything can log them
 	kept := keepRestartOnly(old, cfg)
+	if len(kept) > 0 {
+		s.log.Warn().Strs("keys", kept).Msg("config reload: these keys take effect only after a restart; their running values stay")
+	}
 	if old.Equal(cfg) {
 		s.log.Info().Str("trigger", why).Msg("config reload: nothing changed")
 		report("unchanged", nil)
@@ -364,9 +369,6 @@ func (s *server) reload(ctx context.Context, why string) {
 		s.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")
 		report("refused", err)
 		return
-	}
-	if len(kept) > 0 {
-		s.log.Warn().Strs("keys", kept).Msg("config reload: these keys take effect only after a restart; their running values stay")
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
 	defer cancel()
