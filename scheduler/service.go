@@ -18,7 +18,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
@@ -643,4 +645,23 @@ func (s *Service) Drain(ctx context.Context) int {
 		return -1
 	}
 	return n
+}
+
+// TargetFrom locates one configured target (like OpenClaw would) and
+// describes it for the service; defaultBaseURL is anthropic.base_url.
+func TargetFrom(t config.Target, defaultBaseURL string) (ServiceTarget, openclaw.Location, error) {
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir})
+	if err != nil {
+		return ServiceTarget{}, loc, fmt.Errorf("target %s: %w", t.Name, err)
+	}
+	return ServiceTarget{
+		Target: diagnostics.Target{
+			Name:           t.Name,
+			Locate:         openclaw.LocateOptions{StateDir: loc.StateDir, ConfigPath: loc.ConfigPath, AgentDir: loc.AgentDir},
+			Env:            openclaw.EnvSources{ComposeFile: t.ComposeFile, ComposeService: t.ComposeService},
+			BaseURLTarget:  t.AnthropicBaseURL,
+			BaseURLDefault: defaultBaseURL,
+		},
+		HealthURL: HealthURL(t.GatewayURL),
+	}, loc, nil
 }

@@ -47,7 +47,6 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"github.com/openclaw-bot/openclaw-bot/scheduler"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
@@ -299,20 +298,11 @@ func run(ctx context.Context, cfgPath string, rounds, workers int) (*RunResult, 
 		svc.Checker = diagnostics.NewChecker(diagnostics.CheckerOptions{CheckTokens: cfg.Anthropic.CheckTokens})
 	}
 	for _, t := range cfg.Targets {
-		loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir})
+		st, _, err := scheduler.TargetFrom(t, cfg.Anthropic.BaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+			return nil, err
 		}
-		svc.Targets = append(svc.Targets, scheduler.ServiceTarget{
-			Target: diagnostics.Target{
-				Name:           t.Name,
-				Locate:         openclaw.LocateOptions{StateDir: loc.StateDir, ConfigPath: loc.ConfigPath, AgentDir: loc.AgentDir},
-				Env:            openclaw.EnvSources{ComposeFile: t.ComposeFile, ComposeService: t.ComposeService},
-				BaseURLTarget:  t.AnthropicBaseURL,
-				BaseURLDefault: cfg.Anthropic.BaseURL,
-			},
-			HealthURL: scheduler.HealthURL(t.GatewayURL),
-		})
+		svc.Targets = append(svc.Targets, st)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -265,21 +265,12 @@ func (s *server) newGeneration(cfg *config.Config, prev *generation) (*generatio
 	}
 	var actTargets []actions.Target
 	for _, t := range cfg.Targets {
-		loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir})
+		st, loc, err := scheduler.TargetFrom(t, cfg.Anthropic.BaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+			return nil, err
 		}
 		actTargets = append(actTargets, actionTarget(t, loc, cfg, scrub, log))
-		svc.Targets = append(svc.Targets, scheduler.ServiceTarget{
-			Target: diagnostics.Target{
-				Name:           t.Name,
-				Locate:         openclaw.LocateOptions{StateDir: loc.StateDir, ConfigPath: loc.ConfigPath, AgentDir: loc.AgentDir},
-				Env:            openclaw.EnvSources{ComposeFile: t.ComposeFile, ComposeService: t.ComposeService},
-				BaseURLTarget:  t.AnthropicBaseURL,
-				BaseURLDefault: cfg.Anthropic.BaseURL,
-			},
-			HealthURL: scheduler.HealthURL(t.GatewayURL),
-		})
+		svc.Targets = append(svc.Targets, st)
 	}
 	for i := range actTargets {
 		actTargets[i].Target = svc.Targets[i].Target
