@@ -151,6 +151,13 @@ func TestServeMetricsAndReadiness(t *testing.T) {
 	}
 	// The alert: its first post fails with a 500 (retried), then is sent.
 	waitFor(t, "the Slack alert", 15*time.Second, func() bool { return len(fs.Messages(testChannel)) > 0 })
+	before := scrape(t, base+"/metrics")
+	if v, _ := before.find("openclaw_bot_incidents_firing", "target=sandbox", "severity=critical"); v < 1 {
+		t.Errorf("incidents_firing{critical} = %v while the cooldown alert is out", v)
+	}
+	if v, n := before.find("openclaw_bot_cooldown_remaining_seconds", "target=sandbox", "profile=anthropic:default"); n != 1 || v <= 0 || v > 7200 {
+		t.Errorf("cooldown_remaining_seconds = %v (%d series) during the cooldown", v, n)
+	}
 
 	// A read command and a confirmed action over Slack.
 	fs.PushSlashCommand(fakeslack.SlashCommand{Text: "status", UserID: "U0RESP", ChannelID: testChannel})
@@ -189,7 +196,7 @@ func TestServeMetricsAndReadiness(t *testing.T) {
 		{"openclaw_bot_key_check_result", []string{"target=sandbox", "profile=anthropic:default"}, func(v float64) bool { return v == 1 }},
 		{"openclaw_bot_target_verdict", []string{"target=sandbox"}, func(v float64) bool { return v == 1 }}, // exactly one verdict is 1
 		{"openclaw_bot_findings", []string{"target=sandbox"}, func(v float64) bool { return v >= 1 }},
-		{"openclaw_bot_incidents_firing", []string{"target=sandbox", "severity=critical"}, func(v float64) bool { return v >= 0 }},
+		{"openclaw_bot_incidents_firing", []string{"target=sandbox", "severity=critical"}, func(v float64) bool { return v == 0 }}, // the reset resolved it
 		{"openclaw_bot_notifications_total", []string{"channel=slack", "result=sent"}, func(v float64) bool { return v >= 1 }},
 		{"openclaw_bot_notifications_total", []string{"channel=slack", "result=retried"}, func(v float64) bool { return v == 1 }},
 		{"openclaw_bot_notifications_total", []string{"channel=telegram", "result=sent"}, func(v float64) bool { return v >= 1 }},
@@ -214,10 +221,8 @@ func TestServeMetricsAndReadiness(t *testing.T) {
 			t.Errorf("%s%v = %v: not sane", c.name, c.labels, v)
 		}
 	}
-	// Seconds until the cooldown ends: the fixture's cooldown is about an
-	// hour from its capture, rebased to now — unless the reset cleared it.
-	if v, n := s.find("openclaw_bot_cooldown_remaining_seconds", "target=sandbox"); n > 0 && (v <= 0 || v > 7200) {
-		t.Errorf("cooldown_remaining_seconds = %v", v)
+	if _, n := s.find("openclaw_bot_cooldown_remaining_seconds", "target=sandbox"); n != 0 {
+		t.Error("cooldown_remaining_seconds still present after the reset")
 	}
 	// The confirmed reset cleared the cooldown: the re-evaluation after the
 	// action updated the gauges.
