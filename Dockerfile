@@ -12,9 +12,10 @@
 # uid reads nothing, and restart method signal needs the same uid. Gateway running as
 # another uid? `docker run --user UID:GID` or compose `user:`.
 #
-# No HEALTHCHECK: there is no shell or curl in the image and the binary has no probe
-# subcommand (`status` reports OpenClaw's health, not the bot's). Probe
-# http://<container>:8080/healthz and /readyz from outside (docs/deploy.md).
+# HEALTHCHECK: the image has no shell or curl, so the binary probes itself:
+# `openclaw-bot healthcheck` asks serve's /healthz on the config's http.listen (liveness;
+# `--ready` would ask /readyz, which is down while Slack or Telegram is unreachable: not a
+# reason to call the bot unhealthy). /readyz is for load balancers and monitoring.
 #
 # The build is reproduced by deploy/deploy_test.go (the `go build` line below is run as is,
 # with VERSION=test-1.2.3): keep it a single command without && or ;.
@@ -53,5 +54,6 @@ VOLUME ["/var/lib/openclaw-bot"]
 # http.listen (/healthz, /readyz, Slack HTTP mode, Telegram webhook) and metrics.listen.
 # Both default to 127.0.0.1 in the bot's config: set 0.0.0.0:8080 / 0.0.0.0:9090 in a container.
 EXPOSE 8080 9090
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/openclaw-bot", "healthcheck", "--config", "/etc/openclaw-bot/config.yaml"]
 ENTRYPOINT ["/usr/local/bin/openclaw-bot"]
 CMD ["serve", "--config", "/etc/openclaw-bot/config.yaml"]

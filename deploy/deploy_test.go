@@ -29,8 +29,8 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"reflect"
 	"regexp"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -275,7 +275,21 @@ func TestDockerfileBuild(t *testing.T) {
 		}
 	})
 
-	for _, args := range [][]string{{"--help"}, {"version", "--help"}, {"serve", "--help"}} {
+	// The Dockerfile's HEALTHCHECK runs the binary itself: its subcommand
+	// and flags must parse (--help added: nothing listens here).
+	df, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probe []string
+	if m := regexp.MustCompile(`(?m)^HEALTHCHECK .*?CMD (\[.*\])\s*$`).FindSubmatch(df); m != nil {
+		if err := json.Unmarshal(m[1], &probe); err != nil || len(probe) < 2 || probe[0] != "/usr/local/bin/openclaw-bot" {
+			t.Fatalf("HEALTHCHECK CMD %s: want the exec form running /usr/local/bin/openclaw-bot", m[1])
+		}
+	} else {
+		t.Fatal("the Dockerfile has no exec-form HEALTHCHECK")
+	}
+	for _, args := range [][]string{{"--help"}, {"version", "--help"}, {"serve", "--help"}, append(probe[1:len(probe):len(probe)], "--help")} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out, errOut, rc := run(t, bin, args...)
 			if rc != 0 || !strings.Contains(out+errOut, "Usage") {

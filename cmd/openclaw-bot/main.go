@@ -29,6 +29,7 @@ Usage:
   openclaw-bot demo               a sandbox install with every kind of problem, a fake Anthropic, and a console
   openclaw-bot serve    [--config FILE]   scheduler, alerts and chat (see README)
   openclaw-bot config check [--config FILE]
+  openclaw-bot healthcheck [--config FILE] [--ready]   exit 0 when a running serve answers /healthz (/readyz)
   openclaw-bot version  [--json]
 
 Run 'openclaw-bot <command> --help' for the flags of a command.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdServe(ctx, args[1:], stdin, stdout, stderr)
 	case "config":
 		return cmdConfig(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args[1:], stdout, stderr)
 	case "version":
 		return cmdVersion(args[1:], stdout, stderr)
 	case "--version", "-v":

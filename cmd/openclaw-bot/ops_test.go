@@ -329,6 +329,21 @@ func TestServeReload(t *testing.T) {
 	if n := targets(); n != 1 {
 		t.Fatalf("targets = %v", n)
 	}
+	// The container probe: alive and ready here, exit 1 where nothing listens.
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"healthcheck", "--config", cfgPath}, exitOK},
+		{[]string{"healthcheck", "--addr", addr, "--ready"}, exitOK},
+		{[]string{"healthcheck", "--addr", freeAddr(t), "--timeout", "1s"}, exitCritical},
+		{[]string{"healthcheck", "--addr", "no-port"}, exitError},
+	} {
+		var o, e strings.Builder
+		if got := run(context.Background(), tc.args, nil, &o, &e); got != tc.want {
+			t.Errorf("%v: exit %d, want %d (%s%s)", tc.args, got, tc.want, o.String(), e.String())
+		}
+	}
 
 	// 1. A typo by file change: refused, with the reason; still serving one target.
 	write(head + fmt.Sprintf("targets:\n  - name: one\n    state_dirr: %s\n", a))
@@ -459,4 +474,23 @@ func TestServeSignals(t *testing.T) {
 		t.Errorf("the log does not report a drained outbox:\n%s", logs.String())
 	}
 	assertNoSecretLeak(t, logs.String(), append(fixtureSecrets(t), testSlackToken, testAppToken))
+}
+
+func TestProbeURL(t *testing.T) {
+	for _, tc := range []struct {
+		listen string
+		ready  bool
+		want   string
+	}{
+		{"127.0.0.1:8080", false, "http://127.0.0.1:8080/healthz"},
+		{"0.0.0.0:8080", true, "http://127.0.0.1:8080/readyz"},
+		{":9000", false, "http://127.0.0.1:9000/healthz"},
+		{"[::]:8080", false, "http://[::1]:8080/healthz"},
+		{"localhost:1", true, "http://localhost:1/readyz"},
+	} {
+		got, err := probeURL(tc.listen, tc.ready)
+		if err != nil || got != tc.want {
+			t.Errorf("probeURL(%q, %v) = %q, %v; want %q", tc.listen, tc.ready, got, err, tc.want)
+		}
+	}
 }

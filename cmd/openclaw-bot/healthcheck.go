@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// cmdHealthcheck asks a running serve whether it is alive (/healthz) or
+// ready (/readyz): exit 0 yes, 1 no. It is the probe of a container image
+// without a shell or curl (Docker HEALTHCHECK, compose healthcheck).
+func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "the bot's YAML config: the probe goes to its http.listen (default 127.0.0.1:8080)")
+	addr := fs.String("addr", "", "host:port of serve's http.listen (overrides --config)")
+	ready := fs.Bool("ready", false, "ask /readyz (store open, every chat surface connected) instead of /healthz")
+	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: openclaw-bot healthcheck [--config FILE | --addr HOST:PORT] [--ready] [--timeout 3s]
+
+Exit 0 when a running 'openclaw-bot serve' answers /healthz (alive) or, with --ready,
+/readyz (store open and every chat surface connected); exit 1 otherwise, with the reason.
+For Docker HEALTHCHECK and compose healthcheck: the image has no shell or curl.
+
+Flags:`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	target := *addr
+	if target == "" {
+		cfg, err := loadConfig(*path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitError
+		}
+		target = cfg.HTTP.Listen
+		if target == "" {
+			fmt.Fprintln(stderr, "openclaw-bot healthcheck: http.listen is empty in the config, so serve has no /healthz to ask; set http.listen or pass --addr")
+			return exitError
+		}
+	}
+	url, err := probeURL(target, *ready)
+	if err != nil {
+		fmt.Fprintln(stderr, "openclaw-bot healthcheck:", err)
+		return exitError
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "openclaw-bot healthcheck:", err)
+		return exitError
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "openclaw-bot healthcheck: %s: %v (is serve running with http.listen %s?)\n", url, err, target)
+		return exitCritical
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "openclaw-bot healthcheck: %s: HTTP %d %s", url, resp.StatusCode, body)
+		return exitCritical
+	}
+	fmt.Fprintf(stdout, "%s", body)
+	return exitOK
+}
+
+// probeURL is the URL of serve's probe on a listen address; a wildcard host
+// (0.0.0.0, ::, empty) is asked on loopback.
+func probeURL(listen string, ready bool) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("http.listen %q is not host:port: %w", listen, err)
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	path := "/healthz"
+	if ready {
+		path = "/readyz"
+	}
+	return "http://" + net.JoinHostPort(host, port) + path, nil
+}
