@@ -84,7 +84,7 @@ fi
 
 # ---- in-process benchmarks (details, not in the table) ----------------------
 say "in-process benchmarks"
-go test -run='^$' -bench='ReadSnapshot|Diagnose|Parse$|CheckCached$' -benchmem ./openclaw/ ./diagnostics/ ./openclaw/json5/ 2>/dev/null |
+go test -run='^$' -bench='ReadSnapshot|Diagnose|Parse$|CheckCached$|Scrape500' -benchmem ./openclaw/ ./diagnostics/ ./openclaw/json5/ ./metrics/ 2>/dev/null |
   grep -E '^Benchmark' >"$work/inproc.txt" || true
 
 # ---- cooldown written → alert sent ------------------------------------------
