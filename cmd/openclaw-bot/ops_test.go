@@ -24,6 +24,8 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeslack"
 	"github.com/openclaw-bot/openclaw-bot/internal/faketelegram"
+	"github.com/openclaw-bot/openclaw-bot/internal/logging"
+	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 )
 
 // freeAddr is a loopback address nothing listens on.
@@ -319,8 +321,10 @@ func TestServeReload(t *testing.T) {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	logger, level, err := logging.NewLeveled(logs, "info", "json", redact.NewScrubber())
+	must(t, err)
 	go func() {
-		done <- serve(ctx, cfg, zerolog.New(logs), serveOptions{ConfigPath: cfgPath, Reload: sighup, Stdout: out, OnReload: rl.add})
+		done <- serve(ctx, cfg, logger, serveOptions{ConfigPath: cfgPath, Reload: sighup, LogLevel: level, Stdout: out, OnReload: rl.add})
 	}()
 	defer func() { cancel(); must(t, <-done) }()
 	base := "http://" + addr
@@ -391,6 +395,19 @@ func TestServeReload(t *testing.T) {
 	if !strings.Contains(logs.String(), "http.listen") {
 		t.Errorf("the log does not name http.listen as needing a restart:\n%s", logs.String())
 	}
+	if strings.Contains(logs.String(), `"level":"debug"`) {
+		t.Fatal("debug lines at log.level info")
+	}
+
+	// 5. log.level applies at once: debug lines appear (the evaluation
+	// after the reload logs one).
+	_, _, n = rl.last()
+	write(strings.Replace(head, addr, "127.0.0.1:1", 1) + "log:\n  level: debug\n" + fmt.Sprintf("targets:\n  - name: one\n    state_dir: %s\n", a))
+	waitFor(t, "the log-level reload", 10*time.Second, func() bool { _, _, m := rl.last(); return m > n })
+	if level.Get() != zerolog.DebugLevel {
+		t.Errorf("log level after the reload: %s", level.Get())
+	}
+	waitFor(t, "a debug line", 10*time.Second, func() bool { return strings.Contains(logs.String(), `"level":"debug"`) })
 }
 
 // The real process and real signals: SIGHUP with an invalid config is

@@ -75,7 +75,7 @@ Flags:`)
 		return exitError
 	}
 	scrub := redact.NewScrubber(cfg.SecretValues()...)
-	log, err := logging.New(stderr, cfg.Log.Level, cfg.Log.Format, scrub)
+	log, level, err := logging.NewLeveled(stderr, cfg.Log.Level, cfg.Log.Format, scrub)
 	if err != nil {
 		fmt.Fprintln(stderr, "openclaw-bot serve:", err)
 		return exitError
@@ -97,7 +97,7 @@ Flags:`)
 			}
 		}
 	}()
-	err = serve(ctx, cfg, log, serveOptions{ConfigPath: *path, Reload: reload, Scrub: scrub, Stdin: stdin, Stdout: stdout})
+	err = serve(ctx, cfg, log, serveOptions{ConfigPath: *path, Reload: reload, Scrub: scrub, LogLevel: level, Stdin: stdin, Stdout: stdout})
 	if err != nil {
 		log.Error().Err(err).Msg("serve stopped")
 		return exitCritical
@@ -115,6 +115,9 @@ type serveOptions struct {
 	// Scrub is the logger's scrubber; the secrets of a reloaded config are
 	// added to it. nil: a new one.
 	Scrub *redact.Scrubber
+	// LogLevel changes the logger's level on a reload (nil: log.level
+	// needs a restart).
+	LogLevel *logging.Level
 	// Stdin, when not nil, is the console chat used when no chat platform
 	// is configured; Stdout gets console alerts and replies.
 	Stdin  io.Reader
@@ -346,6 +349,12 @@ func (s *server) reload(ctx context.Context, why string) {
 		return
 	}
 	s.opts.Scrub.Add(cfg.SecretValues()...) // before anything can log them
+	if cfg.Log.Level != old.Log.Level && s.opts.LogLevel != nil {
+		if err := s.opts.LogLevel.Set(cfg.Log.Level); err == nil {
+			s.log.Info().Str("level", cfg.Log.Level).Msg("config reload: log level changed")
+			old.Log.Level = cfg.Log.Level
+		}
+	}
 	kept := keepRestartOnly(old, cfg)
 	if len(kept) > 0 {
 		s.log.Warn().Strs("keys", kept).Msg("config reload: these keys take effect only after a restart; their running values stay")
@@ -378,7 +387,8 @@ func (s *server) reload(ctx context.Context, why string) {
 }
 
 // keepRestartOnly copies into next the keys a running process cannot
-// change (its store, listeners and logger) and names those that differed.
+// change (its store, listeners and log format) and names those that
+// differed.
 func keepRestartOnly(running, next *config.Config) []string {
 	var kept []string
 	if running.Store != next.Store {
@@ -393,9 +403,13 @@ func keepRestartOnly(running, next *config.Config) []string {
 		kept = append(kept, "metrics.listen")
 		next.Metrics = running.Metrics
 	}
-	if running.Log != next.Log {
-		kept = append(kept, "log")
-		next.Log = running.Log
+	if running.Log.Level != next.Log.Level { // applied before this when the logger allows
+		kept = append(kept, "log.level")
+		next.Log.Level = running.Log.Level
+	}
+	if running.Log.Format != next.Log.Format {
+		kept = append(kept, "log.format")
+		next.Log.Format = running.Log.Format
 	}
 	return kept
 }
