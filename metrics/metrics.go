@@ -75,10 +75,37 @@ type Metrics struct {
 	now     func() time.Time
 }
 
+// lastReport is what the scrape needs of a target's latest report (not
+// the report: 500 targets' findings, evidence and remedies would stay live
+// for nothing).
 type lastReport struct {
-	rep diagnostics.Report
-	at  time.Time
-	ok  bool
+	verdict  string
+	profiles []profileState
+	findings map[diagnostics.Severity]int
+	at       time.Time
+	ok       bool
+}
+
+type profileState struct {
+	id, agent, health, check string
+	until                    time.Time
+}
+
+func summarize(rep diagnostics.Report, at time.Time) lastReport {
+	l := lastReport{verdict: rep.Verdict, at: at, ok: true, findings: map[diagnostics.Severity]int{}}
+	for _, f := range rep.Findings {
+		l.findings[f.Severity]++
+	}
+	seen := map[[2]string]bool{}
+	for _, p := range rep.Profiles {
+		k := [2]string{p.ID, p.Agent}
+		if seen[k] {
+			continue // one series per profile and agent
+		}
+		seen[k] = true
+		l.profiles = append(l.profiles, profileState{id: p.ID, agent: p.Agent, health: p.Health, check: p.Check, until: p.Until})
+	}
+	return l
 }
 
 // New builds the registry with the Go runtime and process collectors.
@@ -191,7 +218,7 @@ func (m *Metrics) Evaluated(target string, live bool, rep diagnostics.Report, to
 		m.last[target] = l
 		return
 	}
-	m.last[target] = lastReport{rep: rep, at: m.now(), ok: true}
+	m.last[target] = summarize(rep, m.now())
 }
 
 // Delivered records one delivery attempt of a notification: Sent, Failed
@@ -334,35 +361,24 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		if l.at.IsZero() {
 			continue // failed before any success
 		}
-		rep := l.rep
 		ch <- prometheus.MustNewConstMetric(descSnapshotAge, prometheus.GaugeValue, float64(l.at.UnixNano())/1e9, t)
 		for _, v := range []string{"ok", "degraded", "down"} {
 			val := 0.0
-			if string(rep.Verdict) == v {
+			if l.verdict == v {
 				val = 1
 			}
 			ch <- prometheus.MustNewConstMetric(descVerdict, prometheus.GaugeValue, val, t, v)
 		}
-		count := map[diagnostics.Severity]int{}
-		for _, f := range rep.Findings {
-			count[f.Severity]++
-		}
 		for _, s := range severities {
-			ch <- prometheus.MustNewConstMetric(descFindings, prometheus.GaugeValue, float64(count[s]), t, string(s))
+			ch <- prometheus.MustNewConstMetric(descFindings, prometheus.GaugeValue, float64(l.findings[s]), t, string(s))
 		}
-		seenProfile := map[[2]string]bool{}
-		for _, p := range rep.Profiles {
-			k := [2]string{p.ID, p.Agent}
-			if seenProfile[k] {
-				continue // one series per profile and agent
+		for _, p := range l.profiles {
+			ch <- prometheus.MustNewConstMetric(descHealth, prometheus.GaugeValue, 1, t, p.id, p.agent, p.health)
+			if p.check != "" {
+				ch <- prometheus.MustNewConstMetric(descKeyCheck, prometheus.GaugeValue, 1, t, p.id, p.agent, p.check)
 			}
-			seenProfile[k] = true
-			ch <- prometheus.MustNewConstMetric(descHealth, prometheus.GaugeValue, 1, t, p.ID, p.Agent, p.Health)
-			if p.Check != "" {
-				ch <- prometheus.MustNewConstMetric(descKeyCheck, prometheus.GaugeValue, 1, t, p.ID, p.Agent, p.Check)
-			}
-			if !p.Until.IsZero() && p.Until.After(now) {
-				ch <- prometheus.MustNewConstMetric(descCooldown, prometheus.GaugeValue, p.Until.Sub(now).Seconds(), t, p.ID, p.Agent)
+			if !p.until.IsZero() && p.until.After(now) {
+				ch <- prometheus.MustNewConstMetric(descCooldown, prometheus.GaugeValue, p.until.Sub(now).Seconds(), t, p.id, p.agent)
 			}
 		}
 	}

@@ -46,6 +46,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot/console"
 	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
 	"github.com/openclaw-bot/openclaw-bot/scheduler"
 	"github.com/openclaw-bot/openclaw-bot/store"
@@ -553,6 +554,9 @@ type ServeResult struct {
 	MaxRSSMB   float64 `json:"maxrss_mb"`
 	ExitCode   int     `json:"exit_code"`
 	ExitAfterS float64 `json:"exit_after_s"`
+	// KeyChecks: requests serve's zero-token key checks sent to the
+	// loopback fake Anthropic meanwhile.
+	KeyChecks int `json:"key_check_requests"`
 }
 
 // serveRSS starts `bot serve --config cfgPath` with stdin from /dev/null,
@@ -575,6 +579,21 @@ func serveRSS(ctx context.Context, bot, cfgPath string, wait time.Duration) (*Se
 			fmt.Sprintf("  - name: local\n    state_dir: %s\n", quote(inst))); err != nil {
 			return nil, err
 		}
+	}
+	// serve's zero-token key checks go to a loopback fake Anthropic, never
+	// to api.anthropic.com: a copy of the config gets anthropic.base_url.
+	anth := fakeanthropic.New(fakeanthropic.Options{Mode: fakeanthropic.ModeOK})
+	defer anth.Close()
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if bytes.Contains(raw, []byte("\nanthropic:")) {
+		return nil, fmt.Errorf("serve: %s already has an anthropic: section; leave it out (fleet points it at a loopback fake)", cfgPath)
+	}
+	cfgPath = filepath.Join(tmp, "serve-loopback.yaml")
+	if err := os.WriteFile(cfgPath, append(raw, []byte("anthropic:\n  base_url: "+anth.URL()+"\n")...), 0o600); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -621,6 +640,7 @@ func serveRSS(ctx context.Context, bot, cfgPath string, wait time.Duration) (*Se
 		return nil, fmt.Errorf("serve: read memory: %w", err)
 	}
 	res.RSSMB, res.HWMMB = procKB(status, "VmRSS:")/1024, procKB(status, "VmHWM:")/1024
+	res.KeyChecks = anth.Count("")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return nil, fmt.Errorf("serve: SIGTERM: %w", err)
 	}
