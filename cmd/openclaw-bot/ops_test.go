@@ -137,15 +137,7 @@ func TestServeMetricsAndReadiness(t *testing.T) {
 	cfg, err := loadConfig(cfgPath)
 	must(t, err)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdout: io.Discard}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer startServe(t, cfg, zerolog.Nop(), serveOptions{Stdout: io.Discard})()
 	base := "http://" + addr
 	waitFor(t, "/readyz 200", 15*time.Second, func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK })
 	if c, body := get(t, base+"/healthz"); c != http.StatusOK || !strings.Contains(body, `"ok":true`) {
@@ -246,10 +238,7 @@ func TestServeMetricsCooldownSeconds(t *testing.T) {
 		filepath.Join(dir, "bot.db"), addr, d)), 0o600))
 	cfg, err := loadConfig(cfgPath)
 	must(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdout: io.Discard}) }()
-	defer func() { cancel(); must(t, <-done) }()
+	defer startServe(t, cfg, zerolog.Nop(), serveOptions{Stdout: io.Discard})()
 
 	var first float64
 	waitFor(t, "a cooldown gauge", 10*time.Second, func() bool {
@@ -319,14 +308,9 @@ func TestServeReload(t *testing.T) {
 	sighup := make(chan struct{}, 1)
 	out := &syncBuffer{}
 	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	logger, level, err := logging.NewLeveled(logs, "info", "json", redact.NewScrubber())
 	must(t, err)
-	go func() {
-		done <- serve(ctx, cfg, logger, serveOptions{ConfigPath: cfgPath, Reload: sighup, LogLevel: level, Stdout: out, OnReload: rl.add})
-	}()
-	defer func() { cancel(); must(t, <-done) }()
+	defer startServe(t, cfg, logger, serveOptions{ConfigPath: cfgPath, Reload: sighup, LogLevel: level, Stdout: out, OnReload: rl.add})()
 	base := "http://" + addr
 	targets := func() float64 { v, _ := scrape(t, base+"/metrics").find("openclaw_bot_targets"); return v }
 	waitFor(t, "serving", 10*time.Second, func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK })

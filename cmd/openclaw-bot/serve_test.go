@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeslack"
 	"github.com/openclaw-bot/openclaw-bot/internal/faketelegram"
@@ -60,6 +61,25 @@ scheduler:
 	return p
 }
 
+// startServe runs serve in the background. stop ends it and fails the test
+// if serve returned an error; it runs at most once (call it mid-test to
+// read what serve wrote on its way out, or defer it).
+func startServe(t *testing.T, cfg *config.Config, log zerolog.Logger, o serveOptions) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, log, o) }()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+}
+
 // With the real OpenClaw CLI: a profile put into an auth cooldown by a real
 // `models status --probe` against a 401 fake Anthropic yields exactly one
 // Slack and one Telegram alert within 2 s of the write, and one resolved
@@ -77,15 +97,7 @@ func TestServeAlertsOnRealCooldown(t *testing.T) {
 
 	cfg, err := loadConfig(serveConfig(t, sb.StateDir(), fs.URL(), ft.URL(), anth.URL()))
 	must(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdout: os.Stdout}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer startServe(t, cfg, zerolog.Nop(), serveOptions{Stdout: os.Stdout})()
 	time.Sleep(time.Second) // first evaluation of a healthy install: silent
 	if n := len(fs.Messages(testChannel)); n != 0 {
 		t.Fatalf("healthy install alerted: %d messages", n)
@@ -94,7 +106,7 @@ func TestServeAlertsOnRealCooldown(t *testing.T) {
 	// Note when OpenClaw writes the cooldown row.
 	var wroteAt time.Time
 	var mu sync.Mutex
-	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
 	go func() {
 		for watchCtx.Err() == nil {
 			if _, ok := sb.StateRow("authProfiles.state"); ok {
@@ -158,18 +170,13 @@ func TestServeConsoleChat(t *testing.T) {
 	cfg, err := loadConfig(cfgPath)
 	must(t, err)
 	out := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdin: strings.NewReader("status\nwhoami\nfrobnicate\n"), Stdout: out})
-	}()
+	stop := startServe(t, cfg, zerolog.Nop(), serveOptions{Stdin: strings.NewReader("status\nwhoami\nfrobnicate\n"), Stdout: out})
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "frobnicate") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond)
-	cancel()
-	must(t, <-done)
+	stop()
 	text := out.String()
 	for _, want := range []string{"anthropic:default", "console", "frobnicate"} {
 		if !strings.Contains(text, want) {
@@ -210,15 +217,7 @@ func TestServeChatEndToEnd(t *testing.T) {
 	must(t, os.WriteFile(cfgPath, append(b, []byte("access:\n  viewers: [\"U0VIEWER\", \"42\"]\n  responders: [\"U0RESP\"]\n")...), 0o600))
 	cfg, err := loadConfig(cfgPath)
 	must(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zerolog.Nop(), serveOptions{Stdout: os.Stdout}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer startServe(t, cfg, zerolog.Nop(), serveOptions{Stdout: os.Stdout})()
 
 	fs.PushSlashCommand(fakeslack.SlashCommand{Text: "status", UserID: "U0VIEWER", ChannelID: testChannel})
 	fs.PushSlashCommand(fakeslack.SlashCommand{Text: "cooldown reset anthropic:default", UserID: "U0VIEWER", ChannelID: testChannel})
