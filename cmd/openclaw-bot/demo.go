@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"github.com/openclaw-bot/openclaw-bot/bot/console"
@@ -34,11 +33,8 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, "Usage: openclaw-bot demo [--keep]\n\nBuilds sandbox OpenClaw installs with every kind of credential problem in a new temp dir,\nstarts a fake Anthropic API on 127.0.0.1, diagnoses them, then takes commands on stdin (exits on EOF).\nNo OpenClaw, no accounts and no network needed.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	root, err := os.MkdirTemp("", "openclaw-bot-demo-")
 	if err != nil {

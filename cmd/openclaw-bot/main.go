@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,4 +75,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "openclaw-bot: unknown command %q\n\n%s", args[0], usage)
 		return exitError
 	}
+}
+
+// parseFlags parses a subcommand's flags. When ok is false the command
+// returns code: 0 after --help, 3 for a bad flag (fs has printed why).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitError, false
+	}
+	return 0, true
 }

@@ -63,11 +63,8 @@ in flight finish, the outbox is drained (at most 20 s).
 Flags:`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {

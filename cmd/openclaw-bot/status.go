@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,11 +54,8 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 		fmt.Fprintln(stderr, "Exit codes: 0 ok, 1 critical finding, 2 warnings only, 3 could not evaluate.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "openclaw-bot %s: unexpected argument %q (see --help)\n", name, fs.Arg(0))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -97,11 +96,8 @@ func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: openclaw-bot config check [--config FILE]\n\nValidates the bot config: unknown keys, types, secrets (${ENV} and *_file), values.\nExit 0 when valid, 1 when not (every problem is listed with its line).\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args[1:]); !ok {
+		return code
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -88,11 +87,8 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: openclaw-bot version [--json]\n\nPrints the version, VCS revision and Go version of this binary.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "openclaw-bot version: unexpected argument %q\n", fs.Arg(0))
