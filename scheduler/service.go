@@ -495,21 +495,23 @@ func (s *Service) deliverLoop(ctx context.Context) {
 	}
 }
 
-// DeliverDue sends every due outbox item once.
-func (s *Service) DeliverDue(ctx context.Context) {
+// DeliverDue sends every due outbox item once (at most 50 a call) and
+// says how many it tried.
+func (s *Service) DeliverDue(ctx context.Context) int {
 	items, err := s.Store.DueOutbox(ctx, s.now(), 50)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.Log.Warn().Err(err).Msg("read outbox")
 		}
-		return
+		return 0
 	}
-	for _, it := range items {
+	for i, it := range items {
 		if ctx.Err() != nil {
-			return
+			return i
 		}
 		s.deliver(ctx, it)
 	}
+	return len(items)
 }
 
 func (s *Service) notifier(channel string) bot.Notifier {
@@ -628,17 +630,8 @@ func (s *Service) TargetNames() []string {
 // graceful shutdown after Run returned. It returns how many undelivered
 // items remain (they stay in the store for the next start; -1: unknown).
 func (s *Service) Drain(ctx context.Context) int {
-	for round := 0; round < 100 && ctx.Err() == nil; round++ {
-		items, err := s.Store.DueOutbox(ctx, s.now(), 50)
-		if err != nil || len(items) == 0 {
-			break
-		}
-		for _, it := range items {
-			if ctx.Err() != nil {
-				break
-			}
-			s.deliver(ctx, it)
-		}
+	// An item that fails again is due later, so the rounds end.
+	for round := 0; round < 100 && ctx.Err() == nil && s.DeliverDue(ctx) > 0; round++ {
 	}
 	n, err := s.Store.OutboxDepth(context.WithoutCancel(ctx))
 	if err != nil {

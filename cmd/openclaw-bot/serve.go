@@ -155,7 +155,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 	defer stopRun()
 	s.runGeneration(runCtx, gen)
 	s.startSurfaces(runCtx, cfg)
-	if o.Stdin != nil && s.surfaces.slack == nil && s.surfaces.telegram == nil {
+	if o.Stdin != nil && gen.p.slack == nil && gen.p.telegram == nil {
 		// The embedded default: chat on the console. EOF ends the chat,
 		// not the service; the console outlives reloads.
 		s.metrics.SurfaceUp(bot.SurfaceConsole, true)
@@ -522,10 +522,9 @@ func (d diagnoser) Targets() []string { return d.TargetNames() }
 
 // surfaces are the running chat platforms.
 type surfaces struct {
-	slack, telegram any // the config sections they run with (nil = off)
-	wg              sync.WaitGroup
-	cancel          context.CancelFunc
-	closers         []func()
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+	closers []func()
 }
 
 // stop stops the surfaces and waits: in-flight commands finish within the
@@ -538,7 +537,7 @@ func (c *surfaces) stop() {
 		f()
 	}
 	c.wg.Wait()
-	c.cancel, c.closers, c.slack, c.telegram = nil, nil, nil, nil
+	c.cancel, c.closers = nil, nil
 }
 
 // startSurfaces starts the command surfaces of cfg: Slack (Socket Mode or
@@ -562,7 +561,6 @@ func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
 	}
 	up := func(name string) func(bool) { return func(v bool) { s.metrics.SurfaceUp(name, v) } }
 	if p.slack != nil {
-		c.slack = cfg.Slack
 		switch cfg.Slack.Mode {
 		case config.SlackHTTP:
 			h := slackbot.NewHTTPHandler(s.handler, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, Logger: &log, Scrubber: scrub})
@@ -578,7 +576,6 @@ func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
 		}
 	}
 	if p.telegram != nil {
-		c.telegram = cfg.Telegram
 		s.metrics.SurfaceUp(bot.SurfaceTelegram, false)
 		opts := telegram.InboundOptions{Logger: &log, Scrubber: scrub, Location: cfg.Telegram.Location(), WebhookSecret: cfg.Telegram.WebhookSecret,
 			OnState: up(bot.SurfaceTelegram)}
