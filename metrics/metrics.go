@@ -37,6 +37,13 @@ const (
 	Retried = "retried"
 )
 
+// Config reload results (openclaw_bot_config_reloads_total{result}).
+const (
+	ReloadApplied   = "applied"
+	ReloadRefused   = "refused"
+	ReloadUnchanged = "unchanged"
+)
+
 // Sources are read at scrape time; any may be nil.
 type Sources struct {
 	// OutboxDepth counts notifications not yet delivered (nor dead).
@@ -243,13 +250,14 @@ func (m *Metrics) Command(command, surface, outcome string, took time.Duration, 
 	}
 }
 
-// Reloaded records a config reload: "applied", "refused" or "unchanged".
+// Reloaded records a config reload: ReloadApplied, ReloadRefused or
+// ReloadUnchanged.
 func (m *Metrics) Reloaded(result string) {
 	if m == nil {
 		return
 	}
 	m.reloads.WithLabelValues(result).Inc()
-	if result == "applied" {
+	if result == ReloadApplied {
 		m.reloadTime.SetToCurrentTime()
 	}
 }

@@ -334,7 +334,7 @@ func (s *server) reload(ctx context.Context, why string) {
 	}
 	if s.opts.ConfigPath == "" {
 		s.log.Info().Str("trigger", why).Msg("config reload: serve runs on the embedded default (no --config); nothing to reload")
-		report("unchanged", nil)
+		report(metrics.ReloadUnchanged, nil)
 		return
 	}
 	old := s.gen.cfg
@@ -342,7 +342,7 @@ func (s *server) reload(ctx context.Context, why string) {
 	if err != nil {
 		s.log.Error().Str("trigger", why).Str("config", s.opts.ConfigPath).Str("reason", err.Error()).
 			Msg("config reload refused: the new config is invalid; the running config stays")
-		report("refused", err)
+		report(metrics.ReloadRefused, err)
 		return
 	}
 	s.opts.Scrub.Add(cfg.SecretValues()...) // before anything can log them
@@ -358,13 +358,13 @@ func (s *server) reload(ctx context.Context, why string) {
 	}
 	if old.Equal(cfg) {
 		s.log.Info().Str("trigger", why).Msg("config reload: nothing changed")
-		report("unchanged", nil)
+		report(metrics.ReloadUnchanged, nil)
 		return
 	}
 	gen, err := s.newGeneration(cfg, s.gen)
 	if err != nil {
 		s.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")
-		report("refused", err)
+		report(metrics.ReloadRefused, err)
 		return
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
@@ -380,7 +380,7 @@ func (s *server) reload(ctx context.Context, why string) {
 		s.startSurfaces(ctx, cfg)
 	}
 	s.log.Info().Str("trigger", why).Strs("targets", gen.svc.TargetNames()).Int("routes", len(gen.svc.Routes)).Msg("config reloaded")
-	report("applied", nil)
+	report(metrics.ReloadApplied, nil)
 }
 
 // keepRestartOnly copies into next the keys a running process cannot
