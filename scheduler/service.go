@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -113,6 +114,7 @@ type Service struct {
 	health  sync.Map // target → healthState
 	rows    rowIDs
 	started chan struct{}
+	loaded  atomic.Bool
 }
 
 type healthState struct {
@@ -128,6 +130,22 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
+// Load reads the incidents persisted by an earlier run (or generation)
+// into the engine. Run calls it unless it was called before; call it
+// before Run when something may Evaluate as soon as Run is started (a chat
+// action), so that no evaluation meets an empty engine and announces again
+// what already fired.
+func (s *Service) Load(ctx context.Context) error {
+	open, err := s.Store.ActiveIncidents(ctx)
+	if err != nil {
+		return fmt.Errorf("load incidents: %w", err)
+	}
+	s.Engine.Load(fromStore(open))
+	s.rows.load(open)
+	s.loaded.Store(true)
+	return nil
+}
+
 // Run blocks until ctx ends. It loads the incidents persisted by an earlier
 // run first, so nothing that already fired is announced again.
 func (s *Service) Run(ctx context.Context) error {
@@ -141,12 +159,11 @@ func (s *Service) Run(ctx context.Context) error {
 		s.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
 	s.kick = make(chan struct{}, 1)
-	open, err := s.Store.ActiveIncidents(ctx)
-	if err != nil {
-		return fmt.Errorf("load incidents: %w", err)
+	if !s.loaded.Load() {
+		if err := s.Load(ctx); err != nil {
+			return err
+		}
 	}
-	s.Engine.Load(fromStore(open))
-	s.rows.load(open)
 
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,7 +214,10 @@ type server struct {
 	// chatMux serves the chat webhooks of the current surfaces.
 	chatMux atomic.Pointer[http.ServeMux]
 
-	gen         *generation
+	gen *generation
+	// svc is the current generation's scheduler, for what outlives a
+	// generation: an action started before a reload re-evaluates on it.
+	svc         atomic.Pointer[scheduler.Service]
 	surfaces    surfaces
 	consoleDone chan struct{}
 	stopConsole context.CancelFunc
@@ -277,12 +281,11 @@ func (s *server) newGeneration(cfg *config.Config, prev *generation) (*generatio
 	}
 	acts := actions.New(actions.Options{Targets: actTargets, Checker: svc.Checker, Log: log,
 		BackupDir: filepath.Join(filepath.Dir(s.store.Path()), "openclaw-bot-backups"),
-		// Re-evaluate at once: the incident resolves and its alert is edited in place.
-		AfterChange: func(ctx context.Context, target string) {
-			if err := svc.Evaluate(ctx, target); err != nil {
-				log.Warn().Str("target", target).Err(err).Msg("re-evaluation after an action")
-			}
-		}})
+		// Re-evaluate at once: the incident resolves and its alert is edited
+		// in place. On the current scheduler, not necessarily this one: an
+		// action that ends after a reload must not evaluate on the engine
+		// of a stopped generation (its alert state is no longer the truth).
+		AfterChange: s.reevaluate})
 	rt := router.New(router.Options{
 		Store: s.store, Diagnoser: diagnoser{svc}, Actions: acts, Access: cfg.Access,
 		AlertChannel: cfg.Slack.AlertChannel, AlertChat: cfg.Telegram.AlertChat, Log: &log, Scrubber: scrub,
@@ -296,14 +299,37 @@ func (s *server) runGeneration(ctx context.Context, gen *generation) {
 	ctx, gen.cancel = context.WithCancel(ctx)
 	gen.done = make(chan error, 1)
 	s.gen = gen
-	s.handler.set(gen.router)
-	s.metrics.SetTargets(gen.svc.TargetNames())
 	svc := gen.svc
+	// The incidents first, so that the first command or action evaluates
+	// on what already fired (the previous generation's last word included).
+	if err := svc.Load(ctx); err != nil {
+		gen.done <- err // serve stops, as when Run fails
+		return
+	}
+	s.svc.Store(svc)
+	s.handler.set(gen.router)
+	s.metrics.SetTargets(svc.TargetNames())
 	s.metrics.SetSources(metrics.Sources{OutboxDepth: s.store.OutboxDepth, Firing: svc.Engine.Firing})
 	for _, t := range svc.Targets {
 		s.log.Info().Str("target", t.Name).Str("state_dir", t.Locate.StateDir).Msg("watching")
 	}
 	go func() { gen.done <- svc.Run(ctx) }()
+}
+
+// reevaluate evaluates target on the current scheduler at once (after an
+// action changed its state). A target a reload removed is left alone.
+func (s *server) reevaluate(ctx context.Context, target string) {
+	svc := s.svc.Load()
+	if svc == nil {
+		return
+	}
+	if !slices.Contains(svc.TargetNames(), target) {
+		s.log.Info().Str("target", target).Msg("re-evaluation after an action skipped: the target is no longer configured")
+		return
+	}
+	if err := svc.Evaluate(ctx, target); err != nil {
+		s.log.Warn().Str("target", target).Err(err).Msg("re-evaluation after an action")
+	}
 }
 
 // stopGeneration stops the current scheduler and waits for it.
