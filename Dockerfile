@@ -6,6 +6,9 @@
 #     --build-arg REVISION=$(git rev-parse HEAD) --build-arg BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) .
 #   docker run --rm openclaw-bot:local version --json
 #
+# Two images: the default (last stage) is the static binary alone; --target with-openclaw adds
+# the OpenClaw CLI and Node for the features that run it (see that stage).
+#
 # THE UID: the image runs as 1000:1000, the `node` user of the official OpenClaw image. It
 # must be the uid (and gid) the OpenClaw gateway runs as: OpenClaw writes its state
 # (openclaw.json, .env, state/openclaw.sqlite with the credentials) mode 0600, so any other
@@ -38,6 +41,33 @@ RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -buil
 # The store's directory, so a fresh named volume starts out owned by the runtime uid.
 RUN mkdir -p /out/data
 
+# ---------------------------------------------------------------------------------------------
+# with-openclaw: the same bot beside the OpenClaw CLI, for what only the CLI can do: `doctor`,
+# `doctor fix`, `probe --spend`, restart method rpc and the models.authRefresh after a cooldown
+# reset (both call the gateway on the loopback port of openclaw.json: share its network
+# namespace, compose `network_mode: service:openclaw-gateway`). Not distroless (Node, a shell; ~300 MB):
+#   docker build --target with-openclaw -t openclaw-bot:local-cli .
+# Node and OpenClaw are pinned to what scripts/install-peer.sh installs for the tests (OpenClaw
+# 2026.9.6 needs Node >= 24.16); deploy/deploy_test.go keeps the two in step, and keeps every
+# runtime instruction below identical to the default image's.
+FROM node:24.21.0-bookworm-slim AS with-openclaw
+RUN npm install -g --no-audit --no-fund openclaw@2026.9.6 && npm cache clean --force && openclaw --version
+# Never update itself or phone home from inside the bot's container.
+ENV DO_NOT_TRACK=1 OPENCLAW_NO_AUTO_UPDATE=1
+COPY --from=build /out/openclaw-bot /usr/local/bin/openclaw-bot
+COPY --from=build --chown=1000:1000 /out/data /var/lib/openclaw-bot
+# 1000:1000 is this image's own `node` user, as in the OpenClaw image.
+ENV HOME=/home/node
+USER 1000:1000
+WORKDIR /var/lib/openclaw-bot
+VOLUME ["/var/lib/openclaw-bot"]
+EXPOSE 8080 9090
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/openclaw-bot", "healthcheck", "--config", "/etc/openclaw-bot/config.yaml"]
+ENTRYPOINT ["/usr/local/bin/openclaw-bot"]
+CMD ["serve", "--config", "/etc/openclaw-bot/config.yaml"]
+
+# ---------------------------------------------------------------------------------------------
+# The default image (the last stage).
 # CA certificates (Slack, Telegram, Anthropic over https), /etc/passwd, /tmp; time zones are
 # compiled into the binary (time/tzdata).
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -645,6 +645,64 @@ func TestDockerfile(t *testing.T) {
 			}
 			return fmt.Errorf("no VOLUME %s", dataDir)
 		}},
+		{"with-openclaw: the default image plus the CLI the tests run", func() error {
+			var cli stage
+			for _, s := range st {
+				if strings.EqualFold(s.Name, "with-openclaw") {
+					cli = s
+				}
+			}
+			if cli.Image == "" {
+				return errors.New("no stage AS with-openclaw (the image with the OpenClaw CLI)")
+			}
+			if cli.Index == final.Index {
+				return errors.New("with-openclaw is the last stage: the default image must stay the static one")
+			}
+			// The versions scripts/install-peer.sh installs, which CI runs the tests on.
+			peer := readFile(t, "scripts/install-peer.sh")
+			pin := func(name string) string {
+				m := regexp.MustCompile(name + `=\$\{` + name + `:-([^}]+)\}`).FindStringSubmatch(peer)
+				if m == nil {
+					return ""
+				}
+				return m[1]
+			}
+			node, oc := pin("NODE_VERSION"), pin("OPENCLAW_VERSION")
+			if node == "" || oc == "" {
+				return errors.New("scripts/install-peer.sh pins no NODE_VERSION or OPENCLAW_VERSION")
+			}
+			if cli.Image != "node:"+node && !strings.HasPrefix(cli.Image, "node:"+node+"-") {
+				return fmt.Errorf("FROM %s: want node:%s[-variant], the Node the tests run OpenClaw on", cli.Image, node)
+			}
+			installed := false
+			for _, r := range cli.all("RUN") {
+				if strings.Contains(r.Args, "npm install") && strings.Contains(r.Args, "openclaw@"+oc+" ") && strings.Contains(r.Args, "openclaw --version") {
+					installed = true
+				}
+			}
+			if !installed {
+				return fmt.Errorf("no RUN npm install … openclaw@%s … && openclaw --version (the version the tests run)", oc)
+			}
+			// Everything that makes it run like the default image, the same.
+			for _, cmd := range []string{"COPY", "USER", "WORKDIR", "VOLUME", "EXPOSE", "HEALTHCHECK", "ENTRYPOINT", "CMD"} {
+				args := func(s stage) []string {
+					var out []string
+					for _, in := range s.all(cmd) {
+						out = append(out, in.Args)
+					}
+					return out
+				}
+				if a, b := args(cli), args(final); !slices.Equal(a, b) {
+					return fmt.Errorf("%s: with-openclaw has %q, the default image %q", cmd, a, b)
+				}
+			}
+			for _, env := range final.all("ENV") {
+				if !slices.ContainsFunc(cli.all("ENV"), func(in instruction) bool { return in.Args == env.Args }) {
+					return fmt.Errorf("with-openclaw lacks ENV %s of the default image", env.Args)
+				}
+			}
+			return nil
+		}},
 		{"EXPOSE http and metrics", func() error {
 			var ports []string
 			for _, e := range final.all("EXPOSE") {
