@@ -232,7 +232,9 @@ func diagnoseMessage(trs []targetReport) bot.Message {
 						loc += fmt.Sprintf(":%d", f.Column)
 					}
 				}
-				it.Details = append(it.Details, bot.T(" ("), bot.C(loc), bot.T(")"))
+				if !strings.Contains(f.Evidence, loc) { // the evidence may name it already
+					it.Details = append(it.Details, bot.T(" ("), bot.C(loc), bot.T(")"))
+				}
 			}
 			for _, r := range f.Remedy {
 				it.Remedy = append(it.Remedy, bot.Remedy(r))
