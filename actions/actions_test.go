@@ -101,6 +101,11 @@ func TestResetAndUndoThroughTheRouter(t *testing.T) {
 	if !strings.Contains(got, "cleared, key accepted") {
 		t.Fatalf("reset reply: %s", got)
 	}
+	// The commands it gives act on this install, not on ~/.openclaw.
+	refresh := "OPENCLAW_STATE_DIR=" + d.Path + " openclaw gateway call models.authRefresh"
+	if !strings.Contains(got, refresh) {
+		t.Errorf("reset reply lacks %q: %s", refresh, got)
+	}
 	if len(changed) != 1 || changed[0] != "local" {
 		t.Errorf("AfterChange calls %v: the alert must be re-evaluated after a reset", changed)
 	}
@@ -134,6 +139,16 @@ func TestResetAndUndoThroughTheRouter(t *testing.T) {
 	}
 	if !window("anthropic:default") {
 		t.Fatal("undo did not restore the cooldown")
+	}
+	if !strings.Contains(text(undo.Message), refresh) {
+		t.Errorf("undo reply lacks %q: %s", refresh, text(undo.Message))
+	}
+
+	// A key Anthropic rejects: cleared, and the rotation command names this install.
+	other := text(press(ask("cooldown reset anthropic:other"), "Confirm").Message)
+	paste := `| OPENCLAW_STATE_DIR=` + d.Path + ` openclaw models auth paste-api-key --provider anthropic --profile-id anthropic:other`
+	if !strings.Contains(other, "still rejected") || !strings.Contains(other, paste) {
+		t.Errorf("reset of a rejected key: want %q in %s", paste, other)
 	}
 }
 

@@ -70,7 +70,7 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 
 	a.changed(ctx, t.Name)
 	lines := [][]bot.Span{{bot.T("Cleared " + strings.Join(changed, ", ") + " in " + strings.Join(storePaths(plans), ", ") + ".")}}
-	lines = append(lines, a.refreshLine(ctx, t))
+	lines = append(lines, a.refreshLine(ctx, t, snap))
 	lines = append(lines, a.verify(ctx, t, changed)...)
 	return reply(bot.SevInfo, t.Name, "Cooldown reset on "+t.Name, lines...), nil
 }
@@ -99,9 +99,15 @@ func (a *Actions) rewriteBackup(path string, b *backup) (string, error) {
 
 // refreshLine makes a running gateway reload the state (it ignores external
 // SQLite edits until told, measured).
-func (a *Actions) refreshLine(ctx context.Context, t Target) []bot.Span {
+// snap is the install as read before the change (for the command's
+// OPENCLAW_STATE_DIR); nil when it could not be read.
+func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snapshot) []bot.Span {
+	refresh := "openclaw gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json"
+	if snap != nil {
+		refresh = diagnostics.Command(snap, "gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json")
+	}
 	if t.CLI == nil {
-		return []bot.Span{bot.T("A running gateway keeps its in-memory state until told: run "), bot.C("openclaw gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json"), bot.T(" on the host (a gateway that is down reads the state when it starts).")}
+		return []bot.Span{bot.T("A running gateway keeps its in-memory state until told: run "), bot.C(refresh), bot.T(" on the host (a gateway that is down reads the state when it starts).")}
 	}
 	err := openclaw.RefreshGateway(ctx, t.CLI)
 	switch {
@@ -110,7 +116,7 @@ func (a *Actions) refreshLine(ctx context.Context, t Target) []bot.Span {
 	case errors.Is(err, openclaw.ErrNoGateway):
 		return []bot.Span{bot.T("No gateway is running: fine, it reads the state when it starts.")}
 	default:
-		return []bot.Span{bot.T("⚠ The gateway did not confirm the reload (" + err.Error() + "); until it does it may still skip the profile. Run "), bot.C("openclaw gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json"), bot.T(" or restart it.")}
+		return []bot.Span{bot.T("⚠ The gateway did not confirm the reload (" + err.Error() + "); until it does it may still skip the profile. Run "), bot.C(refresh), bot.T(" or restart it.")}
 	}
 }
 
@@ -151,7 +157,7 @@ func (a *Actions) verify(ctx context.Context, t Target, profiles []string) [][]b
 			out = append(out, []bot.Span{bot.T(id + ": cleared, key accepted (zero-token check).")})
 		case diagnostics.StatusRejected:
 			out = append(out, []bot.Span{bot.T(id + ": cleared, but the key is still rejected (401): the cooldown will come back at the next request. Rotate it: "),
-				bot.C(`printf '%s' "$NEW_ANTHROPIC_KEY" | openclaw models auth paste-api-key --provider anthropic --profile-id ` + id)})
+				bot.C(diagnostics.PasteKeyCommand(snap, id))})
 		default:
 			out = append(out, []bot.Span{bot.T(fmt.Sprintf("%s: cleared; key check %s (%s).", id, c.Status, c.Reason))})
 		}
@@ -214,5 +220,6 @@ func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.M
 		restored = append(restored, p.Plan.Profiles...)
 	}
 	a.changed(ctx, t.Name)
-	return reply(bot.SevInfo, t.Name, "Undo on "+t.Name, []bot.Span{bot.T("Restored the state of " + strings.Join(restored, ", ") + " as it was before the reset.")}, a.refreshLine(ctx, t)), nil
+	snap, _ := a.snapshot(ctx, t) // nil: the command without the install's prefix
+	return reply(bot.SevInfo, t.Name, "Undo on "+t.Name, []bot.Span{bot.T("Restored the state of " + strings.Join(restored, ", ") + " as it was before the reset.")}, a.refreshLine(ctx, t, snap)), nil
 }

@@ -224,6 +224,18 @@ func (c *commander) run(agent string, args ...string) string {
 	return s
 }
 
+// Command is `openclaw <args>` as an operator types it for the install of
+// s: prefixed with OPENCLAW_STATE_DIR (and OPENCLAW_CONFIG_PATH) or
+// --profile unless it is ~/.openclaw, so that it acts on that install and
+// no other. For messages that are not findings (an action's outcome).
+func Command(s *openclaw.Snapshot, args ...string) string { return newCommander(s).run("", args...) }
+
+// PasteKeyCommand is the command that stores a new API key as profile of
+// the install of s (the key read from $NEW_ANTHROPIC_KEY, never typed).
+func PasteKeyCommand(s *openclaw.Snapshot, profile string) string {
+	return newCommander(s).pasteKey("", profile)
+}
+
 func (c *commander) pasteKey(agent, profile string) string {
 	return `printf '%s' "$NEW_ANTHROPIC_KEY" | ` + c.run(agent, "models auth paste-api-key --provider anthropic --profile-id", shellQuote(profile))
 }
