@@ -432,7 +432,9 @@ func unknownCommand(words []string) *ParseError {
 	return &ParseError{Msg: msg, Suggest: name, Usage: s.Usage, Unknown: true}
 }
 
-// suggest returns the command name closest to what was typed.
+// suggest returns the command name closest to what was typed, or "" when
+// none is close (a couple of typos; more in a long word): "foo" gets no
+// guess, only the pointer to help.
 func suggest(words []string) string {
 	first := strings.ToLower(words[0])
 	if first == "cooldown" && len(words) == 1 {
@@ -449,9 +451,17 @@ func suggest(words []string) string {
 		n := min(len(name), len(words))
 		typed := strings.ToLower(strings.Join(words[:n], " "))
 		d := editDistance(typed, s.Name)
+		if len(name) > 1 { // "cooldownreset": the name typed as one word
+			if d1 := editDistance(first, strings.Join(name, "")); d1 < d {
+				d, n = d1, len(name)
+			}
+		}
 		if d < bestD || d == bestD && n > bestN {
 			best, bestD, bestN = s.Name, d, n
 		}
+	}
+	if bestD > max(2, utf8.RuneCountInString(first)/4) {
+		return ""
 	}
 	return best
 }

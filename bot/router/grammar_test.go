@@ -114,7 +114,11 @@ func TestParseErrors(t *testing.T) {
 		{"audit 0", "from 1 to 50", "audit [n]", ""},
 		{"audit 51", "from 1 to 50", "audit [n]", ""},
 		{"whoami please", "takes no arguments", "whoami", ""},
-		{"help bogus", "no help for", "help [command]", "status"},
+		{"help bogus", "no help for", "help [command]", ""},
+		{"help statsu", "no help for", "help [command]", "status"},
+		{"foo", "unknown command", "", ""},
+		{"stat", "unknown command", "status [target]", "status"},
+		{"cooldownreset anthropic:default", "unknown command", "cooldown reset <profile|all> [target]", "cooldown reset"},
 		{strings.Repeat("x", 3000), "too long", "", ""},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
