@@ -163,10 +163,18 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: rc=%d stderr=%q, want rc 3 and a message", args, rc, errOut)
 		}
 	}
-	for _, args := range [][]string{{"status", "--help"}, {"diagnose", "-h"}, {"demo", "--help"}, {"help"}} {
+	for _, args := range [][]string{{"status", "--help"}, {"diagnose", "-h"}, {"demo", "--help"}, {"help"},
+		{"serve", "--help"}, {"config", "check", "--help"}, {"healthcheck", "--help"}, {"version", "--help"}} {
 		out, errOut, rc := runCmd(t, "", args...)
 		if rc != exitOK || out+errOut == "" {
 			t.Errorf("%v: rc=%d", args, rc)
+		}
+		// Each flag line is "  -name [placeholder]": a back-quoted phrase in
+		// a usage text would become the placeholder.
+		for _, line := range strings.Split(out+errOut, "\n") {
+			if strings.HasPrefix(line, "  -") && len(strings.Fields(line)) > 2 {
+				t.Errorf("%v: flag line %q", args, line)
+			}
 		}
 	}
 	out, _, rc := runCmd(t, "", "version")

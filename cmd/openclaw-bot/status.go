@@ -25,7 +25,7 @@ func (f *statusFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "the bot's YAML config (default: none; the local install)")
 	fs.StringVar(&f.stateDir, "state-dir", "", "OpenClaw state dir, like OPENCLAW_STATE_DIR")
 	fs.StringVar(&f.openclawConfig, "openclaw-config", "", "OpenClaw config file, like OPENCLAW_CONFIG_PATH")
-	fs.StringVar(&f.openclawProfile, "openclaw-profile", "", "OpenClaw profile name, like `openclaw --profile NAME` (~/.openclaw-NAME)")
+	fs.StringVar(&f.openclawProfile, "openclaw-profile", "", "OpenClaw profile `name`, like openclaw --profile NAME (state in ~/.openclaw-NAME)")
 }
 
 // multiReport is the --json shape with several targets and no --target.
