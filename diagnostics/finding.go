@@ -57,6 +57,7 @@ const (
 	CodeVersionChanged        = "version.changed"
 	// Codes beyond the contract's table.
 	CodeStateUnreadable = "state.unreadable"
+	CodeInstallMissing  = "install.missing"
 )
 
 // Finding is one diagnosis. Evidence never contains a secret.
@@ -98,7 +99,7 @@ type Rule struct {
 // Rules is the ordered rule set.
 func Rules() []Rule {
 	return []Rule{
-		ruleConfigSyntax, ruleConfigSchema, ruleStateUnreadable, ruleLegacyUnmigrated,
+		ruleInstallMissing, ruleConfigSyntax, ruleConfigSchema, ruleStateUnreadable, ruleLegacyUnmigrated,
 		ruleAuthMissing, ruleAgentMissing, ruleKeyMalformed, ruleKeyRejected, ruleKeyForbidden,
 		ruleBilling, ruleDisabled, ruleCooldown, ruleCooldownAll,
 		ruleOAuthRefreshFailed, ruleCredentialExpiry, ruleEnvShadowed, ruleEnvOverride,

@@ -10,8 +10,8 @@ import (
 var ruleAuthMissing = Rule{Name: CodeAuthMissing, Check: func(in *Input) []Finding {
 	var out []Finding
 	for _, p := range in.providersInUse() {
-		if p != "anthropic" {
-			continue // the bot watches Anthropic credentials
+		if p != "anthropic" || in.Snap.StateDirMissing {
+			continue // the bot watches Anthropic credentials; no install at all is install.missing
 		}
 		if len(in.anthropicKeys()) > 0 {
 			continue

@@ -259,6 +259,13 @@ func TestRules(t *testing.T) {
 				must(t, d.WriteFile("state/openclaw.sqlite", []byte("this is not a database, just text that is long enough......")))
 			},
 			want: []string{CodeStateUnreadable}},
+		{name: "no state dir: install.missing, not a missing credential",
+			build: func(t *testing.T, d *sandbox.Dir) { must(t, os.RemoveAll(d.Path)) },
+			want:  []string{CodeInstallMissing}, absent: []string{CodeAuthMissing, CodeFailoverNone, CodeStateUnreadable},
+			sev: map[string]Severity{CodeInstallMissing: Critical}},
+		{name: "an empty state dir (onboarding not run) is no credential, not a missing install",
+			build: func(t *testing.T, d *sandbox.Dir) {},
+			want:  []string{CodeAuthMissing}, absent: []string{CodeInstallMissing}},
 		{name: "profile in an agent database (legacy-main layout)",
 			build: func(t *testing.T, d *sandbox.Dir) {
 				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
@@ -309,7 +316,7 @@ var allCodes = []string{CodeAuthMissing, CodeAgentMissing, CodeKeyMalformed, Cod
 	CodeBillingBlocked, CodeCredentialExpired, CodeCredentialExpiring, CodeOAuthRefreshFailed, CodeVersionKnownBug,
 	CodeFailoverNone, CodeCooldownActive, CodeDisabledActive, CodeCooldownAll, CodeEnvShadowed, CodeEnvOverride,
 	CodeConfigSyntax, CodeConfigSchema, CodeModelRef, CodeStoreLegacyUnmigrated, CodeFilesPermissions, CodeVersionChanged,
-	CodeStateUnreadable}
+	CodeStateUnreadable, CodeInstallMissing}
 
 func readSnap(t testing.TB, dir string) *openclaw.Snapshot {
 	t.Helper()

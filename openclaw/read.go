@@ -47,6 +47,9 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 		now = opts.Now
 	}
 	snap := &Snapshot{Location: loc, TakenAt: now().UTC()}
+	if _, err := os.Stat(loc.StateDir); errors.Is(err, fs.ErrNotExist) {
+		snap.StateDirMissing = true
+	}
 
 	cfg, err := ReadConfig(loc.ConfigPath)
 	var ce *ConfigError

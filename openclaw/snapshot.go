@@ -51,6 +51,9 @@ type Snapshot struct {
 	// gatewayEnv is the gateway's whole environment, only for resolving
 	// ${VAR} references; never printed.
 	gatewayEnv map[string]string
+	// StateDirMissing: the state dir does not exist (a wrong path, the
+	// wrong user's ~, or an install that was never onboarded).
+	StateDirMissing bool `json:"state_dir_missing,omitempty"`
 	// Problems are things that could not be read (permission denied, a
 	// locked or corrupt database). Each is a plain sentence with the path.
 	Problems []string `json:"problems,omitempty"`
