@@ -142,3 +142,17 @@ func worst(hs []string) string {
 	}
 	return healthOrder[best]
 }
+
+// NoProfiles is what a report without credentials says instead of listing
+// them: nothing found is not the same as nothing readable.
+func (r Report) NoProfiles() string {
+	for _, f := range r.Findings {
+		switch f.Code {
+		case CodeInstallMissing:
+			return "No credentials: no install here."
+		case CodeStateUnreadable:
+			return "Credentials unknown: the state could not be read."
+		}
+	}
+	return "No credentials."
+}

@@ -10,8 +10,11 @@ import (
 var ruleAuthMissing = Rule{Name: CodeAuthMissing, Check: func(in *Input) []Finding {
 	var out []Finding
 	for _, p := range in.providersInUse() {
-		if p != "anthropic" || in.Snap.StateDirMissing {
-			continue // the bot watches Anthropic credentials; no install at all is install.missing
+		if p != "anthropic" || in.Snap.StateDirMissing || len(in.unreadable()) > 0 {
+			// The bot watches Anthropic credentials. With no install
+			// (install.missing) or a store it cannot read (state.unreadable)
+			// it cannot know there is none.
+			continue
 		}
 		if len(in.anthropicKeys()) > 0 {
 			continue
@@ -24,7 +27,7 @@ var ruleAuthMissing = Rule{Name: CodeAuthMissing, Check: func(in *Input) []Findi
 			Code: CodeAuthMissing, Severity: Critical, Subject: p,
 			Title: "No Anthropic credential: every request to anthropic models fails with \"No API key found\"",
 			Evidence: fmt.Sprintf("Models in use: %s. No anthropic profile in %s, no inline models.providers.anthropic.apiKey, and no %s in any environment source the gateway reads (%s).",
-				strings.Join(in.Snap.Config.Models(), ", "), store, strings.Join(anthropicEnvNames(), " or "), envPlaces(in)),
+				modelsInUse(in), store, strings.Join(anthropicEnvNames(), " or "), envPlaces(in)),
 			Remedy: []string{
 				"Store an API key: " + in.cmd.pasteKey("", "anthropic:default"),
 				"Or a setup token (Claude subscription): " + in.cmd.pasteToken("", "anthropic:manual"),
@@ -57,6 +60,18 @@ var ruleAuthMissing = Rule{Name: CodeAuthMissing, Check: func(in *Input) []Findi
 	}
 	return out
 }}
+
+// modelsInUse lists the configured models, or says that OpenClaw's
+// default applies.
+func modelsInUse(in *Input) string {
+	if m := in.Snap.Config.Models(); len(m) > 0 {
+		return strings.Join(m, ", ")
+	}
+	if in.Snap.ConfigErr != nil {
+		return "unknown (openclaw.json cannot be parsed)"
+	}
+	return "none configured (OpenClaw's default, an anthropic model)"
+}
 
 func anthropicEnvNames() []string { return []string{"ANTHROPIC_OAUTH_TOKEN", "ANTHROPIC_API_KEY"} }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -449,5 +450,55 @@ func TestShellEnvIsMentionedWhenNothingIsFound(t *testing.T) {
 	f := findCode(rep, CodeAuthMissing)
 	if f == nil || !strings.Contains(f.Evidence, "env.shellEnv is on") {
 		t.Fatalf("auth.missing should say the login shell is not visible: %+v", f)
+	}
+}
+
+// A store the bot may not read (run as another user than the gateway's):
+// one finding that says whose files they are and as whom to run, not a
+// missing credential (unknowable) nor a syntax error (the file may be fine).
+func TestUnreadableStateNamesTheOwner(t *testing.T) {
+	d, err := sandbox.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Config("2026.9.6", nil, "anthropic:default"); err != nil {
+		t.Fatal(err)
+	}
+	snap := readSnap(t, d.Path)
+	if snap.StateDirUID != os.Geteuid() {
+		t.Fatalf("StateDirUID = %d, want the owner %d", snap.StateDirUID, os.Geteuid())
+	}
+	// What a reader without permission gets (as root the test cannot be one).
+	other := os.Geteuid() + 4242
+	snap.StateDirUID = other
+	snap.Config = nil
+	snap.Problems = []string{"cannot read " + filepath.Join(d.Path, "openclaw.json") + ": permission denied",
+		"stat " + filepath.Join(d.Path, "state", "openclaw.sqlite") + ": permission denied"}
+	rep := Diagnose("t", &Input{Snap: snap, Now: testNow})
+	if got := codes(rep.Findings); !slices.Equal(got, []string{CodeStateUnreadable}) {
+		t.Fatalf("findings %v, want only %s", got, CodeStateUnreadable)
+	}
+	f := rep.Findings[0]
+	owner := "uid " + strconv.Itoa(other)
+	if !strings.Contains(f.Evidence, "belongs to "+owner) || !strings.Contains(f.Evidence, "the bot runs as uid "+strconv.Itoa(os.Geteuid())) {
+		t.Errorf("evidence does not say whose files they are: %s", f.Evidence)
+	}
+	if !strings.HasPrefix(f.Remedy[0], "Run the bot as "+owner) {
+		t.Errorf("first remedy %q: want to run as %s", f.Remedy[0], owner)
+	}
+}
+
+func TestNoProfilesSaysWhy(t *testing.T) {
+	for _, tc := range []struct {
+		code, want string
+	}{
+		{CodeInstallMissing, "no install here"},
+		{CodeStateUnreadable, "could not be read"},
+		{CodeAuthMissing, "No credentials."},
+	} {
+		r := Report{Findings: []Finding{{Code: tc.code}}}
+		if got := r.NoProfiles(); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q in it", tc.code, got, tc.want)
+		}
 	}
 }

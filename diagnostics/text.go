@@ -74,7 +74,7 @@ func (r Report) header(w io.Writer) {
 
 func (r Report) profiles(w io.Writer) {
 	if len(r.Profiles) == 0 {
-		fmt.Fprintln(w, "\nNo credentials.")
+		fmt.Fprintln(w, "\n"+r.NoProfiles())
 		return
 	}
 	fmt.Fprintln(w)

@@ -105,14 +105,15 @@ func (e *ConfigError) Error() string {
 
 // ReadConfig reads and interprets openclaw.json. A missing file returns
 // (nil, nil): OpenClaw runs on defaults then. A file that is not valid JSON5
-// returns a *ConfigError with line and column.
+// returns a *ConfigError with line and column; one that cannot be read
+// (permissions) a plain error: the file may be fine, the bot cannot tell.
 func ReadConfig(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &ConfigError{Path: path, Msg: "cannot read: " + describeErr(err)}
+		return nil, fmt.Errorf("cannot read %s: %s", path, describeErr(err))
 	}
 	defer f.Close()
 	data := make([]byte, 0, 8192)

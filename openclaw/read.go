@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -46,9 +47,15 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	snap := &Snapshot{Location: loc, TakenAt: now().UTC()}
-	if _, err := os.Stat(loc.StateDir); errors.Is(err, fs.ErrNotExist) {
+	snap := &Snapshot{Location: loc, TakenAt: now().UTC(), StateDirUID: -1}
+	fi, err := os.Stat(loc.StateDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		snap.StateDirMissing = true
+	case err == nil:
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			snap.StateDirUID = int(st.Uid)
+		}
 	}
 
 	cfg, err := ReadConfig(loc.ConfigPath)

@@ -54,6 +54,9 @@ type Snapshot struct {
 	// StateDirMissing: the state dir does not exist (a wrong path, the
 	// wrong user's ~, or an install that was never onboarded).
 	StateDirMissing bool `json:"state_dir_missing,omitempty"`
+	// StateDirUID owns the state dir (-1: unknown). The gateway runs as
+	// it, and so must the bot to read OpenClaw's 0600 files.
+	StateDirUID int `json:"-"`
 	// Problems are things that could not be read (permission denied, a
 	// locked or corrupt database). Each is a plain sentence with the path.
 	Problems []string `json:"problems,omitempty"`

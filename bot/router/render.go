@@ -161,7 +161,7 @@ func profileLine(p diagnostics.ProfileStatus) []bot.Span {
 
 func profileLines(r diagnostics.Report) []bot.Span {
 	if len(r.Profiles) == 0 {
-		return []bot.Span{bot.T("No credentials.\n")}
+		return []bot.Span{bot.T(r.NoProfiles() + "\n")}
 	}
 	var out []bot.Span
 	for _, p := range r.Profiles {
