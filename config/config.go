@@ -104,6 +104,10 @@ type Config struct {
 
 	// File is the path the configuration was read from; "" for Default.
 	File string `yaml:"-" json:"file,omitempty"`
+	// Warnings are what is valid but unwise ("file:line: …"): secrets
+	// written literally, above all in a file others may read. config check
+	// prints them; serve logs them at start.
+	Warnings []string `yaml:"-" json:"-"`
 
 	pos    map[string]int  // key path ("slack.mode", "targets[1].name") → line
 	failed map[string]bool // key paths that already have a decoding error
@@ -406,7 +410,14 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: cannot read the config file: %w; check the --config path", path, err)
 	}
-	return Parse(data, path, os.Getenv)
+	c, err := Parse(data, path, os.Getenv)
+	if err != nil || len(c.Warnings) == 0 {
+		return c, err
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s: holds secrets and is readable by others (mode %04o): chmod 600 %s", path, st.Mode().Perm(), path))
+	}
+	return c, nil
 }
 
 // Parse decodes and validates a configuration. path is used in messages and
@@ -464,6 +475,9 @@ func parse(data []byte, path string, opts parseOptions) (*Config, error) {
 		}
 	}
 	if len(errs) == 0 {
+		if path != "" {
+			c.Warnings = d.literal
+		}
 		return c, nil
 	}
 	sort.SliceStable(errs, func(i, j int) bool { // by line; problems without a line last
@@ -603,6 +617,8 @@ type decoder struct {
 	active map[*yaml.Node]bool // mappings being decoded (guards alias/merge cycles)
 	scrub  *redact.Scrubber
 	steps  int // work done so far; see maxSteps
+	// literal lists the secret keys written literally (for Warnings).
+	literal []string
 }
 
 func (d *decoder) add(e *Error) {
@@ -1062,6 +1078,10 @@ func (d *decoder) secrets(v reflect.Value, path string) {
 		default:
 			d.scrub.Add(raw)
 			sv.SetString(raw)
+			if raw != "" {
+				d.literal = append(d.literal, fmt.Sprintf("%s:%d: %s is written literally: anyone who can read this file has the secret; prefer \"${ENV_NAME}\" or %s",
+					d.file, d.pos[key], key, lastKey(fileKey)))
+			}
 		}
 	}
 }
@@ -1112,5 +1132,6 @@ func (c *Config) Equal(o *Config) bool {
 	}
 	a, b := *c, *o
 	a.pos, a.failed, b.pos, b.failed = nil, nil, nil, nil
+	a.Warnings, b.Warnings = nil, nil
 	return reflect.DeepEqual(a, b)
 }

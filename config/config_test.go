@@ -246,6 +246,11 @@ func TestFullFile(t *testing.T) {
 		Alerts:    Alerts{ReminderEvery: 30 * time.Minute},
 		Log:       Log{Level: "debug", Format: "json"},
 	}
+	// The one secret written literally is warned about (TestLiteralSecretWarnings).
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "targets[1].gateway_token is written literally") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	want.Warnings = c.Warnings
 	if got := plain(c); !reflect.DeepEqual(got, want) {
 		gj, _ := json.MarshalIndent(got, "", " ")
 		wj, _ := json.MarshalIndent(want, "", " ")
@@ -960,5 +965,60 @@ func TestUnitMayNotStartWithDash(t *testing.T) {
 	_, err := Parse([]byte("targets:\n  - name: a\n    restart:\n      method: systemd\n      unit: -Hroot@evil.example\n"), "c.yaml", func(string) string { return "" })
 	if err == nil || !strings.Contains(err.Error(), "not a systemd unit name") {
 		t.Fatalf("a unit starting with - must be refused: %v", err)
+	}
+}
+
+// A secret written literally is valid but warned about, with its line, and
+// more loudly when others may read the file; ${ENV} and *_file are not. The
+// warnings never carry the secret, and do not make a reload "a change".
+func TestLiteralSecretWarnings(t *testing.T) {
+	dir := t.TempDir()
+	must := func(t *testing.T, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	appToken := filepath.Join(dir, "app.token")
+	must(t, os.WriteFile(appToken, []byte("xapp-from-file-5555\n"), 0o600))
+	t.Setenv("OPENCLAW_BOT_TEST_SIGNING", "signing-from-env-4444")
+	for _, tc := range []struct {
+		name, body string
+		mode       os.FileMode
+		want       []string
+	}{
+		{"env and file: nothing", "slack:\n  bot_token: ${OPENCLAW_BOT_TEST_SIGNING}\n  app_token_file: " + appToken + "\n  alert_channel: C1\n", 0o644, nil},
+		{"literal, private file", "slack:\n  bot_token: xoxb-literal-1111\n  app_token_file: " + appToken + "\n  alert_channel: C1\n", 0o600,
+			[]string{":2: slack.bot_token is written literally", `prefer "${ENV_NAME}" or bot_token_file`}},
+		{"literal, readable file", "telegram:\n  alert_chat: \"-1\"\n  token: 123:literal-tg-2222\n", 0o640,
+			[]string{":3: telegram.token is written literally", "readable by others (mode 0640): chmod 600"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "c.yaml")
+			must(t, os.WriteFile(p, []byte(tc.body), 0o600))
+			must(t, os.Chmod(p, tc.mode))
+			c, err := Load(p)
+			must(t, err)
+			all := strings.Join(c.Warnings, "\n")
+			if len(tc.want) == 0 && all != "" {
+				t.Fatalf("warnings %q, want none", all)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("warnings %q lack %q", all, w)
+				}
+			}
+			AssertNoSecretLeak(t, c.SecretValues(), map[string]string{"warnings": all})
+			// The same settings from bytes (no file): no warnings, and Equal.
+			again, err := Parse([]byte(tc.body), "", nil)
+			must(t, err)
+			if len(again.Warnings) != 0 {
+				t.Errorf("Parse without a file warned: %q", again.Warnings)
+			}
+			again.File = c.File
+			if !c.Equal(again) {
+				t.Error("Equal sees the warnings")
+			}
+		})
 	}
 }

@@ -315,8 +315,17 @@ func TestConfigTargets(t *testing.T) {
 	if _, errOut, rc = runCmd(t, "", "status", "--config", bad); rc != exitError || !strings.Contains(errOut, "2") && !strings.Contains(errOut, "1") {
 		t.Errorf("bad config: rc %d %s", rc, errOut)
 	}
-	if out, _, rc = runCmd(t, "", "config", "check", "--config", cfgPath); rc != 0 || !strings.Contains(out, "alpha, beta") {
+	if out, _, rc = runCmd(t, "", "config", "check", "--config", cfgPath); rc != 0 || !strings.Contains(out, "alpha, beta") || strings.Contains(out, "warning") {
 		t.Errorf("config check: rc %d %s", rc, out)
+	}
+	// Valid but unwise: a literal secret in a file others may read.
+	lit := filepath.Join(t.TempDir(), "lit.yaml")
+	must(t, os.WriteFile(lit, []byte("targets:\n  - name: alpha\n    state_dir: "+a+"\n    gateway_token: gw-literal-token-8888\n"), 0o644))
+	must(t, os.Chmod(lit, 0o644)) // whatever the umask
+	out, _, rc = runCmd(t, "", "config", "check", "--config", lit)
+	if rc != exitOK || !strings.Contains(out, "warning: "+lit+":4: targets[0].gateway_token is written literally") ||
+		!strings.Contains(out, "chmod 600 "+lit) || strings.Contains(out, "gw-literal-token-8888") {
+		t.Errorf("config check with a literal secret: rc %d %s", rc, out)
 	}
 	if _, errOut, rc = runCmd(t, "", "config", "check", "--config", bad); rc != exitCritical || !strings.Contains(errOut, "targetz") {
 		t.Errorf("config check bad: rc %d %s", rc, errOut)

@@ -140,6 +140,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 20 * time.Second
 	}
+	warnConfig(log, cfg)
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
 		return err
@@ -372,6 +373,7 @@ func (s *server) reload(ctx context.Context, why string) {
 		return
 	}
 	s.opts.Scrub.Add(cfg.SecretValues()...) // before anything can log them
+	warnConfig(s.log, cfg)
 	if cfg.Log.Level != old.Log.Level && s.opts.LogLevel != nil {
 		if err := s.opts.LogLevel.Set(cfg.Log.Level); err == nil {
 			s.log.Info().Str("level", cfg.Log.Level).Msg("config reload: log level changed")
@@ -407,6 +409,13 @@ func (s *server) reload(ctx context.Context, why string) {
 	}
 	s.log.Info().Str("trigger", why).Strs("targets", gen.svc.TargetNames()).Int("routes", len(gen.svc.Routes)).Msg("config reloaded")
 	report(metrics.ReloadApplied, nil)
+}
+
+// warnConfig logs what is valid but unwise in cfg (literal secrets).
+func warnConfig(log zerolog.Logger, cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg("config: " + w)
+	}
 }
 
 // keepRestartOnly copies into next the keys a running process cannot
