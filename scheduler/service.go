@@ -142,6 +142,9 @@ func (s *Service) Load(ctx context.Context) error {
 	}
 	s.Engine.Load(fromStore(open))
 	s.rows.load(open)
+	// The outbox worker's wake-up, before any evaluation can use it
+	// (serve publishes the service between Load and Run).
+	s.kick = make(chan struct{}, 1)
 	s.loaded.Store(true)
 	return nil
 }
@@ -158,7 +161,6 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.HTTPClient == nil {
 		s.HTTPClient = &http.Client{Timeout: 5 * time.Second}
 	}
-	s.kick = make(chan struct{}, 1)
 	if !s.loaded.Load() {
 		if err := s.Load(ctx); err != nil {
 			return err
