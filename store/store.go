@@ -123,11 +123,40 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetConnMaxIdleTime(0)
 
 	s := &Store{db: db, path: abs}
-	if err := s.init(ctx); err != nil {
+	if err := s.initRetrying(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", abs, err)
 	}
 	return s, nil
+}
+
+// initRetrying is init, tried again for a while when SQLite says the file
+// is busy. Switching a fresh file to WAL needs an exclusive lock, and SQLite
+// answers SQLITE_BUSY at once (without the busy handler, to avoid a
+// deadlock) when another process holds a lock meanwhile: several processes
+// opening one new store at the same moment (seen in tests) must all get in.
+func (s *Store) initRetrying(ctx context.Context) error {
+	const patience = 10 * time.Second
+	deadline := time.Now().Add(patience)
+	wait := 5 * time.Millisecond
+	for {
+		err := s.init(ctx)
+		if err == nil || !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// isBusy reports SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // preflight makes sure an existing file is openclaw-bot's before the real
@@ -174,8 +203,11 @@ func preflight(ctx context.Context, f *os.File, abs string) error {
 func dsn(abs string) string {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
 	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
+	// busy_timeout first: the pragmas run in this order, and switching a
+	// fresh file to WAL while another process migrates it must wait, not
+	// fail at once with SQLITE_BUSY (seen with four concurrent opens).
 	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	u.RawQuery = q.Encode()
