@@ -16,6 +16,9 @@ type LocateOptions struct {
 	ConfigPath string // like OPENCLAW_CONFIG_PATH
 	Profile    string // like `openclaw --profile NAME` → ~/.openclaw-NAME
 	AgentDir   string // like OPENCLAW_AGENT_DIR
+	// StateDirFrom says where StateDir came from, for messages (Location.How);
+	// default "--state-dir".
+	StateDirFrom string
 
 	// Getenv reads the environment OpenClaw would see; nil means os.Getenv.
 	Getenv func(string) string
@@ -68,6 +71,9 @@ func Locate(opts LocateOptions) (Location, error) {
 	switch {
 	case opts.StateDir != "":
 		loc.StateDir, loc.How = expand(opts.StateDir), "--state-dir"
+		if opts.StateDirFrom != "" {
+			loc.How = opts.StateDirFrom
+		}
 	case profile != "":
 		if home == "" {
 			return loc, ErrNoHome

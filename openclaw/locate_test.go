@@ -27,6 +27,8 @@ func TestLocate(t *testing.T) {
 			wantState: "/srv/oc", wantConf: "/srv/oc/openclaw.json", wantHow: "OPENCLAW_STATE_DIR"},
 		{name: "flag beats env", opts: LocateOptions{Home: home, StateDir: "/flag"}, env: map[string]string{"OPENCLAW_STATE_DIR": "/srv/oc", "OPENCLAW_CONFIG_PATH": "/env/cfg.json"},
 			wantState: "/flag", wantConf: "/flag/openclaw.json", wantHow: "--state-dir"},
+		{name: "state dir from the bot config says so", opts: LocateOptions{Home: home, StateDir: "/cfg", StateDirFrom: "state_dir of target prod in the bot config"},
+			wantState: "/cfg", wantHow: "state_dir of target prod in the bot config"},
 		{name: "env config path", opts: LocateOptions{Home: home}, env: map[string]string{"OPENCLAW_CONFIG_PATH": "/etc/oc.json5"},
 			wantState: filepath.Join(home, ".openclaw"), wantConf: "/etc/oc.json5"},
 		{name: "config flag", opts: LocateOptions{Home: home, ConfigPath: "~/cfg.json"},

@@ -662,14 +662,20 @@ func (s *Service) Drain(ctx context.Context) int {
 // TargetFrom locates one configured target (like OpenClaw would) and
 // describes it for the service; defaultBaseURL is anthropic.base_url.
 func TargetFrom(t config.Target, defaultBaseURL string) (ServiceTarget, openclaw.Location, error) {
-	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir,
+		StateDirFrom: "state_dir of target " + t.Name + " in the bot config"})
 	if err != nil {
 		return ServiceTarget{}, loc, fmt.Errorf("target %s: %w", t.Name, err)
+	}
+	if t.StateDir == "" && t.OpenClawProfile != "" {
+		// Said in words: remedies then name the resolved dir
+		// (OPENCLAW_STATE_DIR=…), right whoever runs them.
+		loc.How = "openclaw_profile " + t.OpenClawProfile + " of target " + t.Name + " in the bot config"
 	}
 	return ServiceTarget{
 		Target: diagnostics.Target{
 			Name:           t.Name,
-			Locate:         openclaw.LocateOptions{StateDir: loc.StateDir, ConfigPath: loc.ConfigPath, AgentDir: loc.AgentDir},
+			Locate:         openclaw.LocateOptions{StateDir: loc.StateDir, ConfigPath: loc.ConfigPath, AgentDir: loc.AgentDir, StateDirFrom: loc.How},
 			Env:            openclaw.EnvSources{ComposeFile: t.ComposeFile, ComposeService: t.ComposeService},
 			BaseURLTarget:  t.AnthropicBaseURL,
 			BaseURLDefault: defaultBaseURL,

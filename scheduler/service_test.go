@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
@@ -391,5 +392,29 @@ func TestServiceGroupResolvedAcrossRestart(t *testing.T) {
 	}
 	if got := subjectsOf(res.Msg); !slices.Equal(got, alerted) {
 		t.Errorf("resolved notice lists %v, want everything alerted: %v", got, alerted)
+	}
+}
+
+// A configured target's findings say where its state dir came from (the
+// bot config), not "--state-dir", which the operator never typed.
+func TestTargetFromSaysWhereTheStateDirCameFrom(t *testing.T) {
+	for _, tc := range []struct {
+		target config.Target
+		want   string
+	}{
+		{config.Target{Name: "prod", StateDir: "/srv/openclaw"}, "state_dir of target prod in the bot config"},
+		{config.Target{Name: "dev", OpenClawProfile: "dev"}, "openclaw_profile dev of target dev in the bot config"},
+	} {
+		st, loc, err := TargetFrom(tc.target, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := openclaw.Locate(st.Target.Locate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc.How != tc.want || again.How != tc.want || again.StateDir != loc.StateDir {
+			t.Errorf("%s: How %q, then %q (%s), want %q", tc.target.Name, loc.How, again.How, again.StateDir, tc.want)
+		}
 	}
 }

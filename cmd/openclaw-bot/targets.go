@@ -56,6 +56,9 @@ func resolveTargets(f statusFlags) ([]diagnostics.Target, *diagnostics.Checker, 
 			BaseURLTarget:  e.AnthropicBaseURL,
 			BaseURLDefault: cfg.Anthropic.BaseURL,
 		}
+		if f.stateDir == "" && e.StateDir != "" {
+			t.Locate.StateDirFrom = "state_dir of target " + e.Name + " in the bot config"
+		}
 		if f.stateDir != "" || f.openclawProfile != "" {
 			// A location flag replaces the entry's whole location.
 			t.Locate.ConfigPath = f.openclawConfig
