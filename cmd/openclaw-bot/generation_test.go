@@ -52,7 +52,11 @@ func TestActionAfterReloadEvaluatesOnTheCurrentGeneration(t *testing.T) {
 	gen1, err := s.newGeneration(cfg1, nil)
 	must(t, err)
 	s.runGeneration(ctx, gen1)
-	waitFor(t, "the cooldown alert", 10*time.Second, func() bool { return critical(gen1.svc.Engine) > 0 })
+	// Fired and persisted (the engine knows a moment before the store does).
+	waitFor(t, "the cooldown alert", 10*time.Second, func() bool {
+		open, err := st.ActiveIncidents(ctx)
+		return err == nil && len(open) > 0 && len(open) == critical(gen1.svc.Engine)
+	})
 	firing := gen1.svc.Engine.Firing()
 
 	// The reload, as serve does it.

@@ -112,10 +112,17 @@ func TestKill9MidSend(t *testing.T) {
 			cfg = cfg[:strings.Index(cfg, "telegram:")] + cfg[strings.Index(cfg, "scheduler:"):]
 			must(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 
+			// The two processes' logs, shown only when the test fails.
+			out := &syncBuffer{}
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("serve output:\n%s", out.String())
+				}
+			})
 			start := func() *exec.Cmd {
 				cmd := exec.Command(bin, "serve", "--config", cfgPath)
 				cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
-				cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+				cmd.Stdout, cmd.Stderr = out, out
 				must(t, cmd.Start())
 				return cmd
 			}
