@@ -141,6 +141,12 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 		o.ShutdownTimeout = 20 * time.Second
 	}
 	warnConfig(log, cfg)
+	// One serve per store: two would alert and act twice.
+	unlock, err := store.Lock(cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
 		return err

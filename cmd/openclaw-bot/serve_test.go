@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +20,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeslack"
 	"github.com/openclaw-bot/openclaw-bot/internal/faketelegram"
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
+	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
 const (
@@ -176,6 +179,12 @@ func TestServeConsoleChat(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond)
+	// A second serve on the same store refuses to start, naming the holder
+	// (two would alert and act twice), and touches nothing.
+	err = serve(context.Background(), cfg, zerolog.Nop(), serveOptions{Stdout: io.Discard})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("second serve on the same store: %v, want store.ErrLocked naming this pid", err)
+	}
 	stop()
 	text := out.String()
 	for _, want := range []string{"anthropic:default", "console", "frobnicate"} {
