@@ -16,7 +16,11 @@ var ruleInstallMissing = Rule{Name: CodeInstallMissing, Check: func(in *Input) [
 	loc := in.Snap.Location
 	who := ""
 	if u, err := user.Current(); err == nil {
-		who = fmt.Sprintf(" The bot runs as %s (home %s).", u.Username, loc.Home)
+		who = " The bot runs as " + u.Username
+		if loc.Home != "" {
+			who += " (home " + loc.Home + ")"
+		}
+		who += "."
 	}
 	return []Finding{{
 		Code: CodeInstallMissing, Severity: Critical, Subject: loc.StateDir,
