@@ -65,7 +65,7 @@ func FuzzParse(f *testing.F) {
 			if jerr != nil {
 				t.Fatal(jerr)
 			}
-			outs = append(outs, string(j), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c))
+			outs = append(outs, string(j), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), strings.Join(c.Warnings, "\n"))
 		}
 		// Unless the input spells a secret out itself, no output shows one.
 		if bytes.Contains(data, []byte("secret-value")) || bytes.ContainsRune(data, '\\') {
