@@ -82,10 +82,12 @@ Flags:`)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
+	forwarding, stopForwarding := context.WithCancel(ctx)
+	defer stopForwarding() // serve may return before ctx ends (it could not start)
 	go func() {
 		for {
 			select {
-			case <-ctx.Done():
+			case <-forwarding.Done():
 				return
 			case <-hup:
 				select {
@@ -96,12 +98,24 @@ Flags:`)
 		}
 	}()
 	err = serve(ctx, cfg, log, serveOptions{ConfigPath: *path, Reload: reload, Scrub: scrub, LogLevel: level, Stdin: stdin, Stdout: stdout})
-	if err != nil {
+	var se *startError
+	switch {
+	case errors.As(err, &se):
+		log.Error().Err(se.err).Msg("serve could not start")
+		return exitCritical
+	case err != nil:
 		log.Error().Err(err).Msg("serve stopped")
 		return exitCritical
 	}
 	return exitOK
 }
+
+// startError is a failure before serve was serving (the store, the
+// targets, a listener), as opposed to one that stopped it later.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 // serveOptions are serve's inputs besides the config.
 type serveOptions struct {
@@ -144,12 +158,12 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 	// One serve per store: two would alert and act twice.
 	unlock, err := store.Lock(cfg.Store.Path)
 	if err != nil {
-		return err
+		return &startError{err}
 	}
 	defer unlock()
 	st, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
-		return err
+		return &startError{err}
 	}
 	defer st.Close()
 
@@ -157,7 +171,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 	s.chatMux.Store(http.NewServeMux())
 	gen, err := s.newGeneration(cfg, nil)
 	if err != nil {
-		return err
+		return &startError{err}
 	}
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
@@ -178,7 +192,7 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 	stopHTTP, err := s.startHTTP(cfg)
 	if err != nil {
 		s.shutdown(ctx)
-		return err
+		return &startError{err}
 	}
 	var changed <-chan struct{}
 	if o.ConfigPath != "" {

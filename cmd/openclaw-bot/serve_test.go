@@ -185,6 +185,11 @@ func TestServeConsoleChat(t *testing.T) {
 	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
 		t.Errorf("second serve on the same store: %v, want store.ErrLocked naming this pid", err)
 	}
+	var stdout, stderr strings.Builder
+	if rc := run(context.Background(), []string{"serve", "--config", cfgPath}, nil, &stdout, &stderr); rc != exitCritical ||
+		!strings.Contains(stderr.String(), "serve could not start") || !strings.Contains(stderr.String(), "in use by another openclaw-bot serve") {
+		t.Errorf("second serve command: rc %d, stderr %s", rc, stderr.String())
+	}
 	stop()
 	text := out.String()
 	for _, want := range []string{"anthropic:default", "console", "frobnicate"} {
