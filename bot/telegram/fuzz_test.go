@@ -71,37 +71,20 @@ func (a *fuzzAPI) list() []fuzzCall {
 	return append([]fuzzCall(nil), a.calls...)
 }
 
-// fuzzHandler is a bot.Handler that records its calls and echoes them
-// (ephemerally for odd lengths, to reach the private-answer paths).
-type fuzzHandler struct {
-	mu      sync.Mutex
-	reqs    []bot.Request
-	presses []bot.Press
-}
-
-func (h *fuzzHandler) Handle(_ context.Context, r bot.Request) bot.Reply {
-	h.mu.Lock()
-	h.reqs = append(h.reqs, r)
-	h.mu.Unlock()
+// fuzzReply and fuzzPressReply are FuzzUpdate's handler answers: echoes,
+// ephemeral for odd lengths and without a message for some presses, to
+// reach the private-answer and toast-only paths.
+func fuzzReply(_ context.Context, r bot.Request) bot.Reply {
 	return bot.Reply{Ephemeral: len(r.Text)%2 == 1, Message: bot.Message{Kind: bot.KindReply, Severity: bot.SevInfo,
 		Title: "you said " + r.Text, Text: []bot.Span{bot.C(r.Text)}}}
 }
 
-func (h *fuzzHandler) Press(_ context.Context, p bot.Press) bot.Reply {
-	h.mu.Lock()
-	h.presses = append(h.presses, p)
-	h.mu.Unlock()
+func fuzzPressReply(_ context.Context, p bot.Press) bot.Reply {
 	r := bot.Reply{Toast: "pressed " + p.Action, Ephemeral: len(p.Action)%2 == 1}
 	if len(p.Action)%3 != 0 {
 		r.Message = bot.Message{Kind: bot.KindReply, Severity: bot.SevInfo, Title: "pressed " + p.Action}
 	}
 	return r
-}
-
-func (h *fuzzHandler) calls() ([]bot.Request, []bot.Press) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]bot.Request(nil), h.reqs...), append([]bot.Press(nil), h.presses...)
 }
 
 // expectUpdate is the specification of the webhook for a decoded update:
@@ -197,7 +180,7 @@ func FuzzUpdate(f *testing.F) {
 		calls := &fuzzAPI{}
 		api := *base
 		api.Client = &http.Client{Transport: calls}
-		h := &fuzzHandler{}
+		h := &recHandler{handle: fuzzReply, press: fuzzPressReply}
 		logs := &syncWriter{w: &bytes.Buffer{}}
 		wh := NewWebhookHandler(&api, h, fastOpts(InboundOptions{WebhookSecret: hookSecret, MaxBody: fuzzMaxBody}, logs))
 		post := func(secret string) *httptest.ResponseRecorder {
@@ -252,7 +235,7 @@ func FuzzUpdate(f *testing.F) {
 		if decoded {
 			wantReq, wantPress = expectUpdate(&u)
 		}
-		reqs, presses := h.calls()
+		reqs, presses := h.Requests(), h.Presses()
 		switch {
 		case wantReq != nil:
 			if len(reqs) != 1 || len(presses) != 0 || reqs[0] != *wantReq {
