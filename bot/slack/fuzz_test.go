@@ -2,7 +2,6 @@ package slack
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,33 +30,14 @@ var fuzzNow = time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
 // the fuzzer to reach the 413 path.
 const fuzzMaxBody = 4096
 
-// fuzzHandler is a bot.Handler that records its calls and echoes them.
-type fuzzHandler struct {
-	mu      sync.Mutex
-	reqs    []bot.Request
-	presses []bot.Press
-}
-
-func (h *fuzzHandler) Handle(_ context.Context, r bot.Request) bot.Reply {
-	h.mu.Lock()
-	h.reqs = append(h.reqs, r)
-	h.mu.Unlock()
+// fuzzReply and fuzzPressReply are the fuzzed handler's answers: echoes,
+// ephemeral for odd lengths.
+func fuzzReply(r bot.Request) bot.Reply {
 	return bot.Reply{Ephemeral: len(r.Text)%2 == 1, Message: bot.Message{Kind: bot.KindReply, Severity: bot.SevInfo,
 		Title: "you said", Text: []bot.Span{bot.C(r.Text)}}}
 }
 
-func (h *fuzzHandler) Press(_ context.Context, p bot.Press) bot.Reply {
-	h.mu.Lock()
-	h.presses = append(h.presses, p)
-	h.mu.Unlock()
-	return bot.Reply{Toast: "pressed " + p.Action}
-}
-
-func (h *fuzzHandler) calls() ([]bot.Request, []bot.Press) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]bot.Request(nil), h.reqs...), append([]bot.Press(nil), h.presses...)
-}
+func fuzzPressReply(p bot.Press) bot.Reply { return bot.Reply{Toast: "pressed " + p.Action} }
 
 // fuzzTransport answers every response_url post with 200 at once and
 // records it: the fuzzed handler never touches the network.
@@ -92,14 +72,14 @@ func (ft *fuzzTransport) list() []fuzzPost {
 
 // fuzzSlack is one HTTP mode handler with its recorders.
 type fuzzSlack struct {
-	h    *fuzzHandler
+	h    *recHandler
 	rt   *fuzzTransport
 	logs *syncBuffer
 	hh   *HTTPHandler
 }
 
 func newFuzzSlack() *fuzzSlack {
-	s := &fuzzSlack{h: &fuzzHandler{}, rt: &fuzzTransport{}, logs: &syncBuffer{}}
+	s := &fuzzSlack{h: &recHandler{handle: fuzzReply, press: fuzzPressReply}, rt: &fuzzTransport{}, logs: &syncBuffer{}}
 	l := zerolog.New(s.logs).Level(zerolog.DebugLevel)
 	s.hh = NewHTTPHandler(s.h, HTTPOptions{
 		SigningSecret: inSecret,
@@ -224,7 +204,7 @@ func expectSlack(interaction bool, body []byte, ts, sig string, replayed bool) s
 // handler calls made before the request.
 func (s *fuzzSlack) check(t *testing.T, what string, w *httptest.ResponseRecorder, want slackOutcome, beforeReqs, beforePresses int, inputHasSecret bool) {
 	t.Helper()
-	reqs, presses := s.h.calls()
+	reqs, presses := s.h.requests(), s.h.pressList()
 	newReqs, newPresses := reqs[beforeReqs:], presses[beforePresses:]
 	accepted := w.Code/100 == 2 || len(newReqs)+len(newPresses) > 0
 	if accepted && !want.verified {
@@ -338,7 +318,7 @@ func FuzzVerifySignature(f *testing.F) {
 		}
 		w = b.serve(path, body, bts, bsig, contentType)
 		b.check(t, "signed request", w, want, 0, 0, inputHasSecret)
-		reqs, presses := b.h.calls()
+		reqs, presses := b.h.requests(), b.h.pressList()
 		w = b.serve(path, body, bts, bsig, contentType)
 		b.check(t, "replayed request", w, expectSlack(interaction, body, bts, bsig, want.verified), len(reqs), len(presses), inputHasSecret)
 	})

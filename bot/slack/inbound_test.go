@@ -47,6 +47,9 @@ type recHandler struct {
 	started chan struct{} // when set, gets one value per call
 	reply   *bot.Reply    // nil: echoReply
 	panics  atomic.Bool
+	// handle and press, when set, answer instead of reply/echoReply.
+	handle func(bot.Request) bot.Reply
+	press  func(bot.Press) bot.Reply
 }
 
 func echoReply(text string) bot.Reply {
@@ -86,6 +89,9 @@ func (h *recHandler) Handle(ctx context.Context, req bot.Request) bot.Reply {
 	h.mu.Lock()
 	h.errs = append(h.errs, err)
 	h.mu.Unlock()
+	if h.handle != nil {
+		return h.handle(req)
+	}
 	if h.reply != nil {
 		return *h.reply
 	}
@@ -100,6 +106,9 @@ func (h *recHandler) Press(ctx context.Context, p bot.Press) bot.Reply {
 	h.mu.Lock()
 	h.errs = append(h.errs, err)
 	h.mu.Unlock()
+	if h.press != nil {
+		return h.press(p)
+	}
 	if h.reply != nil {
 		return *h.reply
 	}
