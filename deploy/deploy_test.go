@@ -752,7 +752,7 @@ func TestDockerfileParser(t *testing.T) {
 	if want := []string{"CGO_ENABLED=0", "GOOS=linux", "go", "build", "-ldflags", "-s -X main.v=1 2", "-o", "/out/$x", "./cmd"}; !reflect.DeepEqual(words, want) {
 		t.Errorf("shellWords = %q, want %q", words, want)
 	}
-	for _, bad := range []string{"go build && ls", "go build; ls", "go build $(x)", "go build ${UNSET}", `go "build`, "go build ${A:-b}"} {
+	for _, bad := range []string{"go build && ls", "go build; ls", "go build $(x)", `go build "$(x)"`, "go build ${UNSET}", `go "build`, "go build ${A:-b}"} {
 		if _, err := shellWords(bad, map[string]string{"A": ""}); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
@@ -841,6 +841,9 @@ func shellWords(s string, vars map[string]string) ([]string, error) {
 	inWord := false
 	expand := func(i int) (int, error) { // s[i] == '$'; returns the index of the last byte used
 		rest := s[i+1:]
+		if strings.HasPrefix(rest, "(") {
+			return 0, errors.New("command substitution")
+		}
 		if strings.HasPrefix(rest, "{") {
 			end := strings.IndexByte(rest, '}')
 			if end < 0 {
@@ -903,9 +906,6 @@ func shellWords(s string, vars map[string]string) ([]string, error) {
 				case '`':
 					return nil, errors.New("command substitution")
 				case '$':
-					if i+1 < len(s) && s[i+1] == '(' {
-						return nil, errors.New("command substitution")
-					}
 					n, err := expand(i)
 					if err != nil {
 						return nil, err
@@ -922,9 +922,6 @@ func shellWords(s string, vars map[string]string) ([]string, error) {
 				inWord = true
 			}
 		case c == '$':
-			if i+1 < len(s) && s[i+1] == '(' {
-				return nil, errors.New("command substitution")
-			}
 			n, err := expand(i)
 			if err != nil {
 				return nil, err
