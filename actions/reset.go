@@ -102,10 +102,7 @@ func (a *Actions) rewriteBackup(path string, b *backup) (string, error) {
 // snap is the install as read before the change (for the command's
 // OPENCLAW_STATE_DIR); nil when it could not be read.
 func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snapshot) []bot.Span {
-	refresh := "openclaw gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json"
-	if snap != nil {
-		refresh = diagnostics.Command(snap, "gateway call models.authRefresh --params '{\"operation\":\"update\"}' --json")
-	}
+	refresh := diagnostics.Command(snap, `gateway call models.authRefresh --params '{"operation":"update"}' --json`)
 	if t.CLI == nil {
 		return []bot.Span{bot.T("A running gateway keeps its in-memory state until told: run "), bot.C(refresh), bot.T(" on the host (a gateway that is down reads the state when it starts).")}
 	}

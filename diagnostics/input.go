@@ -227,8 +227,14 @@ func (c *commander) run(agent string, args ...string) string {
 // Command is `openclaw <args>` as an operator types it for the install of
 // s: prefixed with OPENCLAW_STATE_DIR (and OPENCLAW_CONFIG_PATH) or
 // --profile unless it is ~/.openclaw, so that it acts on that install and
-// no other. For messages that are not findings (an action's outcome).
-func Command(s *openclaw.Snapshot, args ...string) string { return newCommander(s).run("", args...) }
+// no other. For messages that are not findings (an action's outcome). A
+// nil s (the install could not be read) gives the bare command.
+func Command(s *openclaw.Snapshot, args ...string) string {
+	if s == nil {
+		return "openclaw " + strings.Join(args, " ")
+	}
+	return newCommander(s).run("", args...)
+}
 
 // PasteKeyCommand is the command that stores a new API key as profile of
 // the install of s (the key read from $NEW_ANTHROPIC_KEY, never typed).
