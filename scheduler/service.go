@@ -130,6 +130,10 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
+// ErrNoTarget: Evaluate or CheckKeys was asked about a target the service
+// does not have (a reload may have removed it).
+var ErrNoTarget = errors.New("no target")
+
 // Load reads the incidents persisted by an earlier run (or generation)
 // into the engine. Run calls it unless it was called before; call it
 // before Run when something may Evaluate as soon as Run is started (a chat
@@ -328,7 +332,7 @@ func (s *Service) observer() Observer {
 func (s *Service) evaluate(ctx context.Context, name string, live bool) (err error) {
 	t, ok := s.target(name)
 	if !ok {
-		return fmt.Errorf("no target %q", name)
+		return fmt.Errorf("%w %q", ErrNoTarget, name)
 	}
 	defer s.lock(name)()
 	start := time.Now()

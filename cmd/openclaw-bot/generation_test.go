@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,8 @@ func TestActionAfterReloadEvaluatesOnTheCurrentGeneration(t *testing.T) {
 	st, err := store.Open(ctx, cfg1.Store.Path)
 	must(t, err)
 	defer st.Close()
-	s := &server{opts: serveOptions{Stdout: &syncBuffer{}, ShutdownTimeout: 5 * time.Second}, log: zerolog.Nop(),
+	logs := &syncBuffer{}
+	s := &server{opts: serveOptions{Stdout: &syncBuffer{}, ShutdownTimeout: 5 * time.Second}, log: zerolog.New(logs),
 		store: st, metrics: metrics.New(buildInfo()), handler: &handlerRef{}}
 	defer s.stopGeneration(context.Background())
 
@@ -82,4 +84,7 @@ func TestActionAfterReloadEvaluatesOnTheCurrentGeneration(t *testing.T) {
 	}
 	// A target the reload removed is skipped, not an error.
 	s.reevaluate(ctx, "gone")
+	if l := logs.String(); !strings.Contains(l, `"target":"gone","message":"re-evaluation after an action skipped`) || strings.Contains(l, `"level":"warn"`) {
+		t.Errorf("re-evaluating a removed target:\n%s", l)
+	}
 }

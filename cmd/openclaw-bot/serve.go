@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -344,11 +343,10 @@ func (s *server) reevaluate(ctx context.Context, target string) {
 	if svc == nil {
 		return
 	}
-	if !slices.Contains(svc.TargetNames(), target) {
+	switch err := svc.Evaluate(ctx, target); {
+	case errors.Is(err, scheduler.ErrNoTarget):
 		s.log.Info().Str("target", target).Msg("re-evaluation after an action skipped: the target is no longer configured")
-		return
-	}
-	if err := svc.Evaluate(ctx, target); err != nil {
+	case err != nil:
 		s.log.Warn().Str("target", target).Err(err).Msg("re-evaluation after an action")
 	}
 }
