@@ -292,6 +292,12 @@ func defaultTarget() Target {
 	return t
 }
 
+// Said names a key of this target for messages about where a value came
+// from: "state_dir of target prod in the bot config".
+func (t Target) Said(key string) string {
+	return key + " of target " + t.Name + " in the bot config"
+}
+
 func (t *Target) applyDefaults() {
 	if t.OpenClawBin == "" {
 		t.OpenClawBin = DefaultOpenClawBin

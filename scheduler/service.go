@@ -667,14 +667,14 @@ func (s *Service) Drain(ctx context.Context) int {
 // describes it for the service; defaultBaseURL is anthropic.base_url.
 func TargetFrom(t config.Target, defaultBaseURL string) (ServiceTarget, openclaw.Location, error) {
 	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: t.StateDir, ConfigPath: t.OpenClawConfig, Profile: t.OpenClawProfile, AgentDir: t.AgentDir,
-		StateDirFrom: "state_dir of target " + t.Name + " in the bot config"})
+		StateDirFrom: t.Said("state_dir")})
 	if err != nil {
 		return ServiceTarget{}, loc, fmt.Errorf("target %s: %w", t.Name, err)
 	}
 	if t.StateDir == "" && t.OpenClawProfile != "" {
 		// Said in words: remedies then name the resolved dir
 		// (OPENCLAW_STATE_DIR=…), right whoever runs them.
-		loc.How = "openclaw_profile " + t.OpenClawProfile + " of target " + t.Name + " in the bot config"
+		loc.How = t.Said("openclaw_profile " + t.OpenClawProfile)
 	}
 	return ServiceTarget{
 		Target: diagnostics.Target{

@@ -57,7 +57,7 @@ func resolveTargets(f statusFlags) ([]diagnostics.Target, *diagnostics.Checker, 
 			BaseURLDefault: cfg.Anthropic.BaseURL,
 		}
 		if f.stateDir == "" && e.StateDir != "" {
-			t.Locate.StateDirFrom = "state_dir of target " + e.Name + " in the bot config"
+			t.Locate.StateDirFrom = e.Said("state_dir")
 		}
 		if f.stateDir != "" || f.openclawProfile != "" {
 			// A location flag replaces the entry's whole location.
