@@ -26,7 +26,10 @@ type Report struct {
 type OpenClawInfo struct {
 	Version  string `json:"version"`
 	StateDir string `json:"state_dir"`
-	Layout   string `json:"layout"`
+	Layout   string `json:"layout"` // sqlite | legacy-json (the contract's two values)
+	// Generation names where exactly the release keeps its auth state:
+	// json-inline, json-split, agent-sqlite or state-sqlite.
+	Generation string `json:"generation"`
 }
 
 // ProfileStatus is one credential's line in the report.
@@ -52,7 +55,7 @@ func Diagnose(target string, in *Input) Report {
 	findings := Evaluate(in)
 	r := Report{
 		Target:    target,
-		OpenClaw:  OpenClawInfo{Version: in.Snap.Version, StateDir: in.Snap.Location.StateDir, Layout: in.Snap.Layout},
+		OpenClaw:  OpenClawInfo{Version: in.Snap.Version, StateDir: in.Snap.Location.StateDir, Layout: in.Snap.Layout, Generation: in.Snap.Generation},
 		Verdict:   Verdict(findings),
 		Profiles:  []ProfileStatus{},
 		Findings:  findings,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -72,7 +73,8 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 	}
 
 	agents := agentDirs(loc, cfg)
-	snap.Layout = detectLayout(loc, agents, snap.Version)
+	snap.Generation = detectGeneration(loc, agents, snap.Version)
+	snap.Layout = LayoutOf(snap.Generation)
 	if snap.Layout == LayoutLegacy {
 		readLegacy(snap, agents)
 	} else {
@@ -84,6 +86,26 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 	resolveCredentialRefs(snap)
 	snap.Files = sensitiveFiles(snap, agents)
 	return snap, ctx.Err()
+}
+
+// newerState says why the state database was written by an OpenClaw newer
+// than any the bot knows ("" when it was not): a schema version above the
+// newest known release's.
+func newerState(ctx context.Context, path, configVersion string) string {
+	schema, app, found, err := StateDBSchema(ctx, path)
+	known := NewestKnown()
+	if err != nil || !found || schema <= known.StateSchema {
+		return ""
+	}
+	who := app
+	if who == "" {
+		who = configVersion
+	}
+	if who == "" {
+		who = "an unknown version"
+	}
+	return fmt.Sprintf("%s has schema version %d, written by OpenClaw %s; this openclaw-bot knows schema versions up to %d (OpenClaw %s), so it cannot tell where that release keeps the auth state: upgrade openclaw-bot",
+		path, schema, who, known.StateSchema, known.Version)
 }
 
 type agentDir struct {
@@ -124,30 +146,44 @@ func agentDirs(loc Location, cfg *Config) []agentDir {
 	return out
 }
 
-// detectLayout decides between the SQLite and the legacy JSON layout from
-// what is on disk, falling back to the version that last wrote the config.
-func detectLayout(loc Location, agents []agentDir, version string) string {
-	if exists(loc.StateDB()) {
-		return LayoutSQLite
+// detectGeneration decides where the install keeps its auth state from
+// what is on disk, the way its runtime would find it, falling back to the
+// version that last wrote the config.
+func detectGeneration(loc Location, agents []agentDir, version string) string {
+	sqlite := exists(loc.StateDB())
+	for _, a := range agents {
+		sqlite = sqlite || exists(AgentDB(a.dir))
+	}
+	// A 2026.1–5.x install has no database: its JSON files are its store,
+	// not leftovers (2026.6+ creates both databases at onboarding).
+	if gen := GenerationOf(version); (gen == GenJSONInline || gen == GenJSONSplit) && !sqlite {
+		return gen
+	}
+	if sqlite {
+		// readSQLite tells state-sqlite from agent-sqlite by auth.sharedStore.
+		return GenAgentSQLite
 	}
 	for _, a := range agents {
-		if exists(AgentDB(a.dir)) {
-			return LayoutSQLite
+		if exists(filepath.Join(a.dir, authStateName)) {
+			return GenJSONSplit
 		}
 	}
 	for _, a := range agents {
 		if exists(filepath.Join(a.dir, "auth-profiles.json")) {
-			return LayoutLegacy
+			return GenJSONInline
 		}
 	}
 	if exists(filepath.Join(oauthDir(loc), "oauth.json")) {
-		return LayoutLegacy
+		return GenJSONInline
 	}
-	if version != "" && VersionLess(version, "2026.4.0") {
-		return LayoutLegacy
+	if gen := GenerationOf(version); gen != "" {
+		return gen
 	}
-	return LayoutSQLite
+	return GenStateSQLite
 }
+
+// authStateName is GenJSONSplit's usage-state file.
+const authStateName = "auth-state.json"
 
 func oauthDir(loc Location) string {
 	if d := os.Getenv("OPENCLAW_OAUTH_DIR"); d != "" {
@@ -165,8 +201,16 @@ func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 		}
 		snap.Problems = append(snap.Problems, err.Error())
 	}
+	if newer := newerState(ctx, loc.StateDB(), snap.Version); newer != "" {
+		// Never a guess: a schema the bot has never seen may keep the
+		// auth state anywhere, so nothing of it is reported as read.
+		snap.Newer = newer
+		snap.Problems = append(snap.Problems, newer)
+		return nil
+	}
 	sharedInStateDB := found && sharedLocation(rows[KeySharedStore]) == "state-db"
 	if sharedInStateDB {
+		snap.Generation = GenStateSQLite
 		st := &AuthStore{Kind: StoreStateDB, Path: loc.StateDB()}
 		if b, ok := rows[KeyProfileStore]; ok {
 			profiles, _, bad, err := parseStore(b)
@@ -253,19 +297,29 @@ func readAgentStore(ctx context.Context, id, dir string) (*AuthStore, error) {
 	return st, nil
 }
 
-// readLegacy reads the 2026.3.x layout: per-agent auth-profiles.json with
-// inline usageStats, plus credentials/oauth.json for the main agent.
+// readLegacy reads the JSON generations: per-agent auth-profiles.json with
+// inline usageStats (GenJSONInline) and, for GenJSONSplit, the
+// auth-state.json beside it, plus credentials/oauth.json for the main agent.
 func readLegacy(snap *Snapshot, agents []agentDir) {
+	split := snap.Generation == GenJSONSplit
 	for _, a := range agents {
 		path := filepath.Join(a.dir, "auth-profiles.json")
 		st, err := readLegacyFile(path, a.id)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			snap.Problems = append(snap.Problems, err.Error())
 		}
+		if split {
+			if st, err = mergeAuthState(st, path); err != nil {
+				snap.Problems = append(snap.Problems, err.Error())
+			}
+		}
 		ag := Agent{ID: a.id, Dir: a.dir, Default: a.isDefault, Inherits: true}
 		if a.id == "main" {
 			if st == nil {
 				st = &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: "main"}
+				if split {
+					st.StatePath = filepath.Join(a.dir, authStateName)
+				}
 			}
 			snap.Shared = st
 		} else if st != nil {
@@ -290,26 +344,52 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 	}
 }
 
+// mergeAuthState overlays GenJSONSplit's auth-state.json on the store read
+// from auth-profiles.json the way 2026.4–5.x's loadPersistedAuthProfileStore
+// does (mergeAuthProfileState): order, lastGood and usageStats are merged per
+// key, the auth-state.json entry replacing the inline one as a whole. A
+// missing auth-state.json (it is written at the first failure) is normal.
+func mergeAuthState(st *AuthStore, profilesPath string) (*AuthStore, error) {
+	statePath := filepath.Join(filepath.Dir(profilesPath), authStateName)
+	if st != nil {
+		st.StatePath = statePath
+	}
+	data, fi, err := readJSONStable(statePath)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && st == nil) {
+		// No state, or state without a profile store: OpenClaw has
+		// nothing to merge it into.
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	state, err := parseState(data)
+	if err != nil {
+		return st, fmt.Errorf("%s: %v", statePath, err)
+	}
+	st.State.Order = mergeMap(st.State.Order, state.Order)
+	st.State.LastGood = mergeMap(st.State.LastGood, state.LastGood)
+	st.State.Usage = mergeMap(st.State.Usage, state.Usage)
+	if t := fi.ModTime().UTC(); t.After(st.UpdatedAt) {
+		st.UpdatedAt = t
+	}
+	return st, nil
+}
+
+func mergeMap[V any](base, over map[string]V) map[string]V {
+	if len(over) == 0 {
+		return base
+	}
+	out := make(map[string]V, len(base)+len(over))
+	maps.Copy(out, base)
+	maps.Copy(out, over)
+	return out
+}
+
 func readLegacyFile(path, agentID string) (*AuthStore, error) {
-	fi, err := os.Stat(path)
+	data, fi, err := readJSONStable(path)
 	if err != nil {
 		return nil, err
-	}
-	if fi.Size() > maxRowBytes {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), maxRowBytes)
-	}
-	// 2026.3.x rewrites the file in place (writeFileSync, no rename): a
-	// reader can catch it empty or half-written (measured). Retry briefly.
-	var data []byte
-	for attempt := 0; ; attempt++ {
-		data, err = os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s", path, describeErr(err))
-		}
-		if json.Valid(data) || attempt == 4 {
-			break
-		}
-		time.Sleep(25 * time.Millisecond)
 	}
 	profiles, state, bad, err := parseStore(data)
 	st := &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: agentID, Profiles: profiles, State: state, UpdatedAt: fi.ModTime().UTC()}
@@ -320,6 +400,38 @@ func readLegacyFile(path, agentID string) (*AuthStore, error) {
 		return st, fmt.Errorf("%s: profiles %s are not objects", path, strings.Join(bad, ", "))
 	}
 	return st, nil
+}
+
+// readJSONStable reads one of OpenClaw's JSON state files. 2026.1–3.x
+// rewrite auth-profiles.json in place (writeFileSync, no rename): a reader
+// can catch it empty or half-written (measured), so it retries briefly.
+// A missing file is reported as fs.ErrNotExist.
+func readJSONStable(path string) ([]byte, os.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("%s: %s", path, describeErr(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if fi.Size() > maxRowBytes {
+		return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), maxRowBytes)
+	}
+	var data []byte
+	for attempt := 0; ; attempt++ {
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %s", path, describeErr(err))
+		}
+		if json.Valid(data) || attempt == 4 {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return data, fi, nil
 }
 
 // resolveCredentialRefs fills Secret for keyRef/tokenRef profiles whose

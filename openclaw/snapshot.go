@@ -8,8 +8,8 @@ import (
 
 // Layouts of the credential store.
 const (
-	LayoutSQLite = "sqlite"      // 2026.4+: state/openclaw.sqlite and agent databases
-	LayoutLegacy = "legacy-json" // 2026.3.x: agents/<id>/agent/auth-profiles.json
+	LayoutSQLite = "sqlite"      // 2026.6+: agent databases, then state/openclaw.sqlite
+	LayoutLegacy = "legacy-json" // 2026.1–5.x: agents/<id>/agent/auth-profiles.json (+ auth-state.json)
 )
 
 // Credential types as OpenClaw stores them.
@@ -27,6 +27,9 @@ type Snapshot struct {
 	// Version is meta.lastTouchedVersion of openclaw.json ("" if unknown).
 	Version string `json:"version"`
 	Layout  string `json:"layout"`
+	// Generation is where the release keeps its auth state (GenJSONInline,
+	// GenJSONSplit, GenAgentSQLite, GenStateSQLite).
+	Generation string `json:"generation"`
 
 	Config    *Config      `json:"-"`
 	ConfigErr *ConfigError `json:"config_error,omitempty"` // syntax error (file unusable)
@@ -57,6 +60,10 @@ type Snapshot struct {
 	// StateDirUID owns the state dir (-1: unknown). The gateway runs as
 	// it, and so must the bot to read OpenClaw's 0600 files.
 	StateDirUID int `json:"-"`
+	// Newer is set when the state was written by an OpenClaw newer than
+	// any the bot knows, in a form it has never seen (then nothing of the
+	// auth state is read); it says both versions.
+	Newer string `json:"newer,omitempty"`
 	// Problems are things that could not be read (permission denied, a
 	// locked or corrupt database). Each is a plain sentence with the path.
 	Problems []string `json:"problems,omitempty"`
@@ -74,8 +81,11 @@ type Agent struct {
 // AuthStore is one credential store: profiles (secrets) plus usage state
 // (order, lastGood, usageStats = cooldowns).
 type AuthStore struct {
-	Kind      string       `json:"kind"` // state-db | agent-db | legacy-json
-	Path      string       `json:"path"`
+	Kind string `json:"kind"` // state-db | agent-db | legacy-json
+	Path string `json:"path"`
+	// StatePath is where the usage state lives when it is not in Path
+	// (GenJSONSplit: the auth-state.json beside auth-profiles.json).
+	StatePath string       `json:"state_path,omitempty"`
 	AgentID   string       `json:"agent_id,omitempty"`
 	Profiles  []Credential `json:"profiles"`
 	State     AuthState    `json:"state"`
@@ -87,6 +97,7 @@ const (
 	StoreStateDB    = "state-db"
 	StoreAgentDB    = "agent-db"
 	StoreLegacyJSON = "legacy-json"
+	StoreAuthState  = "auth-state-json" // GenJSONSplit's auth-state.json (usage state only)
 )
 
 // Profile returns the credential with the given id, or nil.

@@ -137,6 +137,38 @@ func ReadStateDB(ctx context.Context, path string) (rows map[string][]byte, foun
 	return rows, err == nil, err
 }
 
+// StateDBSchema reads PRAGMA user_version of state/openclaw.sqlite and the
+// app_version schema_meta records (2026.9.6 writes it; "" before). found is
+// false when the database does not exist.
+func StateDBSchema(ctx context.Context, path string) (version int, app string, found bool, err error) {
+	db, err := openRO(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, "", false, nil
+	}
+	if err != nil {
+		return 0, "", false, err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return 0, "", true, sqliteErr(path, err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_meta'`).Scan(&n); err != nil {
+		return version, "", true, sqliteErr(path, err)
+	}
+	if n > 0 {
+		var v sql.NullString
+		err := db.QueryRowContext(ctx, `SELECT app_version FROM schema_meta WHERE meta_key='primary'`).Scan(&v)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return version, "", true, sqliteErr(path, err)
+		}
+		app = v.String
+	}
+	return version, app, true, nil
+}
+
 // ReadAgentDB reads the auth rows of agents/<id>/agent/openclaw-agent.sqlite.
 func ReadAgentDB(ctx context.Context, path string) (store, state []byte, found bool, err error) {
 	s, err := readRows(ctx, path, "auth_profile_store", "store_key", "store_json", AgentRowKey)
