@@ -80,7 +80,7 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 			return nil, err
 		}
 	}
-	collectEnv(snap, opts.Env)
+	collectEnv(ctx, snap, opts.Env)
 	resolveCredentialRefs(snap)
 	snap.Files = sensitiveFiles(snap, agents)
 	return snap, ctx.Err()
@@ -276,7 +276,7 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 		}
 	}
 	p := filepath.Join(oauthDir(snap.Location), "oauth.json")
-	if data, err := os.ReadFile(p); err == nil {
+	if data, err := readRegular(p); err == nil {
 		creds, err := legacyOAuth(data)
 		if err != nil {
 			snap.Problems = append(snap.Problems, fmt.Sprintf("%s: %v", p, err))
@@ -287,11 +287,13 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 				snap.Shared.Profiles = append(snap.Shared.Profiles, c)
 			}
 		}
+	} else if errors.As(err, new(*NotRegularError)) {
+		snap.Problems = append(snap.Problems, err.Error())
 	}
 }
 
 func readLegacyFile(path, agentID string) (*AuthStore, error) {
-	fi, err := os.Stat(path)
+	fi, err := statRegular(path)
 	if err != nil {
 		return nil, err
 	}
