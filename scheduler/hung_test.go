@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
@@ -136,5 +137,13 @@ func TestServiceHungTargetIsAbandoned(t *testing.T) {
 	stop()
 	if took := time.Since(t0); took > time.Second {
 		t.Errorf("stopping took %s", took)
+	}
+}
+
+// The config's default read timeout is the one openclaw applies when none
+// is given (config does not import openclaw).
+func TestReadTimeoutDefault(t *testing.T) {
+	if config.DefaultReadTimeout != openclaw.DefaultReadTimeout {
+		t.Errorf("config.DefaultReadTimeout %s != openclaw.DefaultReadTimeout %s", config.DefaultReadTimeout, openclaw.DefaultReadTimeout)
 	}
 }
