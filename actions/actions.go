@@ -125,7 +125,8 @@ func (a *Actions) snapshot(ctx context.Context, t Target) (*openclaw.Snapshot, e
 	if err != nil {
 		return nil, err
 	}
-	return openclaw.ReadSnapshot(ctx, loc, openclaw.ReadOptions{Env: t.Env, Now: a.opts.Now})
+	// Bounded (a hung mount): an action refuses rather than hangs.
+	return openclaw.ReadSnapshotWithin(ctx, loc, openclaw.ReadOptions{Env: t.Env, Now: a.opts.Now}, 0)
 }
 
 // backup is what a reset writes before changing anything; undo reads it.

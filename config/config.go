@@ -58,6 +58,7 @@ const (
 	DefaultTimezone         = "UTC"
 	DefaultSnapshotEvery    = 30 * time.Second
 	DefaultHealthzEvery     = time.Minute
+	DefaultReadTimeout      = 5 * time.Second // = openclaw.DefaultReadTimeout
 	DefaultOpenClawLogDir   = "/tmp/openclaw"
 	DefaultReminderEvery    = 4 * time.Hour
 	DefaultLogLevel         = "info"
@@ -227,6 +228,10 @@ type Access struct {
 type Scheduler struct {
 	SnapshotEvery time.Duration `yaml:"snapshot_every" json:"snapshot_every"`
 	HealthzEvery  time.Duration `yaml:"healthz_every" json:"healthz_every"`
+	// ReadTimeout bounds one native read of a target's state; past it the
+	// read is abandoned (a hung network mount) and the target gets
+	// state.unreadable.
+	ReadTimeout time.Duration `yaml:"read_timeout" json:"read_timeout"`
 	// OpenClawLogDir is where OpenClaw writes openclaw-YYYY-MM-DD.log;
 	// "" turns the log follower off.
 	OpenClawLogDir string `yaml:"openclaw_log_dir" json:"openclaw_log_dir"`
@@ -280,7 +285,7 @@ func Default() *Config {
 		Targets:   []Target{defaultTarget()},
 		Slack:     Slack{Mode: SlackSocket, APIURL: DefaultSlackAPIURL},
 		Telegram:  Telegram{Mode: TelegramPolling, APIURL: DefaultTelegramAPIURL, Timezone: DefaultTimezone},
-		Scheduler: Scheduler{SnapshotEvery: DefaultSnapshotEvery, HealthzEvery: DefaultHealthzEvery, OpenClawLogDir: DefaultOpenClawLogDir},
+		Scheduler: Scheduler{SnapshotEvery: DefaultSnapshotEvery, HealthzEvery: DefaultHealthzEvery, ReadTimeout: DefaultReadTimeout, OpenClawLogDir: DefaultOpenClawLogDir},
 		Alerts:    Alerts{ReminderEvery: DefaultReminderEvery},
 		Log:       Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 	}

@@ -99,7 +99,7 @@ func TestDefaults(t *testing.T) {
 		Targets:   []Target{{Name: "local", OpenClawBin: "openclaw", ComposeService: "openclaw-gateway"}},
 		Slack:     Slack{Mode: "socket", APIURL: "https://slack.com/api/"},
 		Telegram:  Telegram{Mode: "polling", APIURL: "https://api.telegram.org", Timezone: "UTC"},
-		Scheduler: Scheduler{SnapshotEvery: 30 * time.Second, HealthzEvery: time.Minute, OpenClawLogDir: "/tmp/openclaw"},
+		Scheduler: Scheduler{SnapshotEvery: 30 * time.Second, HealthzEvery: time.Minute, ReadTimeout: 5 * time.Second, OpenClawLogDir: "/tmp/openclaw"},
 		Alerts:    Alerts{ReminderEvery: 4 * time.Hour},
 		Log:       Log{Level: "info", Format: "auto"},
 	}
@@ -242,7 +242,7 @@ func TestFullFile(t *testing.T) {
 			Viewers: []string{"U0VIEW", "111"}, Responders: []string{"U0RESP"}, Admins: []string{"U0ADMIN", "222"},
 			SlackChannels: []string{"C0123456789", "C0OTHER"}, TelegramChats: []string{"-1001234567890"},
 		},
-		Scheduler: Scheduler{SnapshotEvery: 10 * time.Second, HealthzEvery: 2 * time.Minute, OpenClawLogDir: "/tmp/openclaw"},
+		Scheduler: Scheduler{SnapshotEvery: 10 * time.Second, HealthzEvery: 2 * time.Minute, ReadTimeout: 5 * time.Second, OpenClawLogDir: "/tmp/openclaw"},
 		Alerts:    Alerts{ReminderEvery: 30 * time.Minute},
 		Log:       Log{Level: "debug", Format: "json"},
 	}
@@ -709,6 +709,7 @@ func TestValidation(t *testing.T) {
 		{"key_check_every floor", "anthropic:\n  key_check_every: 30s\n", []wantProblem{{2, "anthropic.key_check_every", []string{"30s is too often; use 0 to turn the check off or at least 1m0s"}}}},
 		{"reminder floor", "alerts:\n  reminder_every: 4m\n", []wantProblem{{2, "alerts.reminder_every", []string{"alerts.reminder_every: 4m0s is too short; use at least 5m0s"}}}},
 		{"snapshot floor", "scheduler:\n  snapshot_every: 1s\n", []wantProblem{{2, "", []string{"scheduler.snapshot_every: 1s is too short"}}}},
+		{"read timeout floor", "scheduler:\n  read_timeout: 100ms\n", []wantProblem{{2, "", []string{"scheduler.read_timeout: 100ms is too short"}}}},
 		{"healthz floor", "scheduler:\n  healthz_every: 0\n", []wantProblem{{2, "", []string{"scheduler.healthz_every: 0s is too short"}}}},
 
 		// access

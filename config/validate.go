@@ -20,6 +20,7 @@ const (
 	MinKeyCheckEvery = time.Minute
 	MinSnapshotEvery = 5 * time.Second
 	MinHealthzEvery  = 10 * time.Second
+	MinReadTimeout   = time.Second
 	MinReminderEvery = 5 * time.Minute
 )
 
@@ -399,6 +400,7 @@ func (v *validator) intervals() {
 	}
 	floor("scheduler.snapshot_every", c.Scheduler.SnapshotEvery, MinSnapshotEvery)
 	floor("scheduler.healthz_every", c.Scheduler.HealthzEvery, MinHealthzEvery)
+	floor("scheduler.read_timeout", c.Scheduler.ReadTimeout, MinReadTimeout)
 	floor("alerts.reminder_every", c.Alerts.ReminderEvery, MinReminderEvery)
 }
 

@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,6 +27,10 @@ type Inspector struct {
 	// sending anything (serve's frequent snapshots between key checks).
 	CachedOnly bool
 	Now        func() time.Time
+	// ReadTimeout bounds the read of the install (0:
+	// openclaw.DefaultReadTimeout). A read past it is abandoned and
+	// diagnosed as state.unreadable ("timed out reading …").
+	ReadTimeout time.Duration
 }
 
 // Inspect locates and reads the target, optionally checks its keys, and
@@ -40,7 +45,10 @@ func (i *Inspector) Inspect(ctx context.Context, t Target, prevVersion string) (
 	if err != nil {
 		return Report{}, nil, fmt.Errorf("target %s: %w", t.Name, err)
 	}
-	snap, err := openclaw.ReadSnapshot(ctx, loc, openclaw.ReadOptions{Env: t.Env, Now: now})
+	snap, err := openclaw.ReadSnapshotWithin(ctx, loc, openclaw.ReadOptions{Env: t.Env, Now: now}, i.ReadTimeout)
+	if hung := (*openclaw.HungError)(nil); errors.As(err, &hung) {
+		err = nil // snap says so: state.unreadable
+	}
 	if err != nil {
 		return Report{}, nil, fmt.Errorf("target %s: read %s: %w", t.Name, loc.StateDir, err)
 	}

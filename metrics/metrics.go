@@ -89,8 +89,11 @@ type lastReport struct {
 	verdict  string
 	profiles []profileState
 	findings map[diagnostics.Severity]int
-	at       time.Time
+	at       time.Time // of the latest snapshot that read everything
 	ok       bool
+	// diagnosed: verdict, findings and profiles come from a report (a
+	// failed evaluation keeps the previous ones).
+	diagnosed bool
 }
 
 type profileState struct {
@@ -99,9 +102,12 @@ type profileState struct {
 }
 
 func summarize(rep diagnostics.Report, at time.Time) lastReport {
-	l := lastReport{verdict: rep.Verdict, at: at, ok: true, findings: map[diagnostics.Severity]int{}}
+	l := lastReport{verdict: rep.Verdict, at: at, ok: true, diagnosed: true, findings: map[diagnostics.Severity]int{}}
 	for _, f := range rep.Findings {
 		l.findings[f.Severity]++
+		if f.Code == diagnostics.CodeStateUnreadable {
+			l.ok = false // diagnosed, but not from the whole state
+		}
 	}
 	seen := map[[2]string]bool{}
 	for _, p := range rep.Profiles {
@@ -225,7 +231,11 @@ func (m *Metrics) Evaluated(target string, live bool, rep diagnostics.Report, to
 		m.last[target] = l
 		return
 	}
-	m.last[target] = summarize(rep, m.now())
+	l := summarize(rep, m.now())
+	if !l.ok {
+		l.at = m.last[target].at // the timestamp is of the latest complete snapshot
+	}
+	m.last[target] = l
 }
 
 // Delivered records one delivery attempt of a notification: Sent, Failed
@@ -313,7 +323,7 @@ var (
 	descVerdict = prometheus.NewDesc(Namespace+"_target_verdict",
 		"1 for the target's current verdict (ok, degraded, down) from its latest snapshot.", []string{"target", "verdict"}, nil)
 	descSnapshotOK = prometheus.NewDesc(Namespace+"_snapshot_ok",
-		"1 when the latest snapshot of the target could be read and diagnosed, 0 when it failed.", []string{"target"}, nil)
+		"1 when the latest snapshot of the target could be read and diagnosed, 0 when it failed or part of the state could not be read (state.unreadable).", []string{"target"}, nil)
 	descSnapshotAge = prometheus.NewDesc(Namespace+"_snapshot_timestamp_seconds",
 		"When the target's latest successful snapshot was taken (Unix seconds).", []string{"target"}, nil)
 	descHealth = prometheus.NewDesc(Namespace+"_profile_health",
@@ -366,10 +376,12 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ok = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descSnapshotOK, prometheus.GaugeValue, ok, t)
-		if l.at.IsZero() {
-			continue // failed before any success
+		if !l.at.IsZero() {
+			ch <- prometheus.MustNewConstMetric(descSnapshotAge, prometheus.GaugeValue, float64(l.at.UnixNano())/1e9, t)
 		}
-		ch <- prometheus.MustNewConstMetric(descSnapshotAge, prometheus.GaugeValue, float64(l.at.UnixNano())/1e9, t)
+		if !l.diagnosed {
+			continue // failed before any report
+		}
 		for _, v := range []string{"ok", "degraded", "down"} {
 			val := 0.0
 			if l.verdict == v {

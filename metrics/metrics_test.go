@@ -60,7 +60,7 @@ openclaw_bot_incidents_firing{severity="warning",target="prod"} 0
 # HELP openclaw_bot_outbox_depth Notifications waiting in the outbox (not yet delivered, not dead).
 # TYPE openclaw_bot_outbox_depth gauge
 openclaw_bot_outbox_depth 4
-# HELP openclaw_bot_snapshot_ok 1 when the latest snapshot of the target could be read and diagnosed, 0 when it failed.
+# HELP openclaw_bot_snapshot_ok 1 when the latest snapshot of the target could be read and diagnosed, 0 when it failed or part of the state could not be read (state.unreadable).
 # TYPE openclaw_bot_snapshot_ok gauge
 openclaw_bot_snapshot_ok{target="lab"} 0
 openclaw_bot_snapshot_ok{target="prod"} 1
@@ -116,5 +116,41 @@ func TestNilMetrics(t *testing.T) {
 	m.ResetSurfaces()
 	if m.Disconnected() != nil {
 		t.Error("nil Metrics has disconnected surfaces")
+	}
+}
+
+// A report with state.unreadable (a hung mount, a FIFO, permissions) is
+// diagnosed but not read whole: snapshot_ok is 0, the verdict is the
+// report's, and the timestamp stays that of the latest complete snapshot.
+func TestMetricsStateUnreadableIsNotOK(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	m := New(BuildInfo{})
+	m.now = func() time.Time { return now }
+	m.SetTargets([]string{"hung", "fifo"})
+	m.Evaluated("hung", false, diagnostics.Report{Verdict: "ok"}, time.Millisecond, nil)
+	now = now.Add(time.Minute)
+	unreadable := diagnostics.Report{Verdict: "down", Findings: []diagnostics.Finding{{Code: diagnostics.CodeStateUnreadable, Severity: diagnostics.Critical}}}
+	m.Evaluated("hung", false, unreadable, 5*time.Second, nil)
+	m.Evaluated("fifo", false, unreadable, time.Millisecond, nil)
+	want := `
+# HELP openclaw_bot_snapshot_ok 1 when the latest snapshot of the target could be read and diagnosed, 0 when it failed or part of the state could not be read (state.unreadable).
+# TYPE openclaw_bot_snapshot_ok gauge
+openclaw_bot_snapshot_ok{target="fifo"} 0
+openclaw_bot_snapshot_ok{target="hung"} 0
+# HELP openclaw_bot_snapshot_timestamp_seconds When the target's latest successful snapshot was taken (Unix seconds).
+# TYPE openclaw_bot_snapshot_timestamp_seconds gauge
+openclaw_bot_snapshot_timestamp_seconds{target="hung"} 1.795608e+09
+# HELP openclaw_bot_target_verdict 1 for the target's current verdict (ok, degraded, down) from its latest snapshot.
+# TYPE openclaw_bot_target_verdict gauge
+openclaw_bot_target_verdict{target="fifo",verdict="degraded"} 0
+openclaw_bot_target_verdict{target="fifo",verdict="down"} 1
+openclaw_bot_target_verdict{target="fifo",verdict="ok"} 0
+openclaw_bot_target_verdict{target="hung",verdict="degraded"} 0
+openclaw_bot_target_verdict{target="hung",verdict="down"} 1
+openclaw_bot_target_verdict{target="hung",verdict="ok"} 0
+`
+	if err := testutil.CollectAndCompare(stateCollector{m}, strings.NewReader(want),
+		"openclaw_bot_snapshot_ok", "openclaw_bot_snapshot_timestamp_seconds", "openclaw_bot_target_verdict"); err != nil {
+		t.Error(err)
 	}
 }

@@ -108,7 +108,18 @@ func (e *ConfigError) Error() string {
 // returns a *ConfigError with line and column; one that cannot be read
 // (permissions) a plain error: the file may be fine, the bot cannot tell.
 func ReadConfig(path string) (*Config, error) {
-	f, err := os.Open(path)
+	_, err := statRegular(path) // a FIFO would block open(2)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var nr *NotRegularError
+	if errors.As(err, &nr) {
+		return nil, nr
+	}
+	var f *os.File
+	if err == nil {
+		f, err = os.Open(path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -2,7 +2,9 @@ package openclaw
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,12 +52,20 @@ type EnvSources struct {
 
 // collectEnv gathers every ANTHROPIC_*/CLAUDE* value from the places the
 // gateway reads its environment, sorted by precedence. It reads files only.
-func collectEnv(snap *Snapshot, src EnvSources) {
+func collectEnv(ctx context.Context, snap *Snapshot, src EnvSources) {
 	stateDir, home := snap.Location.StateDir, snap.Location.Home
 	add := func(vars []EnvVar) { snap.Env = append(snap.Env, vars...) }
+	dotenv := func(path, source string, rank int) {
+		defer noteReading(ctx, path)()
+		vars, err := readDotenv(path, source, rank)
+		if err != nil {
+			snap.Problems = append(snap.Problems, err.Error())
+		}
+		add(vars)
+	}
 
 	if !src.NoProc {
-		gw, vars, full, problem := findGateway(src.ProcRoot, stateDir, home)
+		gw, vars, full, problem := findGateway(ctx, src.ProcRoot, stateDir, home)
 		if problem != "" {
 			snap.Problems = append(snap.Problems, problem)
 		}
@@ -64,20 +74,22 @@ func collectEnv(snap *Snapshot, src EnvSources) {
 			snap.gatewayEnv = full
 			add(vars)
 			if gw.Cwd != "" {
-				add(readDotenv(filepath.Join(gw.Cwd, ".env"), "gateway cwd .env", RankCwdDotenv))
+				dotenv(filepath.Join(gw.Cwd, ".env"), "gateway cwd .env", RankCwdDotenv)
 			}
 		}
 	}
 	if src.ComposeFile != "" {
+		done := noteReading(ctx, src.ComposeFile)
 		vars, err := composeEnv(src.ComposeFile, src.ComposeService)
+		done()
 		if err != nil {
 			snap.Problems = append(snap.Problems, err.Error())
 		}
 		add(vars)
 	}
-	add(readDotenv(filepath.Join(stateDir, ".env"), "$STATE/.env", RankStateEnv))
+	dotenv(filepath.Join(stateDir, ".env"), "$STATE/.env", RankStateEnv)
 	if home != "" && filepath.Clean(stateDir) == filepath.Join(home, ".openclaw") {
-		add(readDotenv(filepath.Join(home, ".config", "openclaw", "gateway.env"), "~/.config/openclaw/gateway.env", RankGatewayEF))
+		dotenv(filepath.Join(home, ".config", "openclaw", "gateway.env"), "~/.config/openclaw/gateway.env", RankGatewayEF)
 	}
 	if c := snap.Config; c != nil {
 		for _, e := range c.EnvVars {
@@ -92,7 +104,7 @@ func collectEnv(snap *Snapshot, src EnvSources) {
 		}
 	}
 	if home != "" {
-		add(readDotenv(filepath.Join(home, ".clawdbot", ".env"), "legacy ~/.clawdbot/.env", RankLegacy))
+		dotenv(filepath.Join(home, ".clawdbot", ".env"), "legacy ~/.clawdbot/.env", RankLegacy)
 	}
 	sort.SliceStable(snap.Env, func(i, j int) bool { return snap.Env[i].Rank < snap.Env[j].Rank })
 	resolveRefs(snap)
@@ -150,11 +162,15 @@ func (s *Snapshot) EnvAll(name string) []EnvVar {
 	return out
 }
 
-// readDotenv parses a dotenv file; a missing file yields nothing.
-func readDotenv(path, source string, rank int) []EnvVar {
-	data, err := os.ReadFile(path)
+// readDotenv parses a dotenv file; a missing or unreadable file yields
+// nothing, a FIFO or device (never opened) a *NotRegularError.
+func readDotenv(path, source string, rank int) ([]EnvVar, error) {
+	data, err := readRegular(path)
+	if nr := (*NotRegularError)(nil); errors.As(err, &nr) {
+		return nil, nr
+	}
 	if err != nil || len(data) > 1<<20 {
-		return nil
+		return nil, nil
 	}
 	var out []EnvVar
 	for _, kv := range ParseDotenv(data) {
@@ -162,7 +178,7 @@ func readDotenv(path, source string, rank int) []EnvVar {
 			out = append(out, EnvVar{Name: kv.Name, Value: redact.Secret(kv.Value), Source: source, File: path, Line: kv.Line, Rank: rank})
 		}
 	}
-	return out
+	return out, nil
 }
 
 // DotenvEntry is one KEY=VALUE of a dotenv file.
@@ -231,10 +247,11 @@ func validEnvName(s string) bool {
 // findGateway looks in /proc for an OpenClaw gateway serving this state
 // dir and reads its environment when permitted. It returns a problem text
 // when a gateway exists but its environment cannot be read.
-func findGateway(procRoot, stateDir, home string) (gw *GatewayProcess, vars []EnvVar, full map[string]string, problem string) {
+func findGateway(ctx context.Context, procRoot, stateDir, home string) (gw *GatewayProcess, vars []EnvVar, full map[string]string, problem string) {
 	if procRoot == "" {
 		procRoot = "/proc"
 	}
+	defer noteReading(ctx, procRoot)()
 	ents, err := os.ReadDir(procRoot)
 	if err != nil {
 		return nil, nil, nil, ""
@@ -246,6 +263,7 @@ func findGateway(procRoot, stateDir, home string) (gw *GatewayProcess, vars []En
 			continue
 		}
 		dir := filepath.Join(procRoot, e.Name())
+		noteReading(ctx, dir) // restored by the defer above
 		cmd, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 		if err != nil || !IsGatewayCmdline(cmd) {
 			continue
@@ -319,7 +337,10 @@ func composeEnv(path, service string) ([]EnvVar, error) {
 	if service == "" {
 		service = "openclaw-gateway"
 	}
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path)
+	if nr := (*NotRegularError)(nil); errors.As(err, &nr) {
+		return nil, fmt.Errorf("compose file %w", nr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("compose file %s: %s", path, describeErr(err))
 	}
@@ -371,13 +392,18 @@ func composeEnv(path, service string) ([]EnvVar, error) {
 			files = append(files, n.Value)
 		}
 	}
+	var errs []error
 	for _, f := range files {
 		if !filepath.IsAbs(f) {
 			f = filepath.Join(filepath.Dir(path), f)
 		}
-		out = append(out, readDotenv(f, "compose env_file "+filepath.Base(f), RankComposeEF)...)
+		vars, err := readDotenv(f, "compose env_file "+filepath.Base(f), RankComposeEF)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("compose env_file %w", err))
+		}
+		out = append(out, vars...)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // ResolveRef resolves a SecretRef without ever running anything: env refs
@@ -404,7 +430,10 @@ func (s *Snapshot) ResolveRef(r *SecretRef) (redact.Secret, string) {
 		if p.Source != "file" || p.Path == "" {
 			return "", fmt.Sprintf("secrets.providers.%s is not a file provider", r.Provider)
 		}
-		data, err := os.ReadFile(ExpandHome(p.Path, s.Location.Home))
+		data, err := readRegular(ExpandHome(p.Path, s.Location.Home))
+		if nr := (*NotRegularError)(nil); errors.As(err, &nr) {
+			return "", fmt.Sprintf("file provider %s: %v", r.Provider, nr)
+		}
 		if err != nil {
 			return "", fmt.Sprintf("file provider %s: %s", r.Provider, describeErr(err))
 		}

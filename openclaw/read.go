@@ -82,7 +82,7 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 			return nil, err
 		}
 	}
-	collectEnv(snap, opts.Env)
+	collectEnv(ctx, snap, opts.Env)
 	resolveCredentialRefs(snap)
 	snap.Files = sensitiveFiles(snap, agents)
 	return snap, ctx.Err()
@@ -330,7 +330,7 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 		}
 	}
 	p := filepath.Join(oauthDir(snap.Location), "oauth.json")
-	if data, err := os.ReadFile(p); err == nil {
+	if data, err := readRegular(p); err == nil {
 		creds, err := legacyOAuth(data)
 		if err != nil {
 			snap.Problems = append(snap.Problems, fmt.Sprintf("%s: %v", p, err))
@@ -341,6 +341,8 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 				snap.Shared.Profiles = append(snap.Shared.Profiles, c)
 			}
 		}
+	} else if errors.As(err, new(*NotRegularError)) {
+		snap.Problems = append(snap.Problems, err.Error())
 	}
 }
 
@@ -407,15 +409,13 @@ func readLegacyFile(path, agentID string) (*AuthStore, error) {
 // can catch it empty or half-written (measured), so it retries briefly.
 // A missing file is reported as fs.ErrNotExist.
 func readJSONStable(path string) ([]byte, os.FileInfo, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, err
-		}
+	fi, err := statRegular(path)
+	var nre *NotRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.As(err, &nre):
+		return nil, nil, err
+	case err != nil:
 		return nil, nil, fmt.Errorf("%s: %s", path, describeErr(err))
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
 	}
 	if fi.Size() > maxRowBytes {
 		return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), maxRowBytes)

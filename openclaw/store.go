@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -41,7 +40,7 @@ var ErrLocked = errors.New("database is locked by OpenClaw for longer than the b
 // busy timeout, no journal-mode pragma, no immutable flag (which would let
 // us read torn pages while OpenClaw writes). The caller must Close it.
 func openRO(path string) (*sql.DB, error) {
-	if _, err := os.Stat(path); err != nil {
+	if _, err := statRegular(path); err != nil { // a FIFO would block SQLite's open(2)
 		return nil, err
 	}
 	u := url.URL{Scheme: "file", Path: path}
@@ -61,6 +60,7 @@ func openRO(path string) (*sql.DB, error) {
 // transaction. Missing keys are absent from the result; a missing table
 // yields an empty result.
 func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...string) (map[string][]byte, error) {
+	defer noteReading(ctx, path)()
 	db, err := openRO(path)
 	if err != nil {
 		return nil, err

@@ -100,7 +100,11 @@ type Service struct {
 	SnapshotEvery time.Duration
 	KeyCheckEvery time.Duration // 0: off
 	HealthzEvery  time.Duration
-	Watch         WatchOptions
+	// ReadTimeout bounds each native read of a target (0:
+	// openclaw.DefaultReadTimeout); a read past it is abandoned and the
+	// target gets state.unreadable, without delaying the other targets.
+	ReadTimeout time.Duration
+	Watch       WatchOptions
 	// Maintenance are planned windows from the config; they mute like
 	// silences (Target "" = every target).
 	Maintenance []Silence
@@ -249,16 +253,17 @@ func (s *Service) Run(ctx context.Context) error {
 	defer func() { <-c.Stop().Done() }()
 
 	// First evaluation of every target: key check included when enabled.
-	for _, t := range s.Targets {
-		if t.HealthURL != "" {
-			s.checkHealth(ctx, t.Name)
+	// On the workers: a target whose read hangs delays no other.
+	s.forEach(ctx, s.TargetNames(), func(name string) {
+		if t, _ := s.target(name); t.HealthURL != "" {
+			s.checkHealth(ctx, name)
 		}
 		if s.Checker != nil && s.KeyCheckEvery > 0 {
-			s.logErr(t.Name, s.CheckKeys(ctx, t.Name))
+			s.logErr(name, s.CheckKeys(ctx, name))
 		} else {
-			s.logErr(t.Name, s.Evaluate(ctx, t.Name))
+			s.logErr(name, s.Evaluate(ctx, name))
 		}
-	}
+	})
 	if s.started != nil {
 		close(s.started)
 	}
@@ -342,7 +347,7 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) (err err
 			s.observer().Evaluated(name, live, rep, time.Since(start), err)
 		}
 	}()
-	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !live, Now: s.Now}
+	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !live, Now: s.Now, ReadTimeout: s.ReadTimeout}
 	prev, _, err := s.Store.Get(ctx, "version:"+name)
 	if err != nil {
 		return err
@@ -631,7 +636,7 @@ func (s *Service) Report(ctx context.Context, target string, probe bool) (diagno
 	if !ok {
 		return diagnostics.Report{}, fmt.Errorf("no target %q (targets: %s)", target, strings.Join(s.TargetNames(), ", "))
 	}
-	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !probe, Now: s.Now}
+	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !probe, Now: s.Now, ReadTimeout: s.ReadTimeout}
 	prev, _, err := s.Store.Get(ctx, "version:"+target)
 	if err != nil {
 		return diagnostics.Report{}, err

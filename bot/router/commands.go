@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
@@ -110,8 +111,7 @@ func (r *Router) reports(ctx context.Context, target string, probe bool) []targe
 			names = ts
 		}
 	}
-	out := make([]targetReport, 0, len(names))
-	for _, n := range names {
+	one := func(n string) targetReport {
 		tr := targetReport{name: n}
 		if r.diag == nil {
 			tr.err = errors.New("no install is configured for chat commands")
@@ -121,7 +121,32 @@ func (r *Router) reports(ctx context.Context, target string, probe bool) []targe
 				tr.name = tr.rep.Target
 			}
 		}
-		out = append(out, tr)
+		return tr
+	}
+	if len(names) == 1 {
+		return []targetReport{one(names[0])}
+	}
+	// Concurrently (a few at a time): a target whose read hangs until its
+	// timeout holds up no other, and several hung ones cost one timeout.
+	out := make([]targetReport, len(names))
+	sem := make(chan struct{}, 8)
+	panics := make([]any, len(names)) // re-raised below: the router's recover reports them, as before
+	var wg sync.WaitGroup
+	for i, n := range names {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() {
+				panics[i] = recover()
+				<-sem
+			}()
+			out[i] = one(n)
+		})
+	}
+	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
 	}
 	return out
 }

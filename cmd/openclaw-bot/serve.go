@@ -271,6 +271,7 @@ func (s *server) newGeneration(cfg *config.Config, prev *generation) (*generatio
 		SnapshotEvery: cfg.Scheduler.SnapshotEvery,
 		KeyCheckEvery: cfg.Anthropic.KeyCheckEvery,
 		HealthzEvery:  cfg.Scheduler.HealthzEvery,
+		ReadTimeout:   cfg.Scheduler.ReadTimeout,
 		Observer:      s.metrics,
 	}
 	for i, m := range cfg.Alerts.Maintenance {
