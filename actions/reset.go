@@ -85,7 +85,7 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	a.changed(ctx, t.Name)
 	lines := [][]bot.Span{{bot.T("Cleared " + strings.Join(changed, ", ") + " in " + strings.Join(storePaths(plans), ", ") + ".")}}
 	lines = append(lines, a.refreshLine(ctx, t, snap))
-	lines = append(lines, a.verify(ctx, t, changed)...)
+	lines = append(lines, a.verify(ctx, t, snap, changed)...)
 	return reply(bot.SevInfo, t.Name, "Cooldown reset on "+t.Name, lines...), nil
 }
 
@@ -132,7 +132,8 @@ func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snap
 }
 
 // verify re-reads the state and checks the keys without spending tokens.
-func (a *Actions) verify(ctx context.Context, t Target, profiles []string) [][]bot.Span {
+// before is the state the reset cleared (to tell a billing disable).
+func (a *Actions) verify(ctx context.Context, t Target, before *openclaw.Snapshot, profiles []string) [][]bot.Span {
 	snap, err := a.snapshot(ctx, t)
 	if err != nil {
 		return [][]bot.Span{{bot.T("Could not re-read the state to verify: " + err.Error())}}
@@ -172,7 +173,7 @@ func (a *Actions) verify(ctx context.Context, t Target, profiles []string) [][]b
 		default:
 			out = append(out, []bot.Span{bot.T(fmt.Sprintf("%s: cleared; key check %s (%s).", id, c.Status, c.Reason))})
 		}
-		if u.DisabledReason == "billing" || strings.Contains(string(mustJSON(u)), "billing") {
+		if was, _ := before.Usage(before.DefaultAgent(), id); was.DisabledReason == "billing" || strings.Contains(string(mustJSON(was)), "billing") {
 			out = append(out, []bot.Span{bot.T(id + " was disabled for billing: the bot cannot verify billing without spending tokens; the next real request tells.")})
 		}
 	}
