@@ -248,4 +248,14 @@ func TestUndoRefusesWhenTheStateChangedSinceItsPreview(t *testing.T) {
 	if a := r.lastAudit(); a.Outcome != router.OutcomeRefused || a.Command != "undo" {
 		t.Fatalf("audit %+v", a)
 	}
+	// The fresh preview shows the new cooldown; its Confirm finds the
+	// agent's store no longer holds what the reset wrote, and restores
+	// nothing (not the shared store first).
+	again := text(r.press(got, "Confirm").Message)
+	if !strings.Contains(again, "since the reset; nothing was restored") {
+		t.Fatalf("Confirm of the fresh undo preview: %s", again)
+	}
+	if row := readRow(t, r.d.Path); row != shared {
+		t.Fatalf("undo restored the shared store although the agent's changed since the reset:\nwas %s\nnow %s", shared, row)
+	}
 }

@@ -241,6 +241,13 @@ func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.M
 	if err := a.asPreviewed(ctx, snap); err != nil {
 		return bot.Message{}, err
 	}
+	// Every store must still hold what the reset wrote before any is
+	// restored (RestoreBackup compares again inside its transaction).
+	for _, p := range b.Plans {
+		if p.After != nil && snap != nil && !snap.Holds(p.Plan.Path, p.After) {
+			return bot.Message{}, fmt.Errorf("OpenClaw changed %s since the reset; nothing was restored", p.Plan.Path)
+		}
+	}
 	var restored []string
 	for i := len(b.Plans) - 1; i >= 0; i-- {
 		p := b.Plans[i]

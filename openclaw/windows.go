@@ -128,17 +128,23 @@ func (ws Windows) Digest() string {
 // snap read from the same store, so that what snap shows (its Windows) is
 // what ApplyReset will compare against inside its write transaction.
 func (p *ResetPlan) ReadFrom(snap *Snapshot) bool {
-	if p == nil || snap == nil {
+	return p != nil && snap.Holds(p.Path, p.Before)
+}
+
+// Holds reports whether snap read exactly state as the usage state of the
+// store at path (a state row, or a legacy file).
+func (s *Snapshot) Holds(path string, state []byte) bool {
+	if s == nil || state == nil {
 		return false
 	}
-	sum := sha256.Sum256(p.Before)
+	sum := sha256.Sum256(state)
 	match := func(st *AuthStore) bool {
-		return st != nil && st.Path == p.Path && st.stateSum != nil && bytes.Equal(st.stateSum, sum[:])
+		return st != nil && st.Path == path && st.stateSum != nil && bytes.Equal(st.stateSum, sum[:])
 	}
-	if match(snap.Shared) {
+	if match(s.Shared) {
 		return true
 	}
-	for _, a := range snap.Agents {
+	for _, a := range s.Agents {
 		if match(a.Own) {
 			return true
 		}
