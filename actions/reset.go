@@ -29,6 +29,9 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	if err != nil {
 		return bot.Message{}, err
 	}
+	if err := a.asPreviewed(ctx, snap); err != nil {
+		return bot.Message{}, err
+	}
 	plans, err := openclaw.PlanResets(ctx, snap, "", profiles)
 	if errors.Is(err, openclaw.ErrNothingToReset) {
 		return reply(bot.SevInfo, t.Name, "Nothing to reset on "+t.Name,
@@ -36,6 +39,14 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	}
 	if err != nil {
 		return bot.Message{}, err
+	}
+	// The planner reads the rows itself: they must be the bytes the
+	// snapshot compared above, so that ApplyReset's own comparison (inside
+	// the write transaction) guards exactly what the preview showed.
+	for _, p := range plans {
+		if !p.ReadFrom(snap) {
+			return bot.Message{}, fmt.Errorf("%w: %s changed while the bot read it", router.ErrChangedSincePreview, p.Path)
+		}
 	}
 	b := &backup{Target: t.Name, At: a.opts.Now().UTC()}
 	for _, p := range plans {
@@ -52,6 +63,9 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 			msg := fmt.Sprintf("reset of %s in %s", strings.Join(p.Profiles, ", "), p.Path)
 			if len(changed) > 0 {
 				msg += fmt.Sprintf(" (after %s had been reset; undo restores it)", strings.Join(changed, ", "))
+			}
+			if errors.Is(err, openclaw.ErrChanged) && len(changed) == 0 {
+				return bot.Message{}, fmt.Errorf("%w: OpenClaw wrote to %s meanwhile", router.ErrChangedSincePreview, p.Path)
 			}
 			if errors.Is(err, openclaw.ErrChanged) {
 				return bot.Message{}, fmt.Errorf("%s: OpenClaw changed the state since the preview; nothing was written there — run the command again for a fresh preview", msg)
@@ -71,7 +85,7 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	a.changed(ctx, t.Name)
 	lines := [][]bot.Span{{bot.T("Cleared " + strings.Join(changed, ", ") + " in " + strings.Join(storePaths(plans), ", ") + ".")}}
 	lines = append(lines, a.refreshLine(ctx, t, snap))
-	lines = append(lines, a.verify(ctx, t, changed)...)
+	lines = append(lines, a.verify(ctx, t, snap, changed)...)
 	return reply(bot.SevInfo, t.Name, "Cooldown reset on "+t.Name, lines...), nil
 }
 
@@ -118,7 +132,8 @@ func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snap
 }
 
 // verify re-reads the state and checks the keys without spending tokens.
-func (a *Actions) verify(ctx context.Context, t Target, profiles []string) [][]bot.Span {
+// before is the state the reset cleared (to tell a billing disable).
+func (a *Actions) verify(ctx context.Context, t Target, before *openclaw.Snapshot, profiles []string) [][]bot.Span {
 	snap, err := a.snapshot(ctx, t)
 	if err != nil {
 		return [][]bot.Span{{bot.T("Could not re-read the state to verify: " + err.Error())}}
@@ -158,7 +173,7 @@ func (a *Actions) verify(ctx context.Context, t Target, profiles []string) [][]b
 		default:
 			out = append(out, []bot.Span{bot.T(fmt.Sprintf("%s: cleared; key check %s (%s).", id, c.Status, c.Reason))})
 		}
-		if u.DisabledReason == "billing" || strings.Contains(string(mustJSON(u)), "billing") {
+		if was, _ := before.Usage(before.DefaultAgent(), id); was.DisabledReason == "billing" || strings.Contains(string(mustJSON(was)), "billing") {
 			out = append(out, []bot.Span{bot.T(id + " was disabled for billing: the bot cannot verify billing without spending tokens; the next real request tells.")})
 		}
 	}
@@ -177,8 +192,25 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// Undo restores what a reset changed, if nothing changed it since and it is
-// within the undo window. args: the audit id and the backup path.
+// asPreviewed compares the usage state the preview showed
+// (router.ExpectedState) with snap's, with the one function both use
+// (Snapshot.Windows), and returns router.ErrChangedSincePreview when they
+// differ: a window that started, ended, moved or changed its reason, or a
+// counter that moved.
+func (a *Actions) asPreviewed(ctx context.Context, snap *openclaw.Snapshot) error {
+	ids, digest, ok := router.ExpectedState(ctx)
+	if !ok {
+		return nil
+	}
+	if snap.Windows(a.opts.Now()).Of(ids).Digest() != digest {
+		return fmt.Errorf("%w (%s)", router.ErrChangedSincePreview, strings.Join(ids, ", "))
+	}
+	return nil
+}
+
+// Undo restores what a reset changed, if nothing changed it since (nor
+// since the undo's preview) and it is within the undo window. args: the
+// audit id and the backup path.
 func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.Message, error) {
 	if len(args) < 2 || args[1] == "" {
 		return bot.Message{}, errors.New("that audit entry has no backup to restore")
@@ -202,6 +234,20 @@ func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.M
 	if age := a.opts.Now().Sub(b.At); age > a.opts.UndoWindow {
 		return bot.Message{}, fmt.Errorf("the reset is %s old; undo works within %s", age.Round(time.Minute), a.opts.UndoWindow)
 	}
+	snap, err := a.snapshot(ctx, t) // nil: the commands below without the install's prefix
+	if _, _, ok := router.ExpectedState(ctx); ok && err != nil {
+		return bot.Message{}, fmt.Errorf("cannot compare the state with the preview: %w", err)
+	}
+	if err := a.asPreviewed(ctx, snap); err != nil {
+		return bot.Message{}, err
+	}
+	// Every store must still hold what the reset wrote before any is
+	// restored (RestoreBackup compares again inside its transaction).
+	for _, p := range b.Plans {
+		if p.After != nil && snap != nil && !snap.Holds(p.Plan.Path, p.After) {
+			return bot.Message{}, fmt.Errorf("OpenClaw changed %s since the reset; nothing was restored", p.Plan.Path)
+		}
+	}
 	var restored []string
 	for i := len(b.Plans) - 1; i >= 0; i-- {
 		p := b.Plans[i]
@@ -217,6 +263,5 @@ func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.M
 		restored = append(restored, p.Plan.Profiles...)
 	}
 	a.changed(ctx, t.Name)
-	snap, _ := a.snapshot(ctx, t) // nil: the command without the install's prefix
 	return reply(bot.SevInfo, t.Name, "Undo on "+t.Name, []bot.Span{bot.T("Restored the state of " + strings.Join(restored, ", ") + " as it was before the reset.")}, a.refreshLine(ctx, t, snap)), nil
 }

@@ -20,6 +20,10 @@ type Report struct {
 	CheckedAt time.Time `json:"checked_at"`
 	// Probed says whether the zero-token key check ran.
 	Probed bool `json:"probed"`
+	// Windows is every profile's usage state as read (openclaw
+	// Snapshot.Windows at the report's time): what a chat preview shows and
+	// its Confirm compares. Not part of the JSON.
+	Windows openclaw.Windows `json:"-"`
 }
 
 // OpenClawInfo identifies the install.
@@ -61,6 +65,7 @@ func Diagnose(target string, in *Input) Report {
 		Findings:  findings,
 		CheckedAt: in.Snap.TakenAt,
 		Probed:    len(in.Checks) > 0,
+		Windows:   in.Snap.Windows(in.Now),
 	}
 	if r.Findings == nil {
 		r.Findings = []Finding{}

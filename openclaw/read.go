@@ -228,6 +228,7 @@ func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 				snap.Problems = append(snap.Problems, fmt.Sprintf("%s row %s: %v", loc.StateDB(), KeyProfileState, err))
 			}
 			st.State = state
+			st.setStateSum(b)
 		}
 		snap.Shared = st
 	}
@@ -290,6 +291,7 @@ func readAgentStore(ctx context.Context, id, dir string) (*AuthStore, error) {
 			problems = append(problems, fmt.Sprintf("%s auth_profile_state: %v", path, err))
 		}
 		st.State = state
+		st.setStateSum(stateJSON)
 	}
 	if len(problems) > 0 {
 		return st, errors.New(strings.Join(problems, "; "))
@@ -395,6 +397,7 @@ func readLegacyFile(path, agentID string) (*AuthStore, error) {
 	}
 	profiles, state, bad, err := parseStore(data)
 	st := &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: agentID, Profiles: profiles, State: state, UpdatedAt: fi.ModTime().UTC()}
+	st.setStateSum(data)
 	if err != nil {
 		return st, fmt.Errorf("%s: %v", path, err)
 	}

@@ -90,6 +90,9 @@ type AuthStore struct {
 	Profiles  []Credential `json:"profiles"`
 	State     AuthState    `json:"state"`
 	UpdatedAt time.Time    `json:"updated_at,omitzero"`
+	// stateSum is the SHA-256 of the usage state bytes read (the state
+	// row, or the legacy file): ResetPlan.ReadFrom compares it.
+	stateSum []byte
 }
 
 // Store kinds.

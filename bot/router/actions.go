@@ -34,6 +34,11 @@ type Diagnoser interface {
 // The returned message is the reply (the router adds who confirmed it and
 // the audit id). An action that takes a backup reports it with NoteBackup
 // so `undo` can find it; NoteAfter records the state after, for the audit.
+// ResetCooldown and Undo compare the state they change with what the
+// preview showed (ExpectedState) and, on any difference, change nothing and
+// return ErrChangedSincePreview: the router then answers with a fresh
+// preview. Restart, DoctorFix and ProbeSpend are only called when the
+// verdict and the profiles' health are still those the preview showed.
 type Actions interface {
 	ResetCooldown(ctx context.Context, target string, args []string) (bot.Message, error)
 	Undo(ctx context.Context, target string, args []string) (bot.Message, error)

@@ -26,6 +26,9 @@ type previewState struct {
 	Profiles []profileState `json:"profiles,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
 	Undo     *undoState     `json:"undo,omitempty"`
+	// State is the usage state of the profiles a cooldown reset or undo
+	// changes, as the preview read it: Confirm compares it (stale.go).
+	State *shownState `json:"state,omitempty"`
 }
 
 type profileState struct {
@@ -178,6 +181,7 @@ func (r *Router) previewReset(ctx context.Context, who Who, cmd Command) result 
 		}
 	}
 	st.Args = ids
+	st.State = shownOf(h.tr.rep, ids)
 	if len(ids) == 1 {
 		m.Title = "Reset the cooldown of " + ids[0] + " on " + targetName(h.tr.name) + "?"
 	} else {
@@ -304,6 +308,28 @@ func (r *Router) previewUndo(ctx context.Context, who Who, cmd Command) result {
 		Text: bot.Line(bot.T(fmt.Sprintf("Audit #%d: ", e.ID)), bot.C(strings.TrimSpace(e.Command+" "+strings.Join(args, " "))),
 			bot.T(" by "+who2+" at "), bot.At(e.At), bot.T(".\n")),
 	}
+	// What the undo would overwrite (Confirm refuses if it changes) and,
+	// from the reset's own preview, what it restores.
+	if e.Command == CmdCooldownReset && len(args) > 0 && r.diag != nil {
+		if rep, err := r.diag.Report(ctx, target, false); err != nil {
+			m.Text = append(m.Text, bot.T("Could not read the current state: "+err.Error()+"\n"))
+		} else {
+			st.State = shownOf(rep, args)
+			if len(st.State.Windows) == 0 {
+				m.Text = append(m.Text, bot.T("Now: "+strings.Join(args, ", ")+": no usage state.\n"))
+			}
+			for _, w := range st.State.Windows {
+				m.Text = append(m.Text, bot.T("Now: "+profileName(w.Profile, w.Agent)+": "))
+				m.Text = append(append(m.Text, windowText(w)...), bot.T("\n"))
+			}
+		}
+	}
+	if was := parseShown(e.Before).State; was != nil {
+		for _, w := range was.Windows {
+			m.Text = append(m.Text, bot.T("Before the reset: "+profileName(w.Profile, w.Agent)+": "))
+			m.Text = append(append(m.Text, windowText(w)...), bot.T("\n"))
+		}
+	}
 	confirm := bot.Line(bot.T("Confirm restores the backup that command took, "), bot.C(e.BackupPath),
 		bot.T(": the state before it. Whatever changed in that state since then is lost."))
 	return r.makePreview(ctx, who, cmd, target, []string{cmd.ID, e.BackupPath}, st, m, confirm)
@@ -331,11 +357,13 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 	switch cmd.Name {
 	case CmdRestart:
 		m.Title = "Restart the OpenClaw gateway of " + name + "?"
+		st.Profiles = targetProfiles(cmd.Name, tr.rep)
 		confirm = bot.Line(bot.T("Confirm restarts the gateway of "+name+". Conversations in progress are interrupted; "+
 			"it is ready again after about 20 s. It reloads credentials and cooldowns from disk: OpenClaw 2026.9.6 persists "+
 			"cooldowns, so a restart does not end one ("), bot.C("cooldown reset"), bot.T(" does)."))
 	case CmdDoctorFix:
 		m.Title = "Run openclaw doctor --fix on " + name + "?"
+		st.Profiles = targetProfiles(cmd.Name, tr.rep)
 		relevant := map[string]bool{diagnostics.CodeStoreLegacyUnmigrated: true, diagnostics.CodeCredentialExpired: true,
 			diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true}
 		for _, f := range tr.rep.Findings {
@@ -377,9 +405,9 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 			if !slices.Contains(args, p.ID) {
 				args = append(args, p.ID)
 			}
-			st.Profiles = append(st.Profiles, stateOf(p))
 			m.Text = append(m.Text, profileLine(p)...)
 		}
+		st.Profiles = targetProfiles(cmd.Name, tr.rep)
 		confirm = bot.Line(bot.T("Confirm runs OpenClaw's own probe on "+name+": one real request per profile above, "+
 			"which spends a few tokens; a 401 puts the profile into a 30 s auth cooldown (with a gateway running it goes "+
 			"through the gateway's models.probe). The free alternative is "), bot.C("check"), bot.T(" (zero-token)."))
@@ -466,8 +494,16 @@ func (r *Router) confirm(ctx context.Context, who Who, id string) result {
 	if len(p.Args) > 0 {
 		target, args = p.Args[0], p.Args[1:]
 	}
+	shown := parseShown(p.Preview)
+	if changes := r.staleTarget(ctx, p, shown); len(changes) > 0 {
+		return r.repreview(ctx, who, p, shown, changes, "")
+	}
 	actx, n := withNote(ctx)
+	actx = withExpected(actx, shown.State)
 	msg, err := call(actx, r.actions, p.Command, target, args)
+	if errors.Is(err, ErrChangedSincePreview) {
+		return r.repreview(ctx, who, p, shown, nil, err.Error())
+	}
 	backup, after := n.get()
 	res := result{command: p.Command, args: p.Args, before: p.Preview, after: after, backup: backup,
 		confirmed: true, toast: "Done"}

@@ -146,11 +146,30 @@ type fakeDiag struct {
 	now     func() time.Time
 	probes  []string // targets reported with probe
 	calls   int
+	// mod, when set, changes the canned reports (what OpenClaw wrote since).
+	mod func(target string, r *diagnostics.Report)
+}
+
+func (d *fakeDiag) setMod(f func(target string, r *diagnostics.Report)) {
+	d.mu.Lock()
+	d.mod = f
+	d.mu.Unlock()
 }
 
 func (d *fakeDiag) Targets() []string { return append([]string(nil), d.targets...) }
 
-func (d *fakeDiag) Report(_ context.Context, target string, probe bool) (diagnostics.Report, error) {
+func (d *fakeDiag) Report(ctx context.Context, target string, probe bool) (diagnostics.Report, error) {
+	r, err := d.report(ctx, target, probe)
+	d.mu.Lock()
+	mod := d.mod
+	d.mu.Unlock()
+	if err == nil && mod != nil {
+		mod(target, &r)
+	}
+	return r, err
+}
+
+func (d *fakeDiag) report(_ context.Context, target string, probe bool) (diagnostics.Report, error) {
 	d.mu.Lock()
 	d.calls++
 	if probe {
@@ -184,6 +203,10 @@ func (d *fakeDiag) Report(_ context.Context, target string, probe bool) (diagnos
 type actionCall struct {
 	Command, Target string
 	Args            []string
+	// Expected is what ExpectedState gave the action: the profiles whose
+	// state the preview showed, and its digest ("" when none).
+	Expected []string
+	Digest   string
 }
 
 // fakeActions records calls; resets take a backup.
@@ -195,7 +218,8 @@ type fakeActions struct {
 
 func (a *fakeActions) record(ctx context.Context, cmd, target string, args []string) (bot.Message, error) {
 	a.mu.Lock()
-	a.calls = append(a.calls, actionCall{cmd, target, append([]string(nil), args...)})
+	ids, digest, _ := ExpectedState(ctx)
+	a.calls = append(a.calls, actionCall{Command: cmd, Target: target, Args: append([]string(nil), args...), Expected: ids, Digest: digest})
 	fail := a.fail
 	a.mu.Unlock()
 	if fail != nil {
