@@ -616,7 +616,7 @@ func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
 	if p.slack != nil {
 		switch cfg.Slack.Mode {
 		case config.SlackHTTP:
-			h := slackbot.NewHTTPHandler(s.handler, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, Logger: &log, Scrubber: scrub})
+			h := slackbot.NewHTTPHandler(s.handler, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, APIURL: cfg.Slack.APIURL, Logger: &log, Scrubber: scrub})
 			mux.Handle(slackbot.CommandsPath, h)
 			mux.Handle(slackbot.InteractionsPath, h)
 			s.metrics.SurfaceUp(bot.SurfaceSlack, true) // requests arrive on http.listen
@@ -624,7 +624,7 @@ func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
 		default:
 			s.metrics.SurfaceUp(bot.SurfaceSlack, false)
 			goRun(bot.SurfaceSlack, func() error {
-				return slackbot.RunSocket(ctx, p.slack, cfg.Slack.AppToken, s.handler, slackbot.SocketOptions{Logger: &log, Scrubber: scrub, OnState: up(bot.SurfaceSlack)})
+				return slackbot.RunSocket(ctx, p.slack, cfg.Slack.AppToken, s.handler, slackbot.SocketOptions{APIURL: cfg.Slack.APIURL, Logger: &log, Scrubber: scrub, OnState: up(bot.SurfaceSlack)})
 			})
 		}
 	}
