@@ -119,6 +119,7 @@ type Service struct {
 	rows    rowIDs
 	started chan struct{}
 	loaded  atomic.Bool
+	lookups lookupFailures
 }
 
 type healthState struct {
@@ -567,11 +568,22 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 	}
 	// An earlier attempt may have been delivered just before a crash:
 	// ask the platform before sending again (Slack: message metadata).
-	if it.Attempts > 0 && it.Kind == "post" {
+	// Re-send only when the lookup succeeded without finding it; a failed
+	// lookup defers the item (see lookupFailed).
+	if it.Attempts > 0 && it.Kind == store.KindPost {
 		if f, ok := n.(bot.Finder); ok {
-			if sent, err := f.Find(ctx, it.Dest, it.Ref, it.CreatedAt.Add(-time.Minute)); err == nil && sent != nil {
+			sent, err := f.Find(ctx, it.Dest, it.Ref, it.CreatedAt.Add(-time.Minute))
+			switch {
+			case err == nil && sent != nil:
+				s.lookups.forget(it.ID)
 				_ = s.Store.MarkSent(ctx, it.ID, *sent, s.now())
 				log.Info().Msg("already delivered before a restart; not sent again")
+				return
+			case err == nil:
+				s.lookups.forget(it.ID)
+			case ctx.Err() != nil:
+				return // shutting down: the item stays due
+			case !s.lookupFailed(ctx, log, it, err):
 				return
 			}
 		}
@@ -613,6 +625,64 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 	s.observer().Delivered(it.Channel, "failed")
 	log.Error().Err(err).Msg("delivery failed permanently")
 	_ = s.Store.MarkFailed(ctx, it.ID, err.Error(), s.now(), true)
+}
+
+// MaxHistoryLookups bounds how often the outbox asks a bot.Finder whether
+// an item that may have gone out before a crash (or a timed-out send) was
+// delivered, when the lookup itself fails: failures 1 to
+// MaxHistoryLookups-1 defer the item with backoff (2 s, 4 s, 8 s, 16 s, or
+// the platform's Retry-After), so the alert is about half a minute late
+// at most (plus the lookups' own time); the MaxHistoryLookups-th failure
+// sends it anyway with a warning that a duplicate is possible. An alert must not be lost to a history API that
+// stays down, and a possible duplicate is the lesser harm.
+const MaxHistoryLookups = 5
+
+// lookupFailures counts failed history lookups per outbox item in this
+// process (a restart or reload starts over: more lookups, never fewer).
+type lookupFailures struct {
+	mu sync.Mutex
+	n  map[int64]int
+}
+
+func (l *lookupFailures) add(id int64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = map[int64]int{}
+	}
+	l.n[id]++
+	return l.n[id]
+}
+
+func (l *lookupFailures) forget(id int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.n, id)
+}
+
+// lookupFailed handles a failed "was it delivered already?" lookup for it
+// and reports whether to send anyway. A temporary failure (*bot.RetryError)
+// defers the item with backoff until MaxHistoryLookups lookups failed; a
+// permanent one (a missing history scope: asking again cannot help) and
+// the last allowed failure send it, logging that a duplicate is possible.
+func (s *Service) lookupFailed(ctx context.Context, log zerolog.Logger, it store.OutboxItem, err error) bool {
+	n := s.lookups.add(it.ID)
+	var re *bot.RetryError
+	if errors.As(err, &re) && n < MaxHistoryLookups {
+		wait := re.After
+		if wait <= 0 {
+			wait = backoff(n)
+		}
+		s.observer().Delivered(it.Channel, "retried")
+		log.Warn().Err(err).Int("lookups_failed", n).Dur("retry_in", wait).
+			Msg("cannot tell whether this notice was delivered before (history lookup failed); not re-sending yet")
+		_ = s.Store.MarkFailed(ctx, it.ID, "history lookup before re-sending: "+err.Error(), s.now().Add(wait), false)
+		return false
+	}
+	s.lookups.forget(it.ID)
+	log.Warn().Err(err).Int("lookups_failed", n).
+		Msg("history lookup failed; sending anyway: a duplicate of an earlier delivery is possible")
+	return true
 }
 
 // backoff is 2s, 4s, 8s … capped at 5 minutes.

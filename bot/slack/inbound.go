@@ -58,6 +58,15 @@ const (
 // (network errors, 5xx and 429 are retried).
 const responseURLAttempts = 3
 
+// ResponseURLHosts are the hosts Slack issues response_urls on (commercial
+// Slack and GovSlack, which runs on slack-gov.com). A response_url is
+// accepted only with https on one of them (default port), or on the
+// configured slack.api_url's scheme and host:port exactly (a proxy, the
+// test fake). A response_url is a bearer capability chosen by whoever
+// sent the request: without the pin a reply (a diagnosis) could be posted
+// to any server the bot can reach.
+var ResponseURLHosts = []string{"hooks.slack.com", "hooks.slack-gov.com"}
+
 var (
 	errBusy   = errors.New("busy")
 	errClosed = errors.New("shutting down")
@@ -69,6 +78,7 @@ type inboundConfig struct {
 	now            func() time.Time
 	client         *http.Client    // for response_url; nil = 10 s timeout
 	api            *goslack.Client // Web API fallback when there is no response_url; may be nil
+	apiURL         string          // slack.api_url: its host is accepted for response_urls ("" = Slack's only)
 	maxConcurrent  int
 	maxPending     int
 	drainTimeout   time.Duration
@@ -85,6 +95,7 @@ type inbound struct {
 	now            func() time.Time
 	client         *http.Client
 	api            *goslack.Client
+	apiURL         *url.URL // scheme and host of slack.api_url; nil = none
 	maxPending     int
 	drainTimeout   time.Duration
 	handlerTimeout time.Duration
@@ -121,6 +132,9 @@ func newInbound(c inboundConfig) *inbound {
 	}
 	if in.client == nil {
 		in.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if u, err := url.Parse(c.apiURL); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
+		in.apiURL = &url.URL{Scheme: u.Scheme, Host: u.Host}
 	}
 	if c.log != nil {
 		in.log = *c.log
@@ -375,9 +389,11 @@ func (in *inbound) deliver(ctx context.Context, to target, reply bot.Reply) {
 	}
 
 	if to.responseURL != "" {
-		u, err := checkResponseURL(to.responseURL)
+		u, err := checkResponseURL(to.responseURL, in.apiURL)
 		if err != nil {
-			log.Warn().Str("reason", err.Error()).Msg("slack: refusing the request's response_url")
+			// Only the host: the rest of a response_url is the capability.
+			log.Warn().Str("host", responseURLHost(to.responseURL)).Str("reason", err.Error()).
+				Bool("web_api_fallback", in.api != nil && to.channel != "").Msg("slack: refusing the request's response_url")
 		} else {
 			err = in.postResponseURL(ctx, u, p)
 			if err == nil {
@@ -476,28 +492,74 @@ func (in *inbound) postOnce(ctx context.Context, u string, body []byte) (retry b
 	return resp.StatusCode >= 500, 0, err
 }
 
-// checkResponseURL accepts https URLs, and http only to a loopback host
-// (tests, a local proxy): a reply must not be sent in clear text over the
-// network, nor to an arbitrary internal service.
-func checkResponseURL(s string) (*url.URL, error) {
+// checkResponseURL accepts a response_url only on Slack's own hosts
+// (https, ResponseURLHosts, default port) or on api's scheme and host:port
+// exactly (slack.api_url; plain http only when that host is loopback). A
+// reply must not go to an arbitrary server, in clear text over the
+// network, nor to another internal service. Errors name the host only.
+func checkResponseURL(s string, api *url.URL) (*url.URL, error) {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, errors.New("not an absolute URL")
 	}
-	switch u.Scheme {
-	case "https":
-		return u, nil
-	case "http":
-		host := u.Hostname()
-		if host == "localhost" {
-			return u, nil
-		}
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			return u, nil
-		}
-		return nil, errors.New("http:// response_url to a non-loopback host " + u.Hostname())
+	if u.User != nil {
+		return nil, errors.New("response_url with credentials")
 	}
-	return nil, errors.New("response_url scheme " + strconv.Quote(u.Scheme) + " is not https")
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, errors.New("response_url scheme " + strconv.Quote(truncate(u.Scheme, 20)) + " is not https")
+	}
+	if api != nil && u.Scheme == api.Scheme && sameHostPort(u, api) {
+		if u.Scheme == "https" || isLoopbackHost(u.Hostname()) {
+			return u, nil
+		}
+		return nil, errors.New("http:// response_url to a non-loopback host")
+	}
+	if u.Scheme == "https" && (u.Port() == "" || u.Port() == "443") {
+		host := strings.ToLower(u.Hostname())
+		for _, h := range ResponseURLHosts {
+			if host == h {
+				return u, nil
+			}
+		}
+	}
+	allowed := strings.Join(ResponseURLHosts, ", ")
+	if api != nil {
+		allowed += " or slack.api_url's " + api.Host
+	}
+	return nil, errors.New("response_url not on a Slack host (" + allowed + ")")
+}
+
+// sameHostPort compares host and effective port (the scheme's default
+// when none is written), the host case-insensitively.
+func sameHostPort(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if u.Scheme == "http" {
+			return "80"
+		}
+		return "443"
+	}
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// responseURLHost is the host[:port] of a response_url for logs (never its
+// path or query: they are the capability).
+func responseURLHost(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "(none)"
+	}
+	return redact.String(truncate(u.Host, 100))
 }
 
 func emptyMessage(m bot.Message) bool {

@@ -32,7 +32,8 @@ func BenchmarkSlashAck(b *testing.B) {
 	h := &recHandler{delay: handler}
 	hh := NewHTTPHandler(h, HTTPOptions{
 		SigningSecret: inSecret,
-		MaxConcurrent: burst, // every command of a burst runs at once: Wait between bursts is ~50 ms
+		APIURL:        sink.URL, // the replies' sink stands in for Slack
+		MaxConcurrent: burst,    // every command of a burst runs at once: Wait between bursts is ~50 ms
 		MaxPending:    2 * burst,
 		Client:        &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: burst}},
 	})

@@ -45,6 +45,10 @@ type HTTPOptions struct {
 	// API, when set, delivers a reply through chat.postEphemeral /
 	// chat.postMessage when the request has no usable response_url.
 	API *goslack.Client
+	// APIURL is slack.api_url: besides Slack's own hosts
+	// (ResponseURLHosts), a response_url on exactly its scheme and
+	// host:port is accepted (a proxy; the test fake). "" = Slack's only.
+	APIURL string
 	// MaxConcurrent handler calls at once; 0 = DefaultMaxConcurrent.
 	MaxConcurrent int
 	// MaxPending accepted but unfinished requests; more are answered with
@@ -113,7 +117,7 @@ func NewHTTPHandler(h bot.Handler, opts HTTPOptions) *HTTPHandler {
 		s.log = *opts.Logger
 	}
 	s.in = newInbound(inboundConfig{
-		handler: h, now: s.now, client: opts.Client, api: opts.API,
+		handler: h, now: s.now, client: opts.Client, api: opts.API, apiURL: opts.APIURL,
 		maxConcurrent: opts.MaxConcurrent, maxPending: opts.MaxPending,
 		drainTimeout: opts.DrainTimeout, handlerTimeout: opts.HandlerTimeout,
 		log: &s.log, scrub: scrub,

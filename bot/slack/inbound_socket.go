@@ -23,6 +23,10 @@ type SocketOptions struct {
 	// Client posts replies to response_url; nil = a client with a 10 s
 	// timeout. (The Web API and apps.connections.open use api's client.)
 	Client *http.Client
+	// APIURL is slack.api_url (the URL api was made with): besides Slack's
+	// own hosts (ResponseURLHosts), a response_url on exactly its scheme
+	// and host:port is accepted. "" = Slack's only.
+	APIURL string
 	// MaxConcurrent handler calls at once; 0 = DefaultMaxConcurrent.
 	MaxConcurrent int
 	// MaxPending accepted but unfinished requests; more are answered with
@@ -109,7 +113,7 @@ func RunSocket(ctx context.Context, api *goslack.Client, appToken redact.Secret,
 		scrub:   scrub,
 	}
 	r.in = newInbound(inboundConfig{
-		handler: h, now: opts.Now, client: opts.Client, api: api,
+		handler: h, now: opts.Now, client: opts.Client, api: api, apiURL: opts.APIURL,
 		maxConcurrent: opts.MaxConcurrent, maxPending: opts.MaxPending,
 		drainTimeout: opts.DrainTimeout, handlerTimeout: opts.HandlerTimeout,
 		log: &r.log, scrub: scrub,

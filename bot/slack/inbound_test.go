@@ -158,6 +158,9 @@ func newHTTPEnv(t *testing.T, h *recHandler, opts HTTPOptions) *httpEnv {
 	if opts.SigningSecret == "" {
 		opts.SigningSecret = inSecret
 	}
+	if opts.APIURL == "" {
+		opts.APIURL = e.fake.URL() // its response_urls are on the same host:port
+	}
 	if opts.Logger == nil {
 		l := zerolog.New(e.logs).Level(zerolog.TraceLevel)
 		opts.Logger = &l
@@ -779,24 +782,143 @@ func TestHTTPResponseURLRules(t *testing.T) {
 			t.Errorf("logs = %s", e.logs.String())
 		}
 	})
+	loopAPI, _ := url.Parse("http://127.0.0.1:9/api/")
+	proxyAPI, _ := url.Parse("https://slack-proxy.internal/api/")
 	for _, tc := range []struct {
-		u  string
-		ok bool
+		u   string
+		api *url.URL
+		ok  bool
 	}{
-		{"https://hooks.slack.com/commands/T1/2/x", true},
-		{"http://127.0.0.1:9/x", true},
-		{"http://[::1]:9/x", true},
-		{"http://localhost/x", true},
-		{"http://10.0.0.1/x", false},
-		{"http://hooks.slack.com/x", false},
-		{"file:///etc/passwd", false},
-		{"/relative", false},
-		{"gopher://x", false},
+		{"https://hooks.slack.com/commands/T1/2/x", nil, true},
+		{"https://HOOKS.slack.com:443/actions/T1/2/x", nil, true},
+		{"https://hooks.slack-gov.com/commands/T1/2/x", nil, true},
+		{"https://hooks.slack.com/commands/T1/2/x", loopAPI, true},
+		{"http://127.0.0.1:9/x", loopAPI, true},
+		{"https://slack-proxy.internal/response/x", proxyAPI, true},
+		{"https://slack-proxy.internal:443/response/x", proxyAPI, true},
+		// Not Slack's, not slack.api_url's.
+		{"https://example.com/hook", nil, false},
+		{"https://example.com/hook", loopAPI, false},
+		{"https://hooks.slack.com.example.com/x", nil, false},
+		{"https://evilhooks.slack.com/x", nil, false},
+		{"https://slack.com/x", nil, false},
+		{"https://hooks.slack.com:8443/x", nil, false},
+		{"https://user:pw@hooks.slack.com/x", nil, false},
+		{"http://127.0.0.1:9/x", nil, false},
+		{"http://127.0.0.1:10/x", loopAPI, false},
+		{"http://localhost:9/x", loopAPI, false},
+		{"https://127.0.0.1:9/x", loopAPI, false},
+		{"http://slack-proxy.internal/x", proxyAPI, false},
+		{"http://[::1]:9/x", nil, false},
+		{"http://10.0.0.1/x", nil, false},
+		{"http://hooks.slack.com/x", nil, false},
+		{"file:///etc/passwd", nil, false},
+		{"/relative", nil, false},
+		{"gopher://x", nil, false},
 	} {
-		if _, err := checkResponseURL(tc.u); (err == nil) != tc.ok {
-			t.Errorf("checkResponseURL(%q) = %v", tc.u, err)
+		if _, err := checkResponseURL(tc.u, tc.api); (err == nil) != tc.ok {
+			t.Errorf("checkResponseURL(%q, %v) = %v", tc.u, tc.api, err)
 		}
 	}
+}
+
+// foreignSink is a server that is not Slack; it counts what reaches it.
+type foreignSink struct {
+	srv  *httptest.Server
+	hits atomic.Int32
+}
+
+func newForeignSink(t *testing.T, tls bool) *foreignSink {
+	f := &foreignSink{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.hits.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "ok")
+	})
+	if tls {
+		f.srv = httptest.NewTLSServer(h)
+	} else {
+		f.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// A response_url is used only on Slack's hosts or slack.api_url's exact
+// host:port: a foreign https server and another loopback port get nothing,
+// the reply goes through the Web API instead, and the warning names the
+// host only (the rest of a response_url is a capability).
+func TestResponseURLPinnedToSlack(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tls  bool
+	}{{"foreign https host", true}, {"foreign loopback port", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			foreign := newForeignSink(t, tc.tls)
+			// The reply client trusts the foreign TLS server: only the pin
+			// stands between the reply and it.
+			client := foreign.srv.Client()
+			client.Timeout = 5 * time.Second
+			t.Cleanup(client.CloseIdleConnections)
+			apiFake := fakeslack.New()
+			t.Cleanup(apiFake.Close)
+			e := newHTTPEnv(t, &recHandler{}, HTTPOptions{Client: client, API: NewClient(inBotToken, apiFake.URL(), nil)})
+			secretPath := "/commands/T0FAKE/1/CAPABILITY-abc123"
+			e.post(t, CommandsPath, commandBody(e, fakeslack.SlashCommand{Text: "diagnose", UserID: "U1", ChannelID: "C1",
+				ResponseURL: foreign.srv.URL + secretPath}), time.Now(), inSecret)
+			e.hh.Wait()
+			if n := foreign.hits.Load(); n != 0 {
+				t.Fatalf("the foreign server got %d posts", n)
+			}
+			if eph := apiFake.Ephemerals("C1"); len(eph) != 1 || eph[0].User != "U1" || !strings.Contains(eph[0].Text, "openclaw status") {
+				t.Errorf("Web API fallback: ephemerals = %+v", eph)
+			}
+			logs := e.logs.String()
+			host := strings.TrimPrefix(strings.TrimPrefix(foreign.srv.URL, "https://"), "http://")
+			if !strings.Contains(logs, "refusing the request's response_url") || !strings.Contains(logs, `"host":"`+host+`"`) ||
+				strings.Contains(logs, "CAPABILITY") || !strings.Contains(logs, `"level":"warn"`) {
+				t.Errorf("logs = %s", logs)
+			}
+		})
+	}
+	t.Run("slack.api_url host accepted", func(t *testing.T) {
+		other := fakeslack.New()
+		t.Cleanup(other.Close)
+		// slack.api_url is another fake on another port: the response_url
+		// of e.fake is foreign now.
+		e := newHTTPEnv(t, &recHandler{}, HTTPOptions{APIURL: other.URL()})
+		e.post(t, CommandsPath, commandBody(e, fakeslack.SlashCommand{Text: "status"}), time.Now(), inSecret)
+		e.hh.Wait()
+		if n := len(e.fake.Responses()); n != 0 {
+			t.Fatalf("a response_url outside slack.api_url's host:port was used (%d)", n)
+		}
+		e2 := newHTTPEnv(t, &recHandler{}, HTTPOptions{APIURL: ""}) // the helper's default: the fake's api_url
+		e2.post(t, CommandsPath, commandBody(e2, fakeslack.SlashCommand{Text: "status"}), time.Now(), inSecret)
+		e2.hh.Wait()
+		if n := len(e2.fake.Responses()); n != 1 {
+			t.Fatalf("the response_url on slack.api_url's host was not used (%d responses); logs %s", n, e2.logs.String())
+		}
+	})
+	t.Run("socket mode", func(t *testing.T) {
+		foreign := newForeignSink(t, false)
+		e := startSocket(t, &recHandler{}, SocketOptions{})
+		id := e.fake.PushSlashCommand(fakeslack.SlashCommand{Text: "diagnose", UserID: "U1", ChannelID: "C1",
+			ResponseURL: foreign.srv.URL + "/commands/T0FAKE/1/CAPABILITY"})
+		e.fake.WaitAck(id, 3*time.Second)
+		deadline := time.Now().Add(5 * time.Second)
+		for len(e.fake.Ephemerals("C1")) == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := foreign.hits.Load(); n != 0 {
+			t.Fatalf("the foreign server got %d posts", n)
+		}
+		if eph := e.fake.Ephemerals("C1"); len(eph) != 1 {
+			t.Errorf("Web API fallback: ephemerals = %+v", eph)
+		}
+		if logs := e.logs.String(); !strings.Contains(logs, "refusing the request's response_url") || strings.Contains(logs, "CAPABILITY") {
+			t.Errorf("logs = %s", logs)
+		}
+	})
 }
 
 // --- Socket Mode ---
@@ -822,6 +944,9 @@ func startSocket(t *testing.T, h *recHandler, opts SocketOptions) *socketEnv {
 	hc := &http.Client{Transport: e.tr, Timeout: 5 * time.Second}
 	if opts.Client == nil {
 		opts.Client = hc
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = e.fake.URL()
 	}
 	api := NewClient(inBotToken, e.fake.URL(), hc)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -1032,7 +1157,7 @@ func TestSocketCleanShutdown(t *testing.T) {
 	base := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- RunSocket(ctx, api, inAppToken, h, SocketOptions{Client: hc}) }()
+	go func() { done <- RunSocket(ctx, api, inAppToken, h, SocketOptions{Client: hc, APIURL: fake.URL()}) }()
 	if !fake.WaitConnections(1, 5*time.Second) {
 		t.Fatal("no connection")
 	}

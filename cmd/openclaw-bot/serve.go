@@ -135,6 +135,9 @@ type serveOptions struct {
 	Stdout io.Writer
 	// ShutdownTimeout bounds the graceful stop (0 = 20 s).
 	ShutdownTimeout time.Duration
+	// HTTPLimits are the timeouts and caps of both listeners; zero fields
+	// take the defaults (listener.go). Tests set small ones.
+	HTTPLimits httpLimits
 	// OnReload is told the outcome of each reload (tests).
 	OnReload func(result string, err error)
 }
@@ -241,6 +244,9 @@ type server struct {
 	surfaces    surfaces
 	consoleDone chan struct{}
 	stopConsole context.CancelFunc
+	// listeners are the open HTTP listeners by config key (http.listen,
+	// metrics.listen).
+	listeners map[string]*limitListener
 }
 
 // generation is what one config builds: the scheduler, the actions and the
@@ -617,7 +623,7 @@ func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
 	if p.slack != nil {
 		switch cfg.Slack.Mode {
 		case config.SlackHTTP:
-			h := slackbot.NewHTTPHandler(s.handler, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, Logger: &log, Scrubber: scrub})
+			h := slackbot.NewHTTPHandler(s.handler, slackbot.HTTPOptions{SigningSecret: cfg.Slack.SigningSecret, API: p.slack, APIURL: cfg.Slack.APIURL, Logger: &log, Scrubber: scrub})
 			mux.Handle(slackbot.CommandsPath, h)
 			mux.Handle(slackbot.InteractionsPath, h)
 			s.metrics.SurfaceUp(bot.SurfaceSlack, true) // requests arrive on http.listen
@@ -625,7 +631,7 @@ func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
 		default:
 			s.metrics.SurfaceUp(bot.SurfaceSlack, false)
 			goRun(bot.SurfaceSlack, func() error {
-				return slackbot.RunSocket(ctx, p.slack, cfg.Slack.AppToken, s.handler, slackbot.SocketOptions{Logger: &log, Scrubber: scrub, OnState: up(bot.SurfaceSlack)})
+				return slackbot.RunSocket(ctx, p.slack, cfg.Slack.AppToken, s.handler, slackbot.SocketOptions{APIURL: cfg.Slack.APIURL, Logger: &log, Scrubber: scrub, OnState: up(bot.SurfaceSlack)})
 			})
 		}
 	}
@@ -679,19 +685,28 @@ func (s *server) startHTTP(cfg *config.Config) (func(), error) {
 			_ = srv.Shutdown(ctx)
 		}
 	}
-	listen := func(key, addr string, h http.Handler) error {
+	// Every listener gets read, write and idle timeouts, a header and a
+	// body cap, and a cap on open connections (listener.go).
+	listen := func(key, addr string, h http.Handler, maxConns int) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w (set %s to another address, or \"\" to turn it off)", key, addr, err, key)
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		lim := s.opts.HTTPLimits.orDefault(maxConns)
+		lln := newLimitListener(ln, lim.MaxConns)
+		if s.listeners == nil {
+			s.listeners = map[string]*limitListener{}
+		}
+		s.listeners[key] = lln
+		srv := newHTTPServer(h, lim)
 		servers = append(servers, srv)
 		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(lln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Error().Err(err).Str("listener", key).Msg("http server")
 			}
 		}()
-		s.log.Info().Str("addr", ln.Addr().String()).Str("listener", key).Msg("http listening")
+		s.log.Info().Str("addr", ln.Addr().String()).Str("listener", key).Int("max_conns", lim.MaxConns).
+			Dur("read_timeout", lim.ReadTimeout).Dur("idle_timeout", lim.IdleTimeout).Msg("http listening")
 		return nil
 	}
 	metricsOnHTTP := cfg.Metrics.Listen == "" && loopbackAddr(cfg.HTTP.Listen)
@@ -706,7 +721,7 @@ func (s *server) startHTTP(cfg *config.Config) (func(), error) {
 			mux.Handle("GET /metrics", s.metrics.Handler())
 		}
 		mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.chatMux.Load().ServeHTTP(w, r) }))
-		if err := listen("http.listen", cfg.HTTP.Listen, mux); err != nil {
+		if err := listen("http.listen", cfg.HTTP.Listen, mux, httpMaxConns); err != nil {
 			return stop, err
 		}
 	}
@@ -714,7 +729,7 @@ func (s *server) startHTTP(cfg *config.Config) (func(), error) {
 	case cfg.Metrics.Listen != "":
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
-		if err := listen("metrics.listen", cfg.Metrics.Listen, mux); err != nil {
+		if err := listen("metrics.listen", cfg.Metrics.Listen, mux, metricsMaxConns); err != nil {
 			stop()
 			return func() {}, err
 		}
