@@ -185,10 +185,11 @@ func (in *Input) providersInUse() []string {
 	return out
 }
 
-// legacyVersion reports whether the install runs a pre-SQLite OpenClaw.
+// legacyVersion reports whether the install runs a pre-SQLite OpenClaw
+// (the JSON generations, 2026.1–5.x).
 func (in *Input) legacyVersion() bool {
-	return in.Snap.Layout == openclaw.LayoutLegacy ||
-		(in.Snap.Version != "" && openclaw.VersionLess(in.Snap.Version, "2026.4.0"))
+	v := in.Snap.Version
+	return in.Snap.Layout == openclaw.LayoutLegacy || (v != "" && openclaw.LayoutOf(openclaw.GenerationOf(v)) == openclaw.LayoutLegacy)
 }
 
 // commander writes OpenClaw commands that target exactly this install.

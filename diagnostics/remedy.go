@@ -1,6 +1,10 @@
 package diagnostics
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+)
 
 // replaceRemedy says how to put a new credential in place of k, for the
 // detected layout and credential type.
@@ -17,8 +21,8 @@ func (in *Input) replaceRemedy(k keyRef) []string {
 		return []string{"Fix models.providers.anthropic.apiKey in " + in.Snap.Location.ConfigPath + " (or remove it and store the key as a profile: " + c.pasteKey("", "anthropic:default") + ")."}
 	case k.Cred.KeyRef != nil:
 		return []string{fmt.Sprintf("The key comes from a %s secret reference (%s); fix the value there, then run `%s`.", k.Cred.KeyRef.Source, k.Cred.KeyRef.ID, c.run("", "secrets reload"))}
-	case in.legacyVersion():
-		return []string{fmt.Sprintf("Replace the key in %s (OpenClaw %s keeps credentials in this JSON file), or upgrade OpenClaw and use `openclaw models auth paste-api-key`.", k.Store.Path, in.versionText())}
+	case in.legacyVersion() && !openclaw.HasPasteAPIKey(in.Snap.Version):
+		return []string{fmt.Sprintf("Replace the key in %s (OpenClaw %s keeps credentials in this JSON file and has no paste-api-key; `openclaw onboard` can store a new one), or upgrade OpenClaw and use `openclaw models auth paste-api-key`.", k.Store.Path, in.versionText())}
 	case k.Cred.Type == "token":
 		return []string{"Create a new setup token with `claude setup-token`, then: " + c.pasteToken(k.Agent, k.ID)}
 	case k.Cred.Type == "oauth":

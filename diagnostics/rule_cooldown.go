@@ -29,18 +29,45 @@ func (in *Input) windowFinding(k keyRef, w openclaw.Window, code string) Finding
 		scope = "model " + w.Model + " (other models of the provider stay usable)"
 	}
 	ev := fmt.Sprintf("usageStats[%s] in %s: %sReason=%s, until %s, for %s; errorCount=%d%s.",
-		k.ID, k.Store.Path, w.Kind, w.Reason, when(w.Until, in.Now), scope, u.ErrorCount, failureCounts(u))
+		k.ID, k.Store.StateFile(), w.Kind, reasonValue(w.Reason), when(w.Until, in.Now), scope, u.ErrorCount, failureCounts(u))
 	if !u.LastFailureAt.IsZero() {
 		ev += " Last failure " + relative(u.LastFailureAt, in.Now) + "."
 	}
-	title := fmt.Sprintf("%s is in cooldown (%s) until %s", k.ID, w.Reason, when(w.Until, in.Now))
-	if w.Kind == "disabled" {
-		title = fmt.Sprintf("%s is disabled (%s) until %s", k.ID, w.Reason, when(w.Until, in.Now))
+	title := fmt.Sprintf("%s is in cooldown (%s) until %s", k.ID, reasonTitle(w.Reason, u), when(w.Until, in.Now))
+	switch w.Kind {
+	case "disabled":
+		title = fmt.Sprintf("%s is disabled (%s) until %s", k.ID, reasonTitle(w.Reason, u), when(w.Until, in.Now))
+	case "blocked":
+		title = fmt.Sprintf("%s is blocked (%s) until %s", k.ID, reasonTitle(w.Reason, u), when(w.Until, in.Now))
+	}
+	if w.Model != "" {
+		title += " for " + w.Model
 	}
 	return Finding{
 		Code: code, Severity: Critical, Subject: subject(k), Title: title,
 		Evidence: ev, Remedy: in.windowRemedy(k, w), Until: w.Until,
 	}
+}
+
+// reasonValue is a recorded reason verbatim, or "(none)": OpenClaw before
+// 2026.3 writes cooldowns without one.
+func reasonValue(r string) string {
+	if r == "" {
+		return "(none)"
+	}
+	return r
+}
+
+// reasonTitle is the reason for a title: verbatim, whatever it is; without
+// one, what the failure counts say, marked as not recorded.
+func reasonTitle(r string, u openclaw.UsageStats) string {
+	if r != "" {
+		return r
+	}
+	if len(u.FailureCounts) > 0 {
+		return "no reason recorded; failures " + strings.TrimPrefix(failureCounts(u), ", failures ")
+	}
+	return "no reason recorded"
 }
 
 func failureCounts(u openclaw.UsageStats) string {
@@ -74,9 +101,9 @@ func (in *Input) windowRemedy(k keyRef, w openclaw.Window) []string {
 		r = append(r, "It ends by itself at "+when(w.Until, in.Now)+"; look at the gateway log (/tmp/openclaw/openclaw-YYYY-MM-DD.log) for the failure that caused it.")
 	}
 	if in.legacyVersion() {
-		r = append(r, "This OpenClaw version keeps the window in "+k.Store.Path+"; it is pruned when it expires.")
+		r = append(r, "This OpenClaw version keeps the window in "+k.Store.StateFile()+"; it is pruned when it expires.")
 	} else {
-		r = append(r, "Restarting the gateway does NOT clear it: OpenClaw "+in.versionText()+" persists cooldowns in "+k.Store.Path+" and reloads them; OpenClaw has no command to clear one.")
+		r = append(r, "Restarting the gateway does NOT clear it: OpenClaw "+in.versionText()+" persists cooldowns in "+k.Store.StateFile()+" and reloads them; OpenClaw has no command to clear one.")
 	}
 	return append(r, verifyRemedy())
 }

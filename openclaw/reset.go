@@ -65,9 +65,13 @@ type ResetPlan struct {
 	// a 2026.3.x auth-profiles.json).
 	Where string
 	Path  string // the database or file
-	Key   string // the row key (authProfiles.state or primary); "" for legacy-json
+	Key   string // the row key (authProfiles.state or primary); "" for the JSON files
 	// Before is the exact row value or file content read for the preview.
 	Before []byte
+	// Fields are the usageStats fields the reset removes: those the
+	// release's own success path removes (resetFieldsFor). Empty in plans
+	// written before they were recorded: then the store kind decides.
+	Fields []string `json:",omitempty"`
 }
 
 // Errors of the reset API; test with errors.Is.
@@ -113,6 +117,24 @@ var resetFields = []string{
 // legacyResetFields: 2026.3.31's resetUsageStats.
 var legacyResetFields = []string{
 	"cooldownUntil", "cooldownReason", "cooldownModel", "disabledUntil", "disabledReason", "failureCounts",
+}
+
+// resetFieldsFor is what the success path of that release removes from a
+// usageStats entry besides setting errorCount to 0 (read in every release's
+// dist/: resetUsageStats, resetAuthProfileFailureState; 2026.1–2.x clear
+// the cooldown in clearAuthProfileCooldown and the rest in
+// markAuthProfileUsed). Fields a release does not know are never present
+// in its files, so removing them is a no-op. An unknown version gets the
+// newest release's list.
+func resetFieldsFor(version string) []string {
+	switch {
+	case version == "" || !VersionLess(version, "2026.8.1"):
+		return resetFields
+	case !VersionLess(version, "2026.5.12"):
+		return []string{"blockedUntil", "blockedReason", "blockedSource", "blockedModel",
+			"cooldownUntil", "cooldownReason", "cooldownModel", "disabledUntil", "disabledReason", "failureCounts"}
+	}
+	return legacyResetFields
 }
 
 // ---------------------------------------------------------------------------
@@ -200,19 +222,25 @@ type stateCopy struct {
 	profiles         map[string]bool
 }
 
+// resetPlanner holds the copies of the usage state an agent's view is merged
+// from, in precedence order: the first copy holding a profile's entry is the
+// one OpenClaw uses (usageStats merge per profile id, the later copy's entry
+// replacing the earlier one's as a whole). The last copy is the shared store.
 type resetPlanner struct {
-	legacy bool
-	shared *stateCopy // the store every agent inherits from
-	local  *stateCopy // the agent's own copy (nil if the agent reads only shared)
+	fields []string
+	chain  []*stateCopy
 	known  map[string]bool
 }
 
+func (rp *resetPlanner) shared() *stateCopy { return rp.chain[len(rp.chain)-1] }
+
 func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, error) {
 	loc := snap.Location
-	// 2026.9.6 refuses auth until legacy files are migrated, and `doctor
+	// 2026.8.1+ refuse auth until legacy files are migrated, and `doctor
 	// --fix` imports their usageStats: which copy wins is not ours to guess.
+	// 2026.6.5–7.35 never read them (only their doctor imports them).
 	for _, l := range snap.Legacy {
-		if l.AgentID == "" || l.AgentID == "main" || l.AgentID == ag.ID {
+		if StrictLegacy(snap.Version) && (l.AgentID == "" || l.AgentID == "main" || l.AgentID == ag.ID) {
 			return nil, fmt.Errorf("%w: %s is a legacy credential file not migrated into SQLite yet (OpenClaw 2026.4+ refuses auth until `openclaw doctor --fix` migrates it, importing its usageStats); run that first",
 				ErrAmbiguous, l.Path)
 		}
@@ -231,11 +259,12 @@ func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, 
 			}
 		}
 	}
-	rp := &resetPlanner{known: map[string]bool{}}
+	rp := &resetPlanner{fields: resetFieldsFor(snap.Version), known: map[string]bool{}}
 	var sharedDB string
+	var shared *stateCopy
 	if location == "state-db" {
 		sharedDB = loc.StateDB()
-		rp.shared, err = newStateCopy(StoreStateDB, sharedDB, KeyProfileState, rows[KeyProfileStore], rows[KeyProfileState], true)
+		shared, err = newStateCopy(StoreStateDB, sharedDB, KeyProfileState, rows[KeyProfileStore], rows[KeyProfileState], true)
 	} else {
 		sharedDB = AgentDB(loc.AgentDirOf("main"))
 		var store, state []byte
@@ -243,7 +272,7 @@ func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, 
 		if err != nil {
 			return nil, fmt.Errorf("plan reset: %w", err)
 		}
-		rp.shared, err = newStateCopy(StoreAgentDB, sharedDB, AgentRowKey, store, state, true)
+		shared, err = newStateCopy(StoreAgentDB, sharedDB, AgentRowKey, store, state, true)
 	}
 	if err != nil {
 		return nil, err
@@ -254,41 +283,69 @@ func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, 
 			return nil, fmt.Errorf("plan reset: %w", err)
 		}
 		if ok {
-			rp.local, err = newStateCopy(StoreAgentDB, own, AgentRowKey, store, state, false)
+			local, err := newStateCopy(StoreAgentDB, own, AgentRowKey, store, state, false)
 			if err != nil {
 				return nil, err
 			}
+			rp.chain = append(rp.chain, local)
 		}
 	}
+	rp.chain = append(rp.chain, shared)
 	rp.collectKnown()
 	return rp, nil
 }
 
 func planLegacy(snap *Snapshot, ag *Agent) (*resetPlanner, error) {
-	if v := snap.Version; v != "" && !VersionLess(v, "2026.4.0") {
-		return nil, fmt.Errorf("%w: the install uses legacy auth-profiles.json but was last written by OpenClaw %s, which refuses auth until `openclaw doctor --fix` migrates the files into SQLite; run that first",
+	if v := snap.Version; v != "" && !VersionLess(v, firstAgentSQLite) {
+		return nil, fmt.Errorf("%w: the install uses legacy auth-profiles.json but was last written by OpenClaw %s, which keeps credentials in SQLite and ignores (2026.6.5–7.x) or refuses (2026.8.1+) these files until `openclaw doctor --fix` migrates them; run that first",
 			ErrAmbiguous, v)
 	}
 	loc := snap.Location
-	rp := &resetPlanner{legacy: true, known: map[string]bool{}}
-	mainFile := filepath.Join(loc.AgentDirOf("main"), "auth-profiles.json")
-	raw, err := readLegacyForPlan(mainFile)
-	if err != nil {
-		return nil, err
+	rp := &resetPlanner{fields: resetFieldsFor(snap.Version), known: map[string]bool{}}
+	if snap.Version == "" {
+		rp.fields = legacyResetFields
 	}
-	if rp.shared, err = newStateCopy(StoreLegacyJSON, mainFile, "", raw, raw, true); err != nil {
-		return nil, err
-	}
-	if own := filepath.Join(ag.Dir, "auth-profiles.json"); filepath.Clean(own) != filepath.Clean(mainFile) {
-		raw, err := readLegacyForPlan(own)
+	// Per agent dir: auth-state.json (GenJSONSplit) over the inline state
+	// of auth-profiles.json; the agent's own files over main's.
+	addDir := func(dir string, shared bool) error {
+		file := filepath.Join(dir, "auth-profiles.json")
+		raw, err := readLegacyForPlan(file)
 		if err != nil {
+			return err
+		}
+		if raw == nil && !shared {
+			return nil
+		}
+		inline, err := newStateCopy(StoreLegacyJSON, file, "", raw, raw, shared)
+		if err != nil {
+			return err
+		}
+		if snap.Generation == GenJSONSplit {
+			statePath := filepath.Join(dir, authStateName)
+			state, err := readLegacyForPlan(statePath)
+			if err != nil {
+				return err
+			}
+			split, err := newStateCopy(StoreAuthState, statePath, "", raw, state, shared)
+			if err != nil {
+				return err
+			}
+			if raw == nil {
+				split.valid, split.why = false, "its auth-profiles.json is missing, so OpenClaw ignores its state"
+			}
+			rp.chain = append(rp.chain, split)
+		}
+		rp.chain = append(rp.chain, inline)
+		return nil
+	}
+	mainDir := loc.AgentDirOf("main")
+	if filepath.Clean(ag.Dir) != filepath.Clean(mainDir) {
+		if err := addDir(ag.Dir, false); err != nil {
 			return nil, err
 		}
-		if raw != nil {
-			if rp.local, err = newStateCopy(StoreLegacyJSON, own, "", raw, raw, false); err != nil {
-				return nil, err
-			}
-		}
+	}
+	if err := addDir(mainDir, true); err != nil {
+		return nil, err
 	}
 	rp.collectKnown()
 	return rp, nil
@@ -370,10 +427,7 @@ func (c *stateCopy) entry(id string) (json.RawMessage, bool) {
 }
 
 func (rp *resetPlanner) collectKnown() {
-	for _, c := range []*stateCopy{rp.shared, rp.local} {
-		if c == nil {
-			continue
-		}
+	for _, c := range rp.chain {
 		for id := range c.profiles {
 			rp.known[id] = true
 		}
@@ -384,31 +438,31 @@ func (rp *resetPlanner) collectKnown() {
 }
 
 func (rp *resetPlanner) plans(snap *Snapshot, agentID string, ids []string) ([]*ResetPlan, error) {
-	fields := resetFields
-	if rp.legacy {
-		fields = legacyResetFields
-	}
+	fields := rp.fields
 	byCopy := map[*stateCopy][]string{}
 	var clean []string
 	for _, id := range ids {
-		// The agent's own entry replaces the shared one as a whole
-		// (mergeAuthProfileStores / 2026.3.x merge: usageStats per key).
-		c := rp.shared
-		if _, ok := rp.local.entry(id); ok {
-			if !rp.local.valid {
-				return nil, fmt.Errorf("%w: %s has usage state for %s but %s; the state that applies is elsewhere and the bot will not guess",
-					ErrAmbiguous, rp.local.describe(), id, rp.local.why)
+		// The first copy holding an entry is the one OpenClaw uses
+		// (mergeAuthProfileStores / mergeAuthProfileState: per key).
+		var c *stateCopy
+		for _, cand := range rp.chain {
+			if _, ok := cand.entry(id); ok {
+				c = cand
+				break
 			}
-			c = rp.local
 		}
-		e, ok := c.entry(id)
-		if !ok {
+		if c != nil && !c.valid {
+			return nil, fmt.Errorf("%w: %s has usage state for %s but %s; the state that applies is elsewhere and the bot will not guess",
+				ErrAmbiguous, c.describe(), id, c.why)
+		}
+		if c == nil {
 			if !rp.known[id] && !strings.HasPrefix(id, "inline-api-key:") {
-				return nil, fmt.Errorf("plan reset: no profile %s for agent %s (not in %s%s)", id, agentID, rp.shared.path, rp.localSuffix())
+				return nil, fmt.Errorf("plan reset: no profile %s for agent %s (not in %s)", id, agentID, rp.paths())
 			}
 			clean = append(clean, id)
 			continue
 		}
+		e, _ := c.entry(id)
 		eo, err := parseJSONObject(e)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: usageStats[%s] is not an object (%v)", ErrAmbiguous, c.describe(), id, err)
@@ -427,18 +481,22 @@ func (rp *resetPlanner) plans(snap *Snapshot, agentID string, ids []string) ([]*
 	for c, pids := range byCopy {
 		out = append(out, &ResetPlan{
 			Loc: snap.Location, AgentID: agentID, Profiles: pids,
-			Where: c.where, Path: c.path, Key: c.key, Before: bytes.Clone(c.raw),
+			Where: c.where, Path: c.path, Key: c.key, Before: bytes.Clone(c.raw), Fields: fields,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 
-func (rp *resetPlanner) localSuffix() string {
-	if rp.local == nil {
-		return ""
+// paths names the files the planner read, for errors.
+func (rp *resetPlanner) paths() string {
+	var out []string
+	for _, c := range rp.chain {
+		if !slices.Contains(out, c.path) {
+			out = append(out, c.path)
+		}
 	}
-	return " or " + rp.local.path
+	return strings.Join(out, " or ")
 }
 
 func plural(n int, one, many string) string {
@@ -479,12 +537,15 @@ func ApplyReset(ctx context.Context, plan *ResetPlan) (after []byte, err error) 
 	if len(plan.Profiles) == 0 {
 		return nil, errors.New("apply reset: the plan names no profile")
 	}
-	fields := resetFields
-	if plan.Where == StoreLegacyJSON {
-		fields = legacyResetFields
+	fields := plan.Fields
+	if len(fields) == 0 {
+		fields = resetFields
+		if plan.Where == StoreLegacyJSON || plan.Where == StoreAuthState {
+			fields = legacyResetFields
+		}
 	}
 	next := func(cur []byte) ([]byte, error) {
-		out, err := resetState(cur, plan.Profiles, fields, plan.Where == StoreLegacyJSON)
+		out, err := resetState(cur, plan.Profiles, fields, plan.Where == StoreLegacyJSON || plan.Where == StoreAuthState)
 		if err != nil {
 			return nil, fmt.Errorf("apply reset: %s: %w", plan.describe(), err)
 		}
@@ -531,6 +592,10 @@ func (p *ResetPlan) check() error {
 		if p.Key != "" || base != "auth-profiles.json" {
 			return fmt.Errorf("reset: a legacy-json plan must target an auth-profiles.json, not %s", p.Path)
 		}
+	case StoreAuthState:
+		if p.Key != "" || base != authStateName {
+			return fmt.Errorf("reset: an auth-state-json plan must target an %s, not %s", authStateName, p.Path)
+		}
 	default:
 		return fmt.Errorf("reset: unknown store kind %q", p.Where)
 	}
@@ -549,8 +614,13 @@ func (p *ResetPlan) describe() string {
 
 // swapState replaces the state with next(cur) if cur equals expect.
 func swapState(ctx context.Context, plan *ResetPlan, expect []byte, next func([]byte) ([]byte, error)) ([]byte, error) {
-	if plan.Where == StoreLegacyJSON {
-		return swapLegacy(ctx, plan.Path, expect, next)
+	switch plan.Where {
+	case StoreLegacyJSON:
+		return swapLegacy(ctx, plan.Path, plan.Path, expect, next)
+	case StoreAuthState:
+		// 2026.4.7–6.1 take the auth-profiles.json lock for both files
+		// (updateAuthProfileStoreWithLock) and write them atomically.
+		return swapLegacy(ctx, filepath.Join(filepath.Dir(plan.Path), "auth-profiles.json"), plan.Path, expect, next)
 	}
 	table, keyCol, valCol, timeCol := "config_machine_state", "state_key", "value_json", "updated_at_ms"
 	if plan.Where == StoreAgentDB {
@@ -660,8 +730,9 @@ func fixSidecarOwner(path string, fi os.FileInfo) {
 // ---------------------------------------------------------------------------
 // Legacy auth-profiles.json (2026.3.x).
 
-func swapLegacy(ctx context.Context, path string, expect []byte, next func([]byte) ([]byte, error)) ([]byte, error) {
-	lock, err := acquireLegacyLock(ctx, path)
+// swapLegacy replaces a JSON state file under OpenClaw's lock of lockFile.
+func swapLegacy(ctx context.Context, lockFile, path string, expect []byte, next func([]byte) ([]byte, error)) ([]byte, error) {
+	lock, err := acquireLegacyLock(ctx, lockFile)
 	if err != nil {
 		return nil, err
 	}

@@ -842,7 +842,7 @@ func TestResetIntegrationLegacy2026331(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			_, err = swapLegacy(context.Background(), file, cur, func(b []byte) ([]byte, error) {
+			_, err = swapLegacy(context.Background(), file, file, cur, func(b []byte) ([]byte, error) {
 				doc := map[string]any{}
 				if err := json.Unmarshal(b, &doc); err != nil {
 					return nil, err

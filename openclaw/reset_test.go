@@ -972,7 +972,7 @@ func TestResetLegacyLockRealpath(t *testing.T) {
 	// A lock at the real path blocks a writer going through the link.
 	writeLock(t, file, os.Getpid(), time.Now())
 	setLockWait(t, 200*time.Millisecond)
-	_, err := swapLegacy(resetCtx(t), filepath.Join(link, "auth-profiles.json"), []byte(resetLegacyFile),
+	_, err := swapLegacy(resetCtx(t), filepath.Join(link, "auth-profiles.json"), filepath.Join(link, "auth-profiles.json"), []byte(resetLegacyFile),
 		func(b []byte) ([]byte, error) { return b, nil })
 	if !errors.Is(err, ErrLegacyLocked) {
 		t.Errorf("err = %v", err)

@@ -103,6 +103,14 @@ const (
 	StoreAuthState  = "auth-state-json" // GenJSONSplit's auth-state.json (usage state only)
 )
 
+// StateFile is the file or database the usage state of the store lives in.
+func (s *AuthStore) StateFile() string {
+	if s.StatePath != "" {
+		return s.StatePath
+	}
+	return s.Path
+}
+
 // Profile returns the credential with the given id, or nil.
 func (s *AuthStore) Profile(id string) *Credential {
 	if s == nil {

@@ -207,12 +207,22 @@ func (c *CLI) baseEnv(home string) []string {
 	} else {
 		path += string(os.PathListSeparator) + "/usr/local/bin:/usr/bin:/bin"
 	}
-	return []string{
+	env := []string{
 		"HOME=" + home,
 		"PATH=" + path,
 		"DO_NOT_TRACK=1",
 		"OPENCLAW_NO_AUTO_UPDATE=1",
 	}
+	// How this machine reaches the npm registry (2026.4.x installs its
+	// plugins' dependencies with npm on first use): CA bundles and proxies,
+	// never credentials.
+	for _, k := range []string{"NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "npm_config_cafile",
+		"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // Require returns the CLI or skips the test with EnableHint. With
