@@ -25,9 +25,15 @@ func (a *Actions) Restart(ctx context.Context, target string, _ []string) (bot.M
 	if t.Restarter == nil {
 		return bot.Message{}, fmt.Errorf("no restart method configured for %s (targets[].restart)", t.Name)
 	}
-	res, err := t.Restarter.Restart(ctx)
+	rs := *t.Restarter
+	if loc, err := openclaw.Locate(t.Locate); err == nil {
+		if c, err := openclaw.ReadConfig(loc.ConfigPath); err == nil && c != nil {
+			rs.Version = c.Version // method signal: the fallback when the gateway's package is unreadable
+		}
+	}
+	res, err := rs.Restart(ctx)
 	if err != nil {
-		return bot.Message{}, fmt.Errorf("restart (%s) failed: %w", t.Restarter.Method, err)
+		return bot.Message{}, fmt.Errorf("restart (%s) failed: %w", rs.Method, err)
 	}
 	a.changed(ctx, t.Name)
 	line := fmt.Sprintf("Restarted with %s", res.Method)
@@ -37,7 +43,7 @@ func (a *Actions) Restart(ctx context.Context, target string, _ []string) (bot.M
 		line += "; " + res.Detail + "."
 	}
 	return reply(bot.SevInfo, t.Name, "Gateway restarted on "+t.Name, []bot.Span{bot.T(line)},
-		[]bot.Span{bot.T("A restart does not clear a cooldown: OpenClaw 2026.9.6 persists it (use cooldown reset).")}), nil
+		[]bot.Span{bot.T("A restart does not clear a cooldown: OpenClaw persists it (use cooldown reset).")}), nil
 }
 
 // lintFinding is one finding of `openclaw doctor --lint --json`.

@@ -88,7 +88,7 @@ func testRelease(t *testing.T, cli *peer.CLI, rel openclaw.Release) {
 		// Earlier releases retry a 429 for minutes and write nothing or a
 		// timeout cooldown (RELEASES.md); 2026.5.28+ write a model-scoped
 		// rate_limit window after one request.
-		{name: "429", mode: fakeanthropic.Mode429, kind: "cooldown", reason: "rate_limit", model: true, from: "2026.5.0"},
+		{name: "429", mode: fakeanthropic.Mode429Daily, kind: "cooldown", reason: "rate_limit", model: true, from: "2026.5.0"},
 	}
 	for _, sc := range scenarios {
 		if sc.from != "" && openclaw.VersionLess(rel.Version, sc.from) {
@@ -96,7 +96,6 @@ func testRelease(t *testing.T, cli *peer.CLI, rel openclaw.Release) {
 		}
 		t.Run(sc.name, func(t *testing.T) {
 			fake.SetMode(sc.mode)
-			fake.SetRetryAfter("86400") // a daily limit: not worth retrying
 			if _, err := sb.Probe(); err != nil {
 				t.Logf("probe: %v (the state is what matters)", err)
 			}

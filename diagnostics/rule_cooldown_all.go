@@ -22,8 +22,12 @@ var ruleCooldownAll = Rule{Name: CodeCooldownAll, Check: func(in *Input) []Findi
 			continue
 		}
 		stored = append(stored, k.ID)
-		if w, ok := in.usage(k).Active(in.Now); ok && w.Model == "" {
-			unusable = append(unusable, fmt.Sprintf("%s (%s:%s until %s)", k.ID, w.Kind, w.Reason, w.Until.UTC().Format(time.RFC3339)))
+		if w, ok := in.usage(k).Active(in.Now); ok && (w.Model == "" || in.onlyRouted(w.Model)) {
+			what := fmt.Sprintf("%s (%s:%s until %s", k.ID, w.Kind, reasonValue(w.Reason), w.Until.UTC().Format(time.RFC3339))
+			if w.Model != "" {
+				what += ", for " + w.Model + ", the only Anthropic model the config routes to"
+			}
+			unusable = append(unusable, what+")")
 			if soonest.IsZero() || w.Until.Before(soonest) {
 				soonest = w.Until
 			}
@@ -49,4 +53,25 @@ var ruleCooldownAll = Rule{Name: CodeCooldownAll, Check: func(in *Input) []Findi
 
 func windowOf(until time.Time, reason string) openclaw.Window {
 	return openclaw.Window{Kind: "disabled", Reason: reason, Until: until}
+}
+
+// onlyRouted says whether model is every Anthropic model the config routes
+// to (primary, fallbacks, agents' models), so that a window scoped to it
+// stops Anthropic entirely. With no model configured the release's built-in
+// default is the one that failed, and the window covers it.
+func (in *Input) onlyRouted(model string) bool {
+	var routed []string
+	for _, m := range in.Snap.Config.Models() {
+		if p, name, ok := strings.Cut(m, "/"); ok && p == "anthropic" {
+			routed = append(routed, name)
+		} else if !ok {
+			routed = append(routed, m)
+		}
+	}
+	for _, m := range routed {
+		if m != model {
+			return false
+		}
+	}
+	return true
 }

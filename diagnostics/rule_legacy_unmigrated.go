@@ -9,7 +9,9 @@ import (
 
 var ruleLegacyUnmigrated = Rule{Name: CodeStoreLegacyUnmigrated, Check: func(in *Input) []Finding {
 	s := in.Snap
-	if s.Layout != openclaw.LayoutSQLite || len(s.Legacy) == 0 || in.legacyVersion() {
+	// 2026.6.5–7.35 never read the JSON files once SQLite exists (only
+	// their doctor imports them); from 2026.8.1 they stop every command.
+	if s.Layout != openclaw.LayoutSQLite || len(s.Legacy) == 0 || in.legacyVersion() || !openclaw.StrictLegacy(s.Version) {
 		return nil
 	}
 	var paths []string

@@ -151,6 +151,43 @@ func TestRules(t *testing.T) {
 					"cooldownUntil": ms(-time.Minute), "cooldownReason": "auth", "errorCount": 2})))
 			},
 			absent: []string{CodeCooldownActive, CodeCooldownAll}},
+		{name: "rate_limit on the only model the config routes to stops everything",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", map[string]any{"agents": map[string]any{"defaults": map[string]any{"model": map[string]any{
+					"primary": "anthropic/claude-opus-5"}}}}, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"cooldownUntil": ms(time.Minute), "cooldownReason": "rate_limit", "cooldownModel": "claude-opus-5"})))
+			},
+			want: []string{CodeCooldownActive, CodeCooldownAll}},
+		{name: "2026.5.28 (json-split): the cooldown lives in auth-state.json and overrides the inline entry",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.5.28", nil, "anthropic:default"))
+				store := apiKeyStore("anthropic:default")
+				store["usageStats"] = map[string]any{"anthropic:default": map[string]any{"errorCount": 0, "lastUsed": ms(-time.Hour)}}
+				must(t, d.WriteJSON("agents/main/agent/auth-profiles.json", store))
+				must(t, d.WriteJSON("agents/main/agent/auth-state.json", map[string]any{"version": 1, "usageStats": map[string]any{
+					"anthropic:default": map[string]any{"cooldownUntil": ms(30 * time.Second), "cooldownReason": "auth", "errorCount": 1}}}))
+			},
+			want: []string{CodeCooldownActive, CodeCooldownAll}, absent: []string{CodeConfigSchema, CodeStoreLegacyUnmigrated}},
+		{name: "2026.6.11 (agent-sqlite): a leftover auth-profiles.json is ignored by that release",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.6.11", nil, "anthropic:default"))
+				must(t, d.AgentStore("main", apiKeyStore("anthropic:default"), nil))
+				must(t, d.WriteJSON("agents/main/agent/auth-profiles.json", apiKeyStore("anthropic:default")))
+			},
+			absent: []string{CodeStoreLegacyUnmigrated, CodeCooldownActive}},
+		{name: "2026.7.35's own onboarding keys are a warning, not critical",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.7.35", map[string]any{"gateway": map[string]any{"tailscale": map[string]any{"mode": "off", "resetOnExit": false}}}, "anthropic:default"))
+				must(t, d.AgentStore("main", apiKeyStore("anthropic:default"), nil))
+			},
+			want: []string{CodeConfigSchema}, sev: map[string]Severity{CodeConfigSchema: Warning}},
+		{name: "2026.9.6 rejects gateway.tailscale.resetOnExit: critical",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", map[string]any{"gateway": map[string]any{"tailscale": map[string]any{"mode": "off", "resetOnExit": false}}}, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+			},
+			want: []string{CodeConfigSchema}, sev: map[string]Severity{CodeConfigSchema: Critical}},
 		{name: "two profiles, one cooling: active but not all",
 			build: func(t *testing.T, d *sandbox.Dir) {
 				must(t, d.Config("2026.9.6", nil, "anthropic:default", "anthropic:backup"))

@@ -9,7 +9,7 @@ package openclaw
 //	systemd         systemctl [--user] restart <unit>
 //	docker-compose  docker compose -f <file> restart <service>   (or docker-compose -f …)
 //	openclaw        openclaw gateway restart --json
-//	signal          SIGUSR2 to the one gateway process serving the state dir
+//	signal          the release's restart signal to the one gateway process serving the state dir
 //	command         a fixed argv from the config
 //
 // Every external program runs with a minimal environment (none of the bot's
@@ -33,7 +33,11 @@ package openclaw
 // installs no SIGUSR1 handler, so SIGUSR1 hits Node's default: it opens the
 // inspector on 127.0.0.1:9229 ("Debugger listening on ws://127.0.0.1:9229/…",
 // observed) — any local user could then run code as the gateway, with its
-// credentials — and nothing restarts. We never send SIGUSR1.
+// credentials — and nothing restarts. Every release before 2026.9.6 is the
+// other way round (1.29–9.5: process.on("SIGUSR1"), no SIGUSR2 handler, read
+// in each release's dist/), so SIGUSR2 would kill it. The signal therefore
+// follows the version of the gateway process itself (the package.json of
+// the openclaw its command line runs), and without a version nothing is sent.
 
 import (
 	"bytes"
@@ -71,9 +75,57 @@ const (
 var RestartMethods = []string{RestartMethodRPC, RestartMethodSystemd, RestartMethodDockerCompose,
 	RestartMethodOpenClaw, RestartMethodSignal, RestartMethodCommand}
 
-// GatewayRestartSignal is what method signal sends: OpenClaw's restart
-// signal. SIGUSR1 would open Node's inspector instead (see the file comment).
+// GatewayRestartSignal is what method signal sends to 2026.9.6+: its
+// restart signal. SIGUSR1 would open Node's inspector instead (see the file
+// comment); RestartSignalFor gives the signal of any release.
 const GatewayRestartSignal = syscall.SIGUSR2
+
+// firstSIGUSR2 is the first release that restarts on SIGUSR2.
+const firstSIGUSR2 = "2026.9.6"
+
+// RestartSignalFor is the restart signal of a gateway of that version, or
+// false when the version is unknown (then no signal is safe: SIGUSR2 kills an
+// older gateway, SIGUSR1 opens a newer one's debugger).
+func RestartSignalFor(version string) (syscall.Signal, bool) {
+	switch {
+	case versionParts(version) == [3]int{}:
+		return 0, false
+	case VersionLess(version, firstSIGUSR2):
+		return syscall.SIGUSR1, true
+	}
+	return syscall.SIGUSR2, true
+}
+
+// gatewayVersion reads the version of the openclaw package a gateway
+// process runs: the package.json above the script on its command line.
+func gatewayVersion(procRoot string, g gatewayProc) string {
+	args := strings.Split(strings.TrimRight(string(g.cmdline), "\x00"), "\x00")
+	for _, a := range args {
+		if !filepath.IsAbs(a) || !strings.Contains(a, "openclaw") {
+			continue
+		}
+		// Resolve symlinks (node_modules/.bin/openclaw) inside the
+		// process's own root when it is not ours.
+		p := a
+		if root := filepath.Join(procRoot, strconv.Itoa(g.pid), "root"); procRoot != "/proc" {
+			p = filepath.Join(root, a)
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		for dir := filepath.Dir(p); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+			b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+			if err != nil {
+				continue
+			}
+			var pkg struct{ Name, Version string }
+			if json.Unmarshal(b, &pkg) == nil && pkg.Name == "openclaw" && pkg.Version != "" {
+				return pkg.Version
+			}
+		}
+	}
+	return ""
+}
 
 // Defaults for Restarter.
 const (
@@ -151,6 +203,9 @@ type Restarter struct {
 	HealthURL, ReadyURL string
 	// ProcRoot is where method signal looks for the gateway (default /proc).
 	ProcRoot string
+	// Version is the install's OpenClaw version from openclaw.json, used by
+	// method signal when the gateway's own package cannot be read.
+	Version string
 	// Timeout bounds the whole restart: the command and the wait for
 	// readiness (default DefaultRestartTimeout).
 	Timeout time.Duration
@@ -843,6 +898,17 @@ func (r *Restarter) restartSignal(ctx context.Context) (trigger, time.Time, erro
 		return refuse("%d gateway processes serve %s (pids %s); refusing to guess which one to signal", len(found), stateDir, joinPids(pids))
 	}
 	g := found[0]
+	version := gatewayVersion(r.procRoot(), g)
+	how := "its openclaw package"
+	if version == "" {
+		version, how = r.Version, "openclaw.json meta.lastTouchedVersion"
+	}
+	sig, ok := RestartSignalFor(version)
+	if !ok {
+		return refuse("cannot tell which OpenClaw release gateway pid %d runs (no openclaw package.json on its command line, no version in openclaw.json): 2026.9.6+ restart on SIGUSR2, which kills older gateways (they restart on SIGUSR1, which opens 2026.9.6's debugger); use restart.method rpc or systemd",
+			g.pid)
+	}
+	sigName := map[syscall.Signal]string{syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2"}[sig]
 	// os.FindProcess holds a pidfd on Linux: once the pid is verified
 	// below, the signal cannot reach a process that reused the pid.
 	p, err := os.FindProcess(g.pid)
@@ -857,16 +923,16 @@ func (r *Restarter) restartSignal(ctx context.Context) (trigger, time.Time, erro
 		return refuse("gateway pid %d changed before the signal was sent (%s); nothing was sent", g.pid, why)
 	}
 	at := time.Now()
-	if err := p.Signal(GatewayRestartSignal); err != nil {
+	if err := p.Signal(sig); err != nil {
 		hint := check
 		if errors.Is(err, syscall.EPERM) {
 			hint = "the bot needs the gateway's uid (or CAP_KILL) to signal it"
 		}
 		return trigger{}, time.Time{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, hint,
-			"%v (signal): sending SIGUSR2 to gateway pid %d: %v", ErrRestartFailed, g.pid, err)
+			"%v (signal): sending %s to gateway pid %d: %v", ErrRestartFailed, sigName, g.pid, err)
 	}
 	// Not its command line: `gateway run --token …` would show a secret.
-	return trigger{detail: fmt.Sprintf("sent SIGUSR2 to gateway pid %d", g.pid), check: check}, at, nil
+	return trigger{detail: fmt.Sprintf("sent %s to gateway pid %d (OpenClaw %s, from %s)", sigName, g.pid, version, how), check: check}, at, nil
 }
 
 // findGatewayProcs lists gateway processes (IsGatewayCmdline) serving

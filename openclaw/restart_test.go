@@ -798,39 +798,76 @@ func TestRestartWithoutReadyURL(t *testing.T) {
 	}
 }
 
+// TestRestartSignal: the signal follows the gateway's own release (the
+// package.json of the openclaw it runs): SIGUSR2 from 2026.9.6, SIGUSR1
+// before (each release's dist/ handles only that one; the other kills it or
+// opens 2026.9.6's debugger); the config's version when the package cannot be
+// read; nothing without a version.
 func TestRestartSignal(t *testing.T) {
-	state, other := t.TempDir(), t.TempDir()
-	bin := filepath.Join(t.TempDir(), "openclaw")
-	gw := startHelper(t, []string{bin, "gateway", "run", "--port", "18789"}, state)
-	otherGW := startHelper(t, []string{bin, "gateway", "run"}, other)           // serves another state dir
-	notGW := startHelper(t, []string{bin, "models", "status", "--json"}, state) // same state dir, not a gateway
+	for _, tc := range []struct {
+		name, pkg, config string
+		want              string // "" = refused, nothing sent
+	}{
+		{"2026.9.6 package", "2026.9.6", "", "SIGUSR2"},
+		{"2026.8.2 package", "2026.8.2", "2026.9.6", "SIGUSR1"}, // the running package wins over the config
+		{"2026.1.29 package", "2026.1.29", "", "SIGUSR1"},
+		{"config version only", "", "2026.9.6", "SIGUSR2"},
+		{"config version only, old", "", "2026.5.28", "SIGUSR1"},
+		{"no version anywhere", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state, other := t.TempDir(), t.TempDir()
+			dir := filepath.Join(t.TempDir(), "node_modules", "openclaw")
+			if err := os.MkdirAll(filepath.Join(dir, "dist"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if tc.pkg != "" {
+				if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"openclaw","version":"`+tc.pkg+`"}`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bin := filepath.Join(dir, "dist", "index.js")
+			gw := startHelper(t, []string{bin, "gateway", "run", "--port", "18789"}, state)
+			otherGW := startHelper(t, []string{bin, "gateway", "run"}, other)           // serves another state dir
+			notGW := startHelper(t, []string{bin, "models", "status", "--json"}, state) // same state dir, not a gateway
 
-	srv, polls := readyServer(t, func(n int) (int, string) {
-		if len(gw.signals()) == 0 {
-			return 200, readyOld
-		}
-		if n%3 != 0 {
-			return 503, `{"ready":false,"failing":["http"]}`
-		}
-		return 200, readyNew
-	})
-	r := &Restarter{Method: "signal", StateDir: state, ReadyURL: srv.URL + "/readyz", Timeout: 20 * time.Second,
-		pollInterval: 20 * time.Millisecond}
-	res, err := r.Restart(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := gw.signals(); !slices.Equal(got, []string{"SIGUSR2"}) {
-		t.Fatalf("gateway got %q, want exactly one SIGUSR2 (never SIGUSR1)", got)
-	}
-	if got := otherGW.signals(); got != nil {
-		t.Errorf("gateway of another state dir got %q", got)
-	}
-	if got := notGW.signals(); got != nil {
-		t.Errorf("non-gateway process got %q", got)
-	}
-	if !res.Ready || !strings.Contains(res.Detail, fmt.Sprintf("sent SIGUSR2 to gateway pid %d", gw.pid())) || polls.Load() < 3 {
-		t.Errorf("result %+v after %d polls", res, polls.Load())
+			srv, polls := readyServer(t, func(n int) (int, string) {
+				if len(gw.signals()) == 0 {
+					return 200, readyOld
+				}
+				if n%3 != 0 {
+					return 503, `{"ready":false,"failing":["http"]}`
+				}
+				return 200, readyNew
+			})
+			r := &Restarter{Method: "signal", StateDir: state, ReadyURL: srv.URL + "/readyz", Timeout: 20 * time.Second,
+				pollInterval: 20 * time.Millisecond, Version: tc.config}
+			res, err := r.Restart(context.Background())
+			if tc.want == "" {
+				if !errors.Is(err, ErrRestartRefused) || !strings.Contains(err.Error(), "cannot tell which OpenClaw release") {
+					t.Fatalf("err = %v, want a refusal", err)
+				}
+				if got := gw.signals(); got != nil {
+					t.Fatalf("gateway of unknown release got %q", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := gw.signals(); !slices.Equal(got, []string{tc.want}) {
+				t.Fatalf("gateway got %q, want exactly one %s", got, tc.want)
+			}
+			if got := otherGW.signals(); got != nil {
+				t.Errorf("gateway of another state dir got %q", got)
+			}
+			if got := notGW.signals(); got != nil {
+				t.Errorf("non-gateway process got %q", got)
+			}
+			if !res.Ready || !strings.Contains(res.Detail, fmt.Sprintf("sent %s to gateway pid %d", tc.want, gw.pid())) || polls.Load() < 3 {
+				t.Errorf("result %+v after %d polls", res, polls.Load())
+			}
+		})
 	}
 }
 
@@ -865,7 +902,7 @@ func TestRestartSignalRefuses(t *testing.T) {
 	t.Run("the process exits before the signal", func(t *testing.T) {
 		state := t.TempDir()
 		gw := startHelper(t, []string{bin, "gateway", "run"}, state)
-		r := &Restarter{Method: "signal", StateDir: state, beforeSignal: func(pid int) {
+		r := &Restarter{Method: "signal", StateDir: state, Version: "2026.9.6", beforeSignal: func(pid int) {
 			if pid != gw.pid() {
 				t.Errorf("found pid %d, want %d", pid, gw.pid())
 			}
@@ -895,7 +932,7 @@ func TestRestartSignalRefuses(t *testing.T) {
 		write("cmdline", "node\x00/usr/lib/node_modules/openclaw/openclaw.mjs\x00gateway\x00run\x00")
 		write("environ", "HOME=/home/x\x00OPENCLAW_STATE_DIR="+state+"\x00")
 		write("stat", strconv.Itoa(victim.pid())+" (node) S 1 1 1 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 4242 0 0")
-		r := &Restarter{Method: "signal", StateDir: state, ProcRoot: proc, beforeSignal: func(int) {
+		r := &Restarter{Method: "signal", StateDir: state, Version: "2026.9.6", ProcRoot: proc, beforeSignal: func(int) {
 			write("cmdline", "/bin/bash\x00-c\x00sleep 100\x00")
 		}}
 		_, err := r.Restart(context.Background())

@@ -45,6 +45,11 @@ const (
 	Mode403 Mode = "403"
 	// Mode429 answers 429 rate_limit_error with a retry-after header.
 	Mode429 Mode = "429"
+	// Mode429Daily answers 429 rate_limit_error for a daily usage limit
+	// (MsgDailyLimit, retry-after a day): OpenClaw classifies it as a
+	// periodic usage limit and records a rate_limit window at once instead
+	// of retrying for minutes as it does for a per-minute limit.
+	Mode429Daily Mode = "429daily"
 	// Mode529 answers 529 overloaded_error.
 	Mode529 Mode = "529"
 	// Mode500 answers 500 api_error.
@@ -60,7 +65,7 @@ const (
 )
 
 // Modes lists every supported mode.
-var Modes = []Mode{ModeOK, Mode401, Mode403, Mode429, Mode529, Mode500, Mode400Credit, ModeOAuthUnsupported, ModeKeyed}
+var Modes = []Mode{ModeOK, Mode401, Mode403, Mode429, Mode429Daily, Mode529, Mode500, Mode400Credit, ModeOAuthUnsupported, ModeKeyed}
 
 // Valid reports whether m is a known mode.
 func (m Mode) Valid() bool {
@@ -77,6 +82,7 @@ const (
 	MsgInvalidAPIKey    = "invalid x-api-key"
 	MsgPermission       = "Your API key does not have permission to use the specified resource."
 	MsgRateLimit        = "Number of request tokens has exceeded your per-minute rate limit"
+	MsgDailyLimit       = "Your organization's daily usage limit reached for this model. Please try again tomorrow."
 	MsgOverloaded       = "Overloaded"
 	MsgInternal         = "Internal server error"
 	MsgCreditTooLow     = "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."
@@ -660,6 +666,8 @@ func errorFor(mode Mode, retryAfter string) *apiErr {
 		return &apiErr{status: 403, errType: "permission_error", message: MsgPermission}
 	case Mode429:
 		return &apiErr{status: 429, errType: "rate_limit_error", message: MsgRateLimit, header: map[string]string{"Retry-After": retryAfter}}
+	case Mode429Daily:
+		return &apiErr{status: 429, errType: "rate_limit_error", message: MsgDailyLimit, header: map[string]string{"Retry-After": "86400"}}
 	case Mode529:
 		return &apiErr{status: 529, errType: "overloaded_error", message: MsgOverloaded}
 	case Mode500:

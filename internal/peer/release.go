@@ -117,7 +117,8 @@ func (s *Sandbox) OnboardRelease(apiKey, baseURL string) error {
 	if r.RC != 0 || r.Err != nil {
 		return s.fail("onboard", r)
 	}
-	if !strings.Contains(r.Stdout, `"ok"`) {
+	// 2026.1.x prints progress lines before its JSON and no "ok" member.
+	if !strings.Contains(r.Stdout, `"authChoice"`) {
 		return fmt.Errorf("onboard %s: unexpected stdout: %s", v, s.red.redact(head(r.Stdout, 400)))
 	}
 	s.APIKey, s.GatewayPort = apiKey, port
