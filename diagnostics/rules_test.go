@@ -2,6 +2,9 @@ package diagnostics
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -537,5 +540,41 @@ func TestNoProfilesSaysWhy(t *testing.T) {
 		if got := r.NoProfiles(); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q in it", tc.code, got, tc.want)
 		}
+	}
+}
+
+// State written by an OpenClaw newer than any the bot knows, in a schema it
+// has never seen, is state.unreadable naming both versions: never a guess
+// (no profile read, no "ok"), never a write.
+func TestNewerStateSchemaIsUnreadable(t *testing.T) {
+	d, err := sandbox.New(t.TempDir())
+	mustNil(t, err)
+	mustNil(t, d.Config("2026.11.3", nil, "anthropic:default"))
+	mustNil(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+		"cooldownUntil": ms(time.Hour), "cooldownReason": "auth", "errorCount": 1})))
+	db, err := sql.Open("sqlite", filepath.Join(d.Path, "state", "openclaw.sqlite"))
+	mustNil(t, err)
+	_, err = db.Exec(fmt.Sprintf("PRAGMA user_version = %d", openclaw.NewestKnown().StateSchema+1))
+	mustNil(t, err)
+	mustNil(t, db.Close())
+
+	snap := readSnap(t, d.Path)
+	r := Diagnose("local", &Input{Snap: snap, Now: testNow})
+	f := findCode(r, CodeStateUnreadable)
+	if f == nil || r.Verdict != "down" {
+		t.Fatalf("verdict %s, findings %v: want state.unreadable", r.Verdict, codes(r.Findings))
+	}
+	for _, want := range []string{"2026.11.3", openclaw.NewestKnown().Version, "upgrade openclaw-bot"} {
+		if !strings.Contains(f.Evidence+f.Title+strings.Join(f.Remedy, " "), want) {
+			t.Errorf("state.unreadable does not say %q: %+v", want, f)
+		}
+	}
+	for _, p := range r.Profiles {
+		if p.Health == "ok" || p.Health == "unverified" {
+			t.Errorf("profile %s reported %s from a schema the bot does not know", p.ID, p.Health)
+		}
+	}
+	if _, err := openclaw.PlanResets(context.Background(), snap, "", []string{"anthropic:default"}); !errors.Is(err, openclaw.ErrAmbiguous) {
+		t.Errorf("a reset on a schema the bot does not know: err %v, want ErrAmbiguous", err)
 	}
 }

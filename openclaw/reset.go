@@ -166,6 +166,9 @@ func PlanResets(ctx context.Context, snap *Snapshot, agentID string, profiles []
 	if snap == nil {
 		return nil, errors.New("plan reset: no snapshot")
 	}
+	if snap.Newer != "" {
+		return nil, fmt.Errorf("%w: %s", ErrAmbiguous, snap.Newer)
+	}
 	ids, err := resetProfileIDs(profiles)
 	if err != nil {
 		return nil, err
