@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,4 +229,29 @@ func profilesOnly(t *testing.T, b []byte) []byte {
 	var doc map[string]json.RawMessage
 	mustNil(t, json.Unmarshal(b, &doc))
 	return doc["profiles"]
+}
+
+// TestSupportTableMatchesReleases: every release the matrix tests has a row
+// in the README's support table with its generation, and no row names a
+// release the matrix does not test.
+func TestSupportTableMatchesReleases(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	mustNil(t, err)
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "2026.") {
+			continue
+		}
+		rows[strings.TrimSpace(cells[1])] = strings.Trim(strings.TrimSpace(cells[2]), "`")
+	}
+	for _, r := range openclaw.Releases {
+		if got, ok := rows[r.Version]; !ok || got != r.Generation {
+			t.Errorf("README support table: %s is %q, want a row with generation %s", r.Version, got, r.Generation)
+		}
+		delete(rows, r.Version)
+	}
+	for v := range rows {
+		t.Errorf("README support table names %s, which TestReleases does not test", v)
+	}
 }
