@@ -481,9 +481,7 @@ func parse(data []byte, path string, opts parseOptions) (*Config, error) {
 	var errs []*Error
 	errs = append(errs, d.errs...)
 	if perr == nil {
-		for _, e := range Problems(c.Validate()) {
-			errs = append(errs, e)
-		}
+		errs = append(errs, Problems(c.Validate())...)
 	}
 	if len(errs) == 0 {
 		if path != "" {

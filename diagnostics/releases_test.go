@@ -77,7 +77,6 @@ func testRelease(t *testing.T, cli *peer.CLI, rel openclaw.Release) {
 		reason    string // what the release records ("" = none)
 		model     bool   // a model-scoped window
 		from      string // first release that records it ("" = all)
-		untilSlop time.Duration
 	}
 	auth := "auth"
 	if openclaw.VersionLess(rel.Version, "2026.3.0") {

@@ -235,7 +235,6 @@ type resetPlanner struct {
 	known  map[string]bool
 }
 
-func (rp *resetPlanner) shared() *stateCopy { return rp.chain[len(rp.chain)-1] }
 
 func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, error) {
 	loc := snap.Location

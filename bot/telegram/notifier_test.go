@@ -268,7 +268,6 @@ type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	slept  []time.Duration
-	cancel bool
 }
 
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }

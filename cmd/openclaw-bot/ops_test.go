@@ -280,13 +280,13 @@ func (r *reloads) add(result string, err error) {
 	r.got, r.err = append(r.got, result), append(r.err, err)
 }
 
-func (r *reloads) last() (string, error, int) {
+func (r *reloads) last() (result string, n int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.got) == 0 {
-		return "", nil, 0
+		return "", 0, nil
 	}
-	return r.got[len(r.got)-1], r.err[len(r.err)-1], len(r.got)
+	return r.got[len(r.got)-1], len(r.got), r.err[len(r.err)-1]
 }
 
 // Hot reload: an invalid config (by file change or SIGHUP) is refused with
@@ -336,7 +336,7 @@ func TestServeReload(t *testing.T) {
 	// 1. A typo by file change: refused, with the reason; still serving one target.
 	write(head + fmt.Sprintf("targets:\n  - name: one\n    state_dirr: %s\n", a))
 	waitFor(t, "the refused reload", 10*time.Second, func() bool { r, _, _ := rl.last(); return r == "refused" })
-	_, rerr, _ := rl.last()
+	_, _, rerr := rl.last()
 	if rerr == nil || !strings.Contains(rerr.Error(), "state_dirr") {
 		t.Errorf("refusal reason: %v", rerr)
 	}
@@ -362,16 +362,16 @@ func TestServeReload(t *testing.T) {
 	}
 
 	// 3. SIGHUP with the same file: nothing to do.
-	_, _, n := rl.last()
+	_, n, _ := rl.last()
 	sighup <- struct{}{}
-	waitFor(t, "the SIGHUP reload", 5*time.Second, func() bool { _, _, m := rl.last(); return m > n })
+	waitFor(t, "the SIGHUP reload", 5*time.Second, func() bool { _, m, _ := rl.last(); return m > n })
 	if r, _, _ := rl.last(); r != "unchanged" {
 		t.Errorf("SIGHUP with an unchanged file: %s", r)
 	}
 
 	// 4. A key that needs a restart: the rest applies, the listener stays.
 	write(strings.Replace(head, addr, "127.0.0.1:1", 1) + fmt.Sprintf("targets:\n  - name: one\n    state_dir: %s\n", a))
-	waitFor(t, "the reload with http.listen changed", 10*time.Second, func() bool { _, _, m := rl.last(); return m > n+1 })
+	waitFor(t, "the reload with http.listen changed", 10*time.Second, func() bool { _, m, _ := rl.last(); return m > n+1 })
 	if r, _, _ := rl.last(); r != "applied" {
 		t.Errorf("reload result %s", r)
 	}
@@ -385,9 +385,9 @@ func TestServeReload(t *testing.T) {
 
 	// 5. log.level applies at once: debug lines appear (the evaluation
 	// after the reload logs one).
-	_, _, n = rl.last()
+	_, n, _ = rl.last()
 	write(strings.Replace(head, addr, "127.0.0.1:1", 1) + "log:\n  level: debug\n" + fmt.Sprintf("targets:\n  - name: one\n    state_dir: %s\n", a))
-	waitFor(t, "the log-level reload", 10*time.Second, func() bool { _, _, m := rl.last(); return m > n })
+	waitFor(t, "the log-level reload", 10*time.Second, func() bool { _, m, _ := rl.last(); return m > n })
 	if level.Get() != zerolog.DebugLevel {
 		t.Errorf("log level after the reload: %s", level.Get())
 	}

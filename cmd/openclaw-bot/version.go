@@ -76,8 +76,6 @@ func versionString() string {
 	return fmt.Sprintf("%s %s", out, b.Go)
 }
 
-func goVersion() string { return readVersionInfo().Go }
-
 // cmdVersion prints the version: one line, or with --json the build info.
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
