@@ -20,7 +20,7 @@ func TestResetJSONSplit(t *testing.T) {
 	for _, tc := range []struct {
 		profile, wantPath string
 	}{
-		{"anthropic:default", "auth-state.json"},    // in both: auth-state.json wins
+		{"anthropic:default", "auth-state.json"},   // in both: auth-state.json wins
 		{"anthropic:second", "auth-profiles.json"}, // only inline
 	} {
 		t.Run(tc.profile, func(t *testing.T) {
