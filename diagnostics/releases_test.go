@@ -71,12 +71,12 @@ func testRelease(t *testing.T, cli *peer.CLI, rel openclaw.Release) {
 	agreeRelease(t, sb, "healthy")
 
 	type scenario struct {
-		name      string
-		mode      fakeanthropic.Mode
-		kind      string // cooldown | disabled
-		reason    string // what the release records ("" = none)
-		model     bool   // a model-scoped window
-		from      string // first release that records it ("" = all)
+		name   string
+		mode   fakeanthropic.Mode
+		kind   string // cooldown | disabled
+		reason string // what the release records ("" = none)
+		model  bool   // a model-scoped window
+		from   string // first release that records it ("" = all)
 	}
 	auth := "auth"
 	if openclaw.VersionLess(rel.Version, "2026.3.0") {

@@ -235,7 +235,6 @@ type resetPlanner struct {
 	known  map[string]bool
 }
 
-
 func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, error) {
 	loc := snap.Location
 	// 2026.8.1+ refuse auth until legacy files are migrated, and `doctor

@@ -265,9 +265,9 @@ func TestPacingPrivateLowerBound(t *testing.T) {
 
 // fakeClock is advanced by the notifier's sleeps.
 type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	slept  []time.Duration
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
 }
 
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
