@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/rs/zerolog"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
@@ -54,8 +54,6 @@ type Options struct {
 	// Scrubber removes more secrets from errors, logs and sent text; the
 	// bot token and credential-shaped strings are always removed.
 	Scrubber *redact.Scrubber
-	// Logger receives scrubbed diagnostics (nil: discarded).
-	Logger *slog.Logger
 
 	// sleep waits d or until ctx ends (tests inject a fake clock).
 	sleep func(ctx context.Context, d time.Duration) error
@@ -66,7 +64,7 @@ type Notifier struct {
 	api   *tgbotapi.BotAPI
 	opts  Options
 	scrub func(string) string
-	log   *slog.Logger
+	log   zerolog.Logger
 
 	mu    sync.Mutex
 	chats map[string]*chatPace
@@ -84,7 +82,7 @@ type chatPace struct {
 var _ bot.Notifier = (*Notifier)(nil)
 
 // NewNotifier returns a Notifier sending through api.
-func NewNotifier(api *tgbotapi.BotAPI, opts Options) *Notifier {
+func NewNotifier(api *tgbotapi.BotAPI, log zerolog.Logger, opts Options) *Notifier {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
@@ -102,10 +100,6 @@ func NewNotifier(api *tgbotapi.BotAPI, opts Options) *Notifier {
 	}
 	if opts.sleep == nil {
 		opts.sleep = sleepCtx
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Notifier{
 		api:   api,
@@ -133,7 +127,7 @@ func (n *Notifier) Send(ctx context.Context, dest string, msg bot.Message, prev 
 		return bot.Sent{}, err
 	}
 	if err := Validate(msg); err != nil {
-		n.log.Warn("telegram: buttons left out of the message", "chat", dest, "ref", msg.Ref, "err", n.scrub(err.Error()))
+		n.log.Warn().Str("chat", dest).Str("ref", msg.Ref).Str("err", n.scrub(err.Error())).Msg("telegram: buttons left out of the message")
 	}
 	text, kb := Render(msg, n.opts.Location, n.opts.Now())
 	text = n.scrub(text)
@@ -160,7 +154,7 @@ func (n *Notifier) Send(ctx context.Context, dest string, msg bot.Message, prev 
 		case errors.As(err, &ae) && ae.NotModified():
 			return bot.Sent{Channel: dest, ID: prev.ID}, nil
 		case errors.As(err, &ae) && ae.EditGone():
-			n.log.Warn("telegram: the message to edit is gone, sending a new one", "chat", dest, "message_id", prev.ID, "err", err.Error())
+			n.log.Warn().Str("chat", dest).Str("message_id", prev.ID).Str("err", n.scrub(err.Error())).Msg("telegram: the message to edit is gone, sending a new one")
 		default:
 			return bot.Sent{}, err
 		}
@@ -219,7 +213,7 @@ func (n *Notifier) call(ctx context.Context, chat chatRef, method string, c tgbo
 		if errors.As(err, &re) && re.After > 0 {
 			n.flood(chat.key, re.After)
 		}
-		n.log.Debug("telegram: request failed", "method", method, "chat", chat.key, "err", err.Error())
+		n.log.Debug().Str("method", method).Str("chat", chat.key).Str("err", n.scrub(err.Error())).Msg("telegram: request failed")
 		return nil, err
 	}
 	return resp.Result, nil
@@ -269,7 +263,7 @@ func (n *Notifier) pace(ctx context.Context, chat chatRef) error {
 	p.last = at
 	n.mu.Unlock()
 	if d := at.Sub(now); d > 0 {
-		n.log.Debug("telegram: pacing", "chat", chat.key, "wait", d)
+		n.log.Debug().Str("chat", chat.key).Dur("wait", d).Msg("telegram: pacing")
 		if err := n.opts.sleep(ctx, d); err != nil {
 			return &bot.RetryError{Err: fmt.Errorf("telegram: waiting to send to %s: %w", chat.key, err)}
 		}
@@ -552,18 +546,18 @@ func Endpoint(apiURL string) (endpoint, shown string, err error) {
 
 // LibraryLogger returns a tgbotapi.BotLogger (for tgbotapi.SetLogger, which
 // is global) that writes scrubbed lines to l at warn level.
-func LibraryLogger(l *slog.Logger, token string, extra *redact.Scrubber) tgbotapi.BotLogger {
+func LibraryLogger(l zerolog.Logger, token string, extra *redact.Scrubber) tgbotapi.BotLogger {
 	return libLogger{l: l, scrub: Scrub(token, extra)}
 }
 
 type libLogger struct {
-	l     *slog.Logger
+	l     zerolog.Logger
 	scrub func(string) string
 }
 
 func (g libLogger) Println(v ...any) {
-	g.l.Warn(g.scrub(strings.TrimSuffix(fmt.Sprintln(v...), "\n")), "lib", "telegram-bot-api")
+	g.l.Warn().Str("lib", "telegram-bot-api").Msg(g.scrub(strings.TrimSuffix(fmt.Sprintln(v...), "\n")))
 }
 func (g libLogger) Printf(format string, v ...any) {
-	g.l.Warn(g.scrub(strings.TrimSuffix(fmt.Sprintf(format, v...), "\n")), "lib", "telegram-bot-api")
+	g.l.Warn().Str("lib", "telegram-bot-api").Msg(g.scrub(strings.TrimSuffix(fmt.Sprintf(format, v...), "\n")))
 }

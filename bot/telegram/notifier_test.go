@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/internal/faketelegram"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/rs/zerolog"
 )
 
 const testToken = "123456789:AAH-fakeTOKENfakeTOKENfakeTOKEN_abcdef"
@@ -42,16 +42,14 @@ func setup(t *testing.T, token string, opts Options) (*faketelegram.Server, *Not
 		t.Fatalf("getMe: %+v", api.Self)
 	}
 	logs := &bytes.Buffer{}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(&syncWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	log := zerolog.New(&syncWriter{w: logs}).Level(zerolog.DebugLevel)
 	if opts.PrivateInterval == 0 {
 		opts.PrivateInterval = time.Millisecond
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return srv, NewNotifier(api, opts), logs
+	return srv, NewNotifier(api, log, opts), logs
 }
 
 type syncWriter struct {
@@ -66,7 +64,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 func TestSendAndEdit(t *testing.T) {
-	srv, n, _ := setup(t, testToken, Options{Location: berlin(t), Now: func() time.Time { return fixedNow }})
+	srv, n, logs := setup(t, testToken, Options{Location: berlin(t), Now: func() time.Time { return fixedNow }})
 	ctx := context.Background()
 	if n.Name() != "telegram" {
 		t.Fatal(n.Name())
@@ -126,6 +124,10 @@ func TestSendAndEdit(t *testing.T) {
 	}
 	if len(srv.Messages(groupID)) != 2 {
 		t.Errorf("messages: %+v", srv.Messages(groupID))
+	}
+	// …and says so in the log serve gives it (it used to take a logger serve never passed).
+	if !strings.Contains(logs.String(), "the message to edit is gone") || !strings.Contains(logs.String(), `"level":"warn"`) {
+		t.Errorf("no warning logged for the gone message: %s", logs)
 	}
 
 	// Bad destinations are permanent errors.
@@ -211,7 +213,7 @@ func TestErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = NewNotifier(api, Options{}).Send(ctx, private, cooldownAlert(), nil)
+		_, err = NewNotifier(api, zerolog.Nop(), Options{}).Send(ctx, private, cooldownAlert(), nil)
 		if !isRetry(err) || !strings.Contains(err.Error(), "not Bot API JSON") {
 			t.Fatalf("got %v", err)
 		}
@@ -446,8 +448,8 @@ func TestTokenNeverLeaks(t *testing.T) {
 
 			// The library's own logger.
 			var lib bytes.Buffer
-			LibraryLogger(slog.New(slog.NewTextHandler(&lib, nil)), token, nil).Printf("Post %q: dial tcp: refused", dead+"/bot"+token+"/getUpdates")
-			LibraryLogger(slog.New(slog.NewTextHandler(&lib, nil)), token, nil).Println("token", token)
+			LibraryLogger(zerolog.New(&lib), token, nil).Printf("Post %q: dial tcp: refused", dead+"/bot"+token+"/getUpdates")
+			LibraryLogger(zerolog.New(&lib), token, nil).Println("token", token)
 			check("library log", lib.String())
 
 			check("notifier log", logs.String())
@@ -511,7 +513,7 @@ func TestPacingGlobalCap(t *testing.T) {
 
 	// A free slot is used: a reservation far in the future does not delay
 	// a send now.
-	n2 := NewNotifier(n.api, Options{Now: clk.Now})
+	n2 := NewNotifier(n.api, zerolog.Nop(), Options{Now: clk.Now})
 	n2.mu.Lock()
 	far := n2.reserveGlobalLocked(clk.Now(), clk.Now().Add(500*time.Millisecond))
 	near := n2.reserveGlobalLocked(clk.Now(), clk.Now())

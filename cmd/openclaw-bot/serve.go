@@ -540,7 +540,7 @@ func connect(cfg *config.Config, stdout io.Writer, log zerolog.Logger, scrub *re
 			return p, fmt.Errorf("telegram: %w", err)
 		}
 		p.telegram = api
-		p.routes = append(p.routes, scheduler.Route{Notifier: telegram.NewNotifier(api, telegram.Options{Location: cfg.Telegram.Location(), Scrubber: scrub}), Dest: cfg.Telegram.AlertChat,
+		p.routes = append(p.routes, scheduler.Route{Notifier: telegram.NewNotifier(api, log, telegram.Options{Location: cfg.Telegram.Location(), Scrubber: scrub}), Dest: cfg.Telegram.AlertChat,
 			Targets: cfg.Telegram.AlertTargets, MinSeverity: diagnostics.Severity(cfg.Telegram.AlertMinSeverity)})
 	}
 	if len(p.routes) == 0 {
