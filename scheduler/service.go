@@ -492,21 +492,15 @@ func scrubURLErr(err error) string {
 	return err.Error()
 }
 
-// HealthURL derives http://host:port/healthz from a gateway URL (ws:// or
-// http://).
+// HealthURL is the gateway's /healthz for a gateway_url (ws→http, wss→https,
+// a path prefix kept), the same URL a restart's readiness check uses next to
+// /readyz (openclaw.GatewayHTTPURLs); "" when the URL is unusable.
 func HealthURL(gatewayURL string) string {
-	u, err := url.Parse(strings.TrimSpace(gatewayURL))
-	if err != nil || u.Host == "" {
+	health, _, err := openclaw.GatewayHTTPURLs(gatewayURL)
+	if err != nil {
 		return ""
 	}
-	switch u.Scheme {
-	case "ws":
-		u.Scheme = "http"
-	case "wss":
-		u.Scheme = "https"
-	}
-	u.Path, u.RawQuery, u.User = "/healthz", "", nil
-	return u.String()
+	return health
 }
 
 // deliverLoop sends due outbox items until ctx ends.
