@@ -36,6 +36,15 @@ type OpenClawInfo struct {
 	Generation string `json:"generation"`
 }
 
+// LayoutText is the layout with its generation, e.g. "legacy-json
+// (json-split)", for people.
+func (o OpenClawInfo) LayoutText() string {
+	if o.Generation == "" {
+		return o.Layout
+	}
+	return o.Layout + " (" + o.Generation + ")"
+}
+
 // ProfileStatus is one credential's line in the report.
 type ProfileStatus struct {
 	ID       string    `json:"id"`

@@ -64,7 +64,7 @@ func (r Report) header(w io.Writer) {
 	if v == "" {
 		v = "unknown version"
 	}
-	fmt.Fprintf(w, "%s: %s — OpenClaw %s, %s layout, %s\n", r.Target, strings.ToUpper(r.Verdict), v, r.OpenClaw.Layout, r.OpenClaw.StateDir)
+	fmt.Fprintf(w, "%s: %s — OpenClaw %s, %s layout, %s\n", r.Target, strings.ToUpper(r.Verdict), v, r.OpenClaw.LayoutText(), r.OpenClaw.StateDir)
 	probe := "key check not run (add --probe)"
 	if r.Probed {
 		probe = "zero-token key check ran"

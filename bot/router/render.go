@@ -108,7 +108,7 @@ func header(tr targetReport, multi bool) []bot.Span {
 	if multi {
 		out = append(out, bot.B(name+": "+strings.ToUpper(r.Verdict)), bot.T(" — "))
 	}
-	out = append(out, bot.T(fmt.Sprintf("OpenClaw %s, %s layout; checked ", v, r.OpenClaw.Layout)))
+	out = append(out, bot.T(fmt.Sprintf("OpenClaw %s, %s layout; checked ", v, r.OpenClaw.LayoutText())))
 	if r.CheckedAt.IsZero() {
 		out = append(out, bot.T("just now"))
 	} else {
