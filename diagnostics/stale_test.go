@@ -1,10 +1,12 @@
 package diagnostics
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
@@ -234,5 +236,41 @@ func TestSecretMemory(t *testing.T) {
 	m2.Observe(gone)
 	if !m2.TakeDirty() || len(m2.Memos) != 0 {
 		t.Fatalf("a removed profile must be forgotten: %+v", m2.Memos)
+	}
+}
+
+// Inspector.CheckNew (serve's snapshots between key checks): a key with no
+// verdict on a profile in a window is checked at once, so a key pasted
+// after a failure is judged without waiting for the next scheduled check;
+// nothing else is sent.
+func TestInspectCheckNew(t *testing.T) {
+	fake := fakeanthropic.New(fakeanthropic.Options{Mode: fakeanthropic.ModeOK})
+	defer fake.Close()
+	d, err := sandbox.New(t.TempDir())
+	mustNil(t, err)
+	now := time.Now()
+	d.Now = func() time.Time { return now }
+	mustNil(t, d.Config("2026.9.6", nil, "anthropic:default", "anthropic:backup"))
+	mustNil(t, d.SharedStore(apiKeyStore("anthropic:default", "anthropic:backup"), usage("anthropic:default", map[string]any{
+		"cooldownUntil": now.Add(time.Hour).UnixMilli(), "cooldownReason": "auth", "lastFailureAt": now.Add(-time.Minute).UnixMilli()})))
+	target := Target{Name: "t", Locate: openclaw.LocateOptions{StateDir: d.Path, Getenv: func(string) string { return "" }, Home: t.TempDir()},
+		Env: openclaw.EnvSources{NoProc: true}, BaseURLFlag: fake.URL()}
+	for _, checkNew := range []bool{false, true} {
+		fake.Reset()
+		insp := &Inspector{Checker: NewChecker(CheckerOptions{}), CachedOnly: true, CheckNew: checkNew}
+		rep, _, err := insp.Inspect(context.Background(), target, "")
+		mustNil(t, err)
+		want := 0
+		if checkNew {
+			want = 1 // anthropic:default only: anthropic:backup is in no window
+		}
+		if n := fake.Count("/v1/models"); n != want {
+			t.Errorf("CheckNew %v: %d requests, want %d", checkNew, n, want)
+		}
+		for _, p := range rep.Profiles {
+			if p.ID == "anthropic:default" && (p.Check == string(StatusAccepted)) != checkNew {
+				t.Errorf("CheckNew %v: anthropic:default check %q", checkNew, p.Check)
+			}
+		}
 	}
 }
