@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // A reset the bot does itself (recovery.reset_after_rotation) goes through
@@ -19,6 +21,8 @@ import (
 func TestResetAutomatically(t *testing.T) {
 	e := newEnv(t)
 	rep := prodReport(t0)
+	rep.Windows = openclaw.Windows{{Profile: "anthropic:default", Kind: "cooldown", Reason: "auth", Until: t0.Add(30 * time.Minute)},
+		{Profile: "anthropic:backup"}}
 	req := AutomaticReset{Actor: "openclaw-bot (reset_after_rotation)", Setting: "recovery.reset_after_rotation",
 		Target: "prod", Profiles: []string{"anthropic:default"}, State: rep.Windows, Verdict: rep.Verdict,
 		Why: []string{"anthropic:default: the cooldown (auth) predates its current key, which Anthropic accepts; a reset clears it"}}
@@ -30,7 +34,7 @@ func TestResetAutomatically(t *testing.T) {
 	calls := e.act.Calls()
 	if len(calls) != 1 || calls[0].Command != CmdCooldownReset || calls[0].Target != "prod" ||
 		strings.Join(calls[0].Args, ",") != "anthropic:default" || strings.Join(calls[0].Expected, ",") != "anthropic:default" ||
-		calls[0].Digest != rep.Windows.Of([]string{"anthropic:default"}).Digest() {
+		calls[0].Digest != rep.Windows.Of([]string{"anthropic:default"}).Digest() || calls[0].Digest == (openclaw.Windows{}).Digest() {
 		t.Fatalf("action calls %+v", calls)
 	}
 	a := e.lastAudit()
