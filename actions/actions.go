@@ -75,8 +75,9 @@ func New(opts Options) *Actions {
 	return &Actions{opts: opts, locks: map[string]*sync.Mutex{}}
 }
 
-// ErrBusy means another action runs on the same target.
-var ErrBusy = errors.New("another action is running on this target")
+// ErrBusy means another action runs on the same target (the router's
+// sentinel: an automatic reset that meets it did not start).
+var ErrBusy = router.ErrBusy
 
 // begin takes the target's action lock without waiting.
 func (a *Actions) begin(target string) (Target, func(), error) {

@@ -101,6 +101,7 @@ type Config struct {
 	Access    Access    `yaml:"access" json:"access"`
 	Scheduler Scheduler `yaml:"scheduler" json:"scheduler"`
 	Alerts    Alerts    `yaml:"alerts" json:"alerts"`
+	Recovery  Recovery  `yaml:"recovery" json:"recovery"`
 	Log       Log       `yaml:"log" json:"log"`
 
 	// File is the path the configuration was read from; "" for Default.
@@ -265,6 +266,17 @@ func (m Maintenance) Window() (starts, ends time.Time, err error) {
 		return starts, ends, fmt.Errorf("ends %s is not after starts %s", m.Ends, m.Starts)
 	}
 	return starts, ends, nil
+}
+
+// Recovery holds what serve may repair by itself, without a Confirm.
+type Recovery struct {
+	// ResetAfterRotation: when a profile's key changed after its
+	// cooldown/disable began and the zero-token check accepts the new key
+	// (finding cooldown.stale), serve resets that window itself — through
+	// the same action as a confirmed `cooldown reset` (backup, audit row,
+	// undo), once per window — and announces it on the alert routes.
+	// Default off: the alert's Reset cooldown button does it.
+	ResetAfterRotation bool `yaml:"reset_after_rotation" json:"reset_after_rotation"`
 }
 
 // Log configures the bot's own log output.

@@ -357,6 +357,10 @@ func TestDecodeErrors(t *testing.T) {
 			[]wantProblem{{2, "", []string{"scheduler.healthz_every: -1m is negative"}}}},
 		{"duration as a list", "scheduler:\n  snapshot_every: [1s]\n",
 			[]wantProblem{{2, "", []string{"scheduler.snapshot_every: expected a duration", "got a list"}}}},
+		{"recovery bool", "\nrecovery:\n  reset_after_rotation: sometimes\n",
+			[]wantProblem{{3, "recovery.reset_after_rotation", []string{`recovery.reset_after_rotation: expected true or false, got "sometimes"`}}}},
+		{"recovery unknown key", "recovery:\n  reset_after_rotate: true\n",
+			[]wantProblem{{2, "", []string{`unknown key "reset_after_rotate" in recovery; known keys here: reset_after_rotation`}}}},
 		{"bool", "anthropic:\n  check_tokens: maybe\n",
 			[]wantProblem{{2, "anthropic.check_tokens", []string{`anthropic.check_tokens: expected true or false, got "maybe"`}}}},
 		{"list expected", "access:\n  viewers: U0123\n",
@@ -1021,5 +1025,29 @@ func TestLiteralSecretWarnings(t *testing.T) {
 				t.Error("Equal sees the warnings")
 			}
 		})
+	}
+}
+
+// recovery.reset_after_rotation is off unless said; true turns it on.
+func TestRecoveryResetAfterRotation(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		want bool
+	}{
+		{"", false},
+		{"recovery: {}\n", false},
+		{"recovery:\n  reset_after_rotation: false\n", false},
+		{"recovery:\n  reset_after_rotation: true\n", true},
+	} {
+		c, err := parseString(t, tt.src, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.src, err)
+		}
+		if c.Recovery.ResetAfterRotation != tt.want {
+			t.Errorf("%q: reset_after_rotation %v, want %v", tt.src, c.Recovery.ResetAfterRotation, tt.want)
+		}
+	}
+	if Default().Recovery.ResetAfterRotation {
+		t.Error("on by default")
 	}
 }

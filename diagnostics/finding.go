@@ -58,6 +58,10 @@ const (
 	// Codes beyond the contract's table.
 	CodeStateUnreadable = "state.unreadable"
 	CodeInstallMissing  = "install.missing"
+	// CodeCooldownStale: a cooldown/disable that began before the
+	// profile's current secret was stored, which the zero-token check
+	// accepts (rule_cooldown_stale.go).
+	CodeCooldownStale = "cooldown.stale"
 )
 
 // Finding is one diagnosis. Evidence never contains a secret.
@@ -85,6 +89,10 @@ type Input struct {
 	// PreviousVersion is the OpenClaw version seen at the last evaluation
 	// ("" when unknown); used for version.changed.
 	PreviousVersion string
+	// SecretChanges is what serve remembers of secrets changing, by
+	// SecretKey (SecretMemory.Changes); nil for a one-shot status, where
+	// only the store's own write time can tell (cooldown.stale).
+	SecretChanges map[string]SecretChange
 
 	cmd  *commander
 	keys []keyRef
@@ -101,7 +109,7 @@ func Rules() []Rule {
 	return []Rule{
 		ruleInstallMissing, ruleConfigSyntax, ruleConfigSchema, ruleStateUnreadable, ruleLegacyUnmigrated,
 		ruleAuthMissing, ruleAgentMissing, ruleKeyMalformed, ruleKeyRejected, ruleKeyForbidden,
-		ruleBilling, ruleDisabled, ruleCooldown, ruleCooldownAll,
+		ruleBilling, ruleDisabled, ruleCooldown, ruleCooldownAll, ruleCooldownStale,
 		ruleOAuthRefreshFailed, ruleCredentialExpiry, ruleEnvShadowed, ruleEnvOverride,
 		ruleModelRef, ruleFailoverNone, ruleVersionKnownBug, ruleVersionChanged, ruleFilesPermissions,
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
@@ -31,6 +32,17 @@ type Inspector struct {
 	// openclaw.DefaultReadTimeout). A read past it is abandoned and
 	// diagnosed as state.unreadable ("timed out reading …").
 	ReadTimeout time.Duration
+	// CheckNew, with CachedOnly, still checks a credential that has no
+	// verdict yet while its profile is in a cooldown or disabled window: a
+	// key pasted after a failure is judged at once, not at the next
+	// scheduled key check (cooldown.stale).
+	CheckNew bool
+	// Memory, when set, learns from the snapshot (Observe) and lends its
+	// evidence to the rules (serve: one per target).
+	Memory *SecretMemory
+	// SecretChanges is evidence to use when there is no Memory (a chat
+	// report borrowing serve's).
+	SecretChanges map[string]SecretChange
 }
 
 // Inspect locates and reads the target, optionally checks its keys, and
@@ -52,7 +64,11 @@ func (i *Inspector) Inspect(ctx context.Context, t Target, prevVersion string) (
 	if err != nil {
 		return Report{}, nil, fmt.Errorf("target %s: read %s: %w", t.Name, loc.StateDir, err)
 	}
-	in := &Input{Snap: snap, Now: now(), PreviousVersion: prevVersion}
+	in := &Input{Snap: snap, Now: now(), PreviousVersion: prevVersion, SecretChanges: i.SecretChanges}
+	if i.Memory != nil {
+		i.Memory.Observe(snap)
+		in.SecretChanges = i.Memory.Changes()
+	}
 	if i.Checker != nil {
 		install := ""
 		if snap.Config != nil {
@@ -74,6 +90,20 @@ func (i *Inspector) Inspect(ctx context.Context, t Target, prevVersion string) (
 			for _, c := range creds {
 				if v, ok := i.Checker.LastVerdict(base, c.Secret.Fingerprint()); ok {
 					in.Checks[v.Fingerprint] = v
+				}
+			}
+			if i.CheckNew {
+				var fresh []openclaw.Credential
+				for _, k := range in.anthropicKeys() {
+					if _, seen := in.Checks[k.Fingerprint()]; seen || k.Cred.Secret.IsZero() || k.Store == nil {
+						continue
+					}
+					if _, active := in.usage(k).Active(in.Now); active {
+						fresh = append(fresh, k.Cred)
+					}
+				}
+				if len(fresh) > 0 {
+					maps.Copy(in.Checks, i.Checker.CheckMany(ctx, base, fresh))
 				}
 			}
 		} else {

@@ -33,6 +33,9 @@ func (in *Input) windowFinding(k keyRef, w openclaw.Window, code string) Finding
 	if !u.LastFailureAt.IsZero() {
 		ev += " Last failure " + relative(u.LastFailureAt, in.Now) + "."
 	}
+	if why := in.staleUnknown(k, w); why != "" {
+		ev += " " + why
+	}
 	title := fmt.Sprintf("%s is in cooldown (%s) until %s", k.ID, reasonTitle(w.Reason, u), when(w.Until, in.Now))
 	switch w.Kind {
 	case "disabled":
@@ -84,18 +87,23 @@ func failureCounts(u openclaw.UsageStats) string {
 // windowRemedy is what to do about a cooldown, by reason and version.
 func (in *Input) windowRemedy(k keyRef, w openclaw.Window) []string {
 	var r []string
-	switch w.Reason {
-	case "auth", "auth_permanent":
+	_, stale := in.stale(k)
+	if stale {
+		r = append(r, "This window predates the current key, which Anthropic accepts (cooldown.stale): a reset clears it — `cooldown reset "+k.ID+"` in chat.")
+	}
+	switch {
+	case stale && (w.Reason == "auth" || w.Reason == "auth_permanent" || w.Reason == ""):
+	case w.Reason == "auth" || w.Reason == "auth_permanent":
 		r = append(r, "Anthropic rejected this credential. Replace it first, or the cooldown comes back at the next request:")
 		r = append(r, in.replaceRemedy(k)...)
 		if k.Cred.Type == "api_key" && !in.legacyVersion() {
 			r = append(r, "paste-api-key keeps the cooldown (measured on 2026.9.6). To end it early after replacing the key: `"+
 				in.cmd.run(k.Agent, "models auth logout", shellQuote(k.ID), "--yes")+"`, then run the paste command again.")
 		}
-	case "billing":
+	case w.Reason == "billing":
 		r = append(r, "Top up credits in the Anthropic console (Plans & Billing) or switch to a key of another organisation: "+in.cmd.pasteKey(k.Agent, k.ID))
 		r = append(r, "The bot cannot verify billing without spending tokens: after topping up, the next real request tells.")
-	case "rate_limit", "overloaded", "timeout":
+	case w.Reason == "rate_limit" || w.Reason == "overloaded" || w.Reason == "timeout":
 		r = append(r, "A transient "+w.Reason+" window: it ends by itself at "+when(w.Until, in.Now)+". Lower concurrency or add a fallback profile if it recurs.")
 	default:
 		r = append(r, "It ends by itself at "+when(w.Until, in.Now)+"; look at the gateway log (/tmp/openclaw/openclaw-YYYY-MM-DD.log) for the failure that caused it.")

@@ -194,7 +194,7 @@ func oauthDir(loc Location) string {
 
 func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 	loc := snap.Location
-	rows, found, err := ReadStateDB(ctx, loc.StateDB())
+	rows, times, found, err := readStateDB(ctx, loc.StateDB())
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -218,6 +218,7 @@ func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 				snap.Problems = append(snap.Problems, fmt.Sprintf("%s row %s: %v", loc.StateDB(), KeyProfileStore, err))
 			}
 			st.Profiles = profiles
+			st.CredentialsAt = msTime(times[KeyProfileStore])
 			for _, id := range bad {
 				snap.Problems = append(snap.Problems, fmt.Sprintf("%s row %s: profile %s is not an object", loc.StateDB(), KeyProfileStore, id))
 			}
@@ -269,11 +270,14 @@ func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 
 func readAgentStore(ctx context.Context, id, dir string) (*AuthStore, error) {
 	path := AgentDB(dir)
-	storeJSON, stateJSON, found, err := ReadAgentDB(ctx, path)
+	storeJSON, stateJSON, storeAt, found, err := readAgentDB(ctx, path)
 	if err != nil || !found {
 		return nil, err
 	}
 	st := &AuthStore{Kind: StoreAgentDB, Path: path, AgentID: id}
+	if storeJSON != nil {
+		st.CredentialsAt = msTime(storeAt)
+	}
 	var problems []string
 	if storeJSON != nil {
 		profiles, _, bad, err := parseStore(storeJSON)
@@ -297,6 +301,14 @@ func readAgentStore(ctx context.Context, id, dir string) (*AuthStore, error) {
 		return st, errors.New(strings.Join(problems, "; "))
 	}
 	return st, nil
+}
+
+// msTime is a millisecond timestamp of OpenClaw's; zero stays zero.
+func msTime(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // readLegacy reads the JSON generations: per-agent auth-profiles.json with

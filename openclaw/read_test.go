@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +215,94 @@ func TestReadMissingAndBroken(t *testing.T) {
 	var ce *ConfigError
 	if s.ConfigErr == nil || !errors.As(error(s.ConfigErr), &ce) || ce.Line != 4 || ce.Column != 1 || !strings.Contains(ce.Msg, "JSON5: invalid end of input at 4:1") {
 		t.Fatalf("broken config: %+v (OpenClaw says: JSON5: invalid end of input at 4:1)", s.ConfigErr)
+	}
+}
+
+// CredentialsAt is when OpenClaw last wrote the credential row of a SQLite
+// store (state-db: config_machine_state.updated_at_ms of authProfiles.store;
+// agent-db: auth_profile_store.updated_at), never the state row's time, and
+// zero for the JSON generations, whose auth-profiles.json is rewritten at
+// every failure.
+func TestReadCredentialsAt(t *testing.T) {
+	written := time.Date(2026, 11, 25, 11, 58, 0, 0, time.UTC)
+	store := `{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-ant-api03-x"}}}`
+	state := `{"version":1,"usageStats":{"anthropic:default":{"cooldownUntil":1795608000000,"lastFailureAt":1795607000000}}}`
+	exec := func(t *testing.T, path, schema string, stmts ...string) {
+		t.Helper()
+		mustNil(t, os.MkdirAll(filepath.Dir(path), 0o700))
+		db, err := sql.Open("sqlite", "file:"+path)
+		mustNil(t, err)
+		defer db.Close()
+		for _, q := range append([]string{schema}, stmts...) {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	cases := []struct {
+		name  string
+		build func(t *testing.T, state string)
+		kind  string
+		want  time.Time
+	}{
+		{"state-db", func(t *testing.T, dir string) {
+			exec(t, filepath.Join(dir, "state", "openclaw.sqlite"),
+				`CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY, value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT`,
+				`INSERT INTO config_machine_state VALUES ('auth.sharedStore','{"location":"state-db"}',1)`,
+				`INSERT INTO config_machine_state VALUES ('authProfiles.store','`+store+`',`+itoa(written.UnixMilli())+`)`,
+				`INSERT INTO config_machine_state VALUES ('authProfiles.state','`+state+`',`+itoa(written.Add(time.Hour).UnixMilli())+`)`)
+		}, StoreStateDB, written},
+		{"agent-db", func(t *testing.T, dir string) {
+			exec(t, filepath.Join(dir, "agents", "main", "agent", "openclaw-agent.sqlite"),
+				`CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY, store_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+				 CREATE TABLE auth_profile_state (state_key TEXT NOT NULL PRIMARY KEY, state_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT`,
+				`INSERT INTO auth_profile_store VALUES ('primary','`+store+`',`+itoa(written.UnixMilli())+`)`,
+				`INSERT INTO auth_profile_state VALUES ('primary','`+state+`',`+itoa(written.Add(time.Hour).UnixMilli())+`)`)
+		}, StoreAgentDB, written},
+		{"agent-db without updated_at (an unknown schema): no time, still read", func(t *testing.T, dir string) {
+			exec(t, filepath.Join(dir, "agents", "main", "agent", "openclaw-agent.sqlite"),
+				`CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY, store_json TEXT NOT NULL)`,
+				`INSERT INTO auth_profile_store VALUES ('primary','`+store+`')`)
+		}, StoreAgentDB, time.Time{}},
+		{"json-split: cannot tell", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "agents", "main", "agent")
+			mustNil(t, os.MkdirAll(p, 0o700))
+			mustNil(t, os.WriteFile(filepath.Join(p, "auth-profiles.json"), []byte(store), 0o600))
+			mustNil(t, os.WriteFile(filepath.Join(p, "auth-state.json"), []byte(state), 0o600))
+		}, StoreLegacyJSON, time.Time{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			home := t.TempDir()
+			dir := filepath.Join(home, ".openclaw")
+			version := "2026.9.6"
+			if c.kind == StoreLegacyJSON {
+				version = "2026.5.28"
+			}
+			mustNil(t, os.MkdirAll(dir, 0o700))
+			mustNil(t, os.WriteFile(filepath.Join(dir, "openclaw.json"), []byte(`{"meta":{"lastTouchedVersion":"`+version+`"}}`), 0o600))
+			c.build(t, dir)
+			loc, err := Locate(LocateOptions{Home: home, Getenv: func(string) string { return "" }})
+			mustNil(t, err)
+			s := read(t, loc)
+			if len(s.Problems) > 0 {
+				t.Fatalf("problems: %v", s.Problems)
+			}
+			if s.Shared == nil || s.Shared.Kind != c.kind || s.Shared.Profile("anthropic:default") == nil {
+				t.Fatalf("shared store: %+v", s.Shared)
+			}
+			if !s.Shared.CredentialsAt.Equal(c.want) {
+				t.Errorf("CredentialsAt %s, want %s", s.Shared.CredentialsAt, c.want)
+			}
+		})
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func mustNil(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

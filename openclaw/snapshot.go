@@ -90,6 +90,16 @@ type AuthStore struct {
 	Profiles  []Credential `json:"profiles"`
 	State     AuthState    `json:"state"`
 	UpdatedAt time.Time    `json:"updated_at,omitzero"`
+	// CredentialsAt is when OpenClaw last wrote the credential row (the
+	// profiles and their secrets) of a SQLite store: updated_at_ms of
+	// authProfiles.store, updated_at of auth_profile_store. Every SQLite
+	// release (2026.6.11–2026.9.6, measured) writes that row only for a
+	// credential change (onboarding, paste-api-key, paste-token, login,
+	// logout, an OAuth refresh), never for a failure or a cooldown, which
+	// go to the state row. Zero where it cannot tell: the JSON
+	// generations rewrite auth-profiles.json at every failure (2026.5.28:
+	// 1 ms after lastFailureAt, measured), so its mtime proves nothing.
+	CredentialsAt time.Time `json:"credentials_at,omitzero"`
 	// stateSum is the SHA-256 of the usage state bytes read (the state
 	// row, or the legacy file): ResetPlan.ReadFrom compares it.
 	stateSum []byte

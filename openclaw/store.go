@@ -60,10 +60,19 @@ func openRO(path string) (*sql.DB, error) {
 // transaction. Missing keys are absent from the result; a missing table
 // yields an empty result.
 func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...string) (map[string][]byte, error) {
+	rows, _, err := readRowsAt(ctx, path, table, keyCol, valCol, "", keys...)
+	return rows, err
+}
+
+// readRowsAt is readRows that also returns, in the same statement, each
+// row's timeCol (OpenClaw's updated_at / updated_at_ms, milliseconds since
+// the epoch) when the table has that column ("" or a table without it: no
+// times).
+func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string, keys ...string) (map[string][]byte, map[string]int64, error) {
 	defer noteReading(ctx, path)()
 	db, err := openRO(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
@@ -71,17 +80,28 @@ func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...s
 
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
 	defer conn.Close()
 	var n int
 	err = conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?`, table).Scan(&n)
 	if err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
-	out := map[string][]byte{}
+	out, times := map[string][]byte{}, map[string]int64{}
 	if n == 0 {
-		return out, nil
+		return out, times, nil
+	}
+	timeExpr := "0"
+	if timeCol != "" {
+		var has int
+		err = conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name=?`, table, timeCol).Scan(&has)
+		if err != nil {
+			return nil, nil, sqliteErr(path, err)
+		}
+		if has > 0 {
+			timeExpr = timeCol
+		}
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")
 	args := make([]any, len(keys))
@@ -89,28 +109,39 @@ func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...s
 		args[i] = k
 	}
 	// Table and column names are our constants, never user input.
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, substr(%s, 1, %d), length(%s) FROM %s WHERE %s IN (%s)`,
-		keyCol, valCol, maxRowBytes, valCol, table, keyCol, ph), args...)
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, substr(%s, 1, %d), length(%s), %s FROM %s WHERE %s IN (%s)`,
+		keyCol, valCol, maxRowBytes, valCol, timeExpr, table, keyCol, ph), args...)
 	if err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k string
 		var v []byte
 		var size int64
-		if err := rows.Scan(&k, &v, &size); err != nil {
-			return nil, sqliteErr(path, err)
+		var atv any
+		if err := rows.Scan(&k, &v, &size, &atv); err != nil {
+			return nil, nil, sqliteErr(path, err)
 		}
 		if size > maxRowBytes {
-			return nil, fmt.Errorf("%s: row %s is %d bytes, more than the %d we read", path, k, size, maxRowBytes)
+			return nil, nil, fmt.Errorf("%s: row %s is %d bytes, more than the %d we read", path, k, size, maxRowBytes)
 		}
 		out[k] = v
+		switch at := atv.(type) { // anything else (NULL, text): no time
+		case int64:
+			if at > 0 {
+				times[k] = at
+			}
+		case float64:
+			if at > 0 && at < math.MaxInt64 {
+				times[k] = int64(at)
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
-	return out, nil
+	return out, times, nil
 }
 
 func sqliteErr(path string, err error) error {
@@ -129,12 +160,18 @@ func sqliteErr(path string, err error) error {
 // ReadStateDB reads the shared rows of state/openclaw.sqlite. found is false
 // when the database does not exist.
 func ReadStateDB(ctx context.Context, path string) (rows map[string][]byte, found bool, err error) {
-	rows, err = readRows(ctx, path, "config_machine_state", "state_key", "value_json",
+	rows, _, found, err = readStateDB(ctx, path)
+	return rows, found, err
+}
+
+// readStateDB is ReadStateDB plus each row's updated_at_ms.
+func readStateDB(ctx context.Context, path string) (rows map[string][]byte, times map[string]int64, found bool, err error) {
+	rows, times, err = readRowsAt(ctx, path, "config_machine_state", "state_key", "value_json", "updated_at_ms",
 		KeySharedStore, KeyProfileStore, KeyProfileState)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
-	return rows, err == nil, err
+	return rows, times, err == nil, err
 }
 
 // StateDBSchema reads PRAGMA user_version of state/openclaw.sqlite and the
@@ -171,18 +208,25 @@ func StateDBSchema(ctx context.Context, path string) (version int, app string, f
 
 // ReadAgentDB reads the auth rows of agents/<id>/agent/openclaw-agent.sqlite.
 func ReadAgentDB(ctx context.Context, path string) (store, state []byte, found bool, err error) {
-	s, err := readRows(ctx, path, "auth_profile_store", "store_key", "store_json", AgentRowKey)
+	store, state, _, found, err = readAgentDB(ctx, path)
+	return store, state, found, err
+}
+
+// readAgentDB is ReadAgentDB plus auth_profile_store's updated_at (ms; 0
+// when there is none).
+func readAgentDB(ctx context.Context, path string) (store, state []byte, storeAt int64, found bool, err error) {
+	s, at, err := readRowsAt(ctx, path, "auth_profile_store", "store_key", "store_json", "updated_at", AgentRowKey)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, false, nil
+		return nil, nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, nil, true, err
+		return nil, nil, 0, true, err
 	}
 	st, err := readRows(ctx, path, "auth_profile_state", "state_key", "state_json", AgentRowKey)
 	if err != nil {
-		return nil, nil, true, err
+		return nil, nil, 0, true, err
 	}
-	return s[AgentRowKey], st[AgentRowKey], true, nil
+	return s[AgentRowKey], st[AgentRowKey], at[AgentRowKey], true, nil
 }
 
 // rawStore is the JSON of authProfiles.store / auth_profile_store, and of a

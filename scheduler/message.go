@@ -26,7 +26,8 @@ const maxResetButtons = 5
 //   - one Item per incident (evidence as details, commands in backticks as
 //     code spans, Until from the finding; Resolved set in a resolved notice);
 //   - buttons on alerts and reminders: "Reset cooldown" per cooldown
-//     incident (action "reset:<subject>", "reset:all" for cooldown.all),
+//     incident (cooldown.active and cooldown.stale: action
+//     "reset:<subject>", one per subject; "reset:all" for cooldown.all),
 //     "Re-check" ("check:<target>") and "Silence 1h"
 //     ("silence:<target>:1h"); actions fit MaxActionBytes (see FitAction);
 //   - footer: the target and how long it has been firing, or
@@ -167,10 +168,10 @@ func msgButtons(n Notice) []bot.Button {
 	var resets []reset
 	for _, in := range n.Incidents {
 		var r reset
-		switch in.Code {
-		case diagnostics.CodeCooldownActive:
+		switch {
+		case resetButtonCodes[in.Code]:
 			r = reset{in.Subject, FitAction("reset:", in.Subject, "")}
-		case diagnostics.CodeCooldownAll:
+		case in.Code == diagnostics.CodeCooldownAll:
 			r = reset{"all", "reset:all"}
 		default:
 			continue

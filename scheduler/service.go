@@ -112,14 +112,30 @@ type Service struct {
 	Now         func() time.Time
 	// Observer gets evaluations and deliveries; nil: nobody.
 	Observer Observer
+	// ResetAfterRotation is recovery.reset_after_rotation: a cooldown.stale
+	// window (the profile's key changed after it began and the zero-token
+	// check accepts the new one) is reset by the bot itself, through
+	// AutoReset, at most once per (target, profile, window) and announced
+	// on the alert routes. Off: only the alert's Reset button does it.
+	ResetAfterRotation bool
+	// AutoReset performs such a reset the way a confirmed chat reset does
+	// (backup, audit row, gateway refresh, verification) and returns the
+	// reply to announce. An error means it did not start and changed
+	// nothing (another action runs on the target; the state moved since
+	// the evaluation): the next evaluation may try again. nil: no reset.
+	AutoReset func(ctx context.Context, req AutoResetRequest) (bot.Message, error)
 
-	locks   sync.Map // target → *sync.Mutex
-	kick    chan struct{}
-	health  sync.Map // target → healthState
-	rows    rowIDs
-	started chan struct{}
-	loaded  atomic.Bool
-	lookups lookupFailures
+	locks sync.Map // target → *sync.Mutex
+	// memories: target → *diagnostics.SecretMemory (used under the
+	// target's lock); evidence: target → its Changes() for chat reports.
+	memories sync.Map
+	evidence sync.Map
+	kick     chan struct{}
+	health   sync.Map // target → healthState
+	rows     rowIDs
+	started  chan struct{}
+	loaded   atomic.Bool
+	lookups  lookupFailures
 }
 
 type healthState struct {
@@ -335,12 +351,23 @@ func (s *Service) observer() Observer {
 	return s.Observer
 }
 
-func (s *Service) evaluate(ctx context.Context, name string, live bool) (err error) {
+func (s *Service) evaluate(ctx context.Context, name string, live bool) error {
+	unlock := s.lock(name)
+	resets, err := s.evaluateLocked(ctx, name, live)
+	unlock()
+	// Outside the target's lock: the reset re-evaluates the target when it
+	// is done (its alert is edited in place).
+	if len(resets) > 0 && err == nil {
+		s.autoReset(ctx, name, resets)
+	}
+	return err
+}
+
+func (s *Service) evaluateLocked(ctx context.Context, name string, live bool) (resets []AutoResetRequest, err error) {
 	t, ok := s.target(name)
 	if !ok {
-		return fmt.Errorf("%w %q", ErrNoTarget, name)
+		return nil, fmt.Errorf("%w %q", ErrNoTarget, name)
 	}
-	defer s.lock(name)()
 	start := time.Now()
 	var rep diagnostics.Report
 	defer func() {
@@ -348,15 +375,21 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) (err err
 			s.observer().Evaluated(name, live, rep, time.Since(start), err)
 		}
 	}()
-	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !live, Now: s.Now, ReadTimeout: s.ReadTimeout}
+	mem, err := s.memory(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !live, Now: s.Now, ReadTimeout: s.ReadTimeout,
+		CheckNew: s.KeyCheckEvery > 0, Memory: mem}
 	prev, _, err := s.Store.Get(ctx, "version:"+name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep, _, err = insp.Inspect(ctx, t.Target, prev)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	s.evidence.Store(name, mem.Changes())
 	now := s.now()
 	findings := rep.Findings
 	if s.Logs != nil {
@@ -377,7 +410,7 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) (err err
 	}
 	silences, err := s.Store.Silences(ctx, now) // maintenance windows too
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res := s.Engine.Evaluate(name, findings, now, EvalContext{Silences: append(silencesForEngine(silences), s.Maintenance...), GatewayDown: gatewayDown})
 	if e := s.Log.Debug(); e.Enabled() {
@@ -391,10 +424,16 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) (err err
 	if rep.OpenClaw.Version != "" && rep.OpenClaw.Version != prev {
 		batch.KV["version:"+name] = rep.OpenClaw.Version // only a change: an idle round writes nothing
 	}
+	if mem.TakeDirty() {
+		batch.KV[memoryKey(name)] = mem.Marshal() // a key seen, changed or gone, a new failure
+	}
+	if resets, err = s.staleResets(ctx, name, rep, batch.KV); err != nil {
+		return nil, err
+	}
 	for _, n := range res.Notices {
 		payload, err := json.Marshal(n.Message(now))
 		if err != nil {
-			return fmt.Errorf("render notice: %w", err)
+			return nil, fmt.Errorf("render notice: %w", err)
 		}
 		kind := "post"
 		if n.Kind == bot.KindResolved {
@@ -410,10 +449,10 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) (err err
 		}
 	}
 	if len(batch.Incidents) == 0 && len(batch.Outbox) == 0 && len(batch.KV) == 0 {
-		return nil
+		return resets, nil
 	}
 	if err := s.Store.Apply(ctx, batch); err != nil {
-		return fmt.Errorf("persist evaluation: %w", err)
+		return nil, fmt.Errorf("persist evaluation: %w", err)
 	}
 	s.rows.remember(batch.Incidents)
 	if len(batch.Outbox) > 0 {
@@ -422,7 +461,7 @@ func (s *Service) evaluate(ctx context.Context, name string, live bool) (err err
 		default:
 		}
 	}
-	return nil
+	return resets, nil
 }
 
 // logFindings keeps the log-derived findings that the state does not
@@ -701,6 +740,9 @@ func (s *Service) Report(ctx context.Context, target string, probe bool) (diagno
 		return diagnostics.Report{}, fmt.Errorf("no target %q (targets: %s)", target, strings.Join(s.TargetNames(), ", "))
 	}
 	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !probe, Now: s.Now, ReadTimeout: s.ReadTimeout}
+	if ev, ok := s.evidence.Load(target); ok {
+		insp.SecretChanges = ev.(map[string]diagnostics.SecretChange) // what serve saw (cooldown.stale)
+	}
 	prev, _, err := s.Store.Get(ctx, "version:"+target)
 	if err != nil {
 		return diagnostics.Report{}, err

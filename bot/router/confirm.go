@@ -29,6 +29,8 @@ type previewState struct {
 	// State is the usage state of the profiles a cooldown reset or undo
 	// changes, as the preview read it: Confirm compares it (stale.go).
 	State *shownState `json:"state,omitempty"`
+	// Why the bot acted by itself (an automatic reset): the findings.
+	Why []string `json:"why,omitempty"`
 }
 
 type profileState struct {

@@ -132,8 +132,9 @@ type result struct {
 	after   []byte
 	backup  string
 	// confirmed: the result of a confirmed action; the footer names who
-	// confirmed it and the audit id.
+	// confirmed it (by, when set: who did it instead) and the audit id.
 	confirmed bool
+	by        string
 }
 
 // Handle answers a typed command.
@@ -235,7 +236,11 @@ func (r *Router) finish(ctx context.Context, who Who, start time.Time, cmd Comma
 		auditErr = r.store.AddAudit(context.WithoutCancel(ctx), entry)
 	}
 	if res.confirmed {
-		foot := []bot.Span{bot.T("Confirmed by " + who.display())}
+		by := "Confirmed by " + who.display()
+		if res.by != "" {
+			by = res.by
+		}
+		foot := []bot.Span{bot.T(by)}
 		if entry.ID > 0 {
 			foot = append(foot, bot.T(fmt.Sprintf(" · audit #%d", entry.ID)))
 			if res.backup != "" && res.outcome == OutcomeOK {

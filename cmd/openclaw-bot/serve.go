@@ -318,6 +318,15 @@ func (s *server) newGeneration(cfg *config.Config, prev *generation) (*generatio
 		AlertChannel: cfg.Slack.AlertChannel, AlertChat: cfg.Telegram.AlertChat, Log: &log, Scrubber: scrub,
 		Observer: s.metrics,
 	})
+	if cfg.Recovery.ResetAfterRotation {
+		// The reset goes through the router, as a Confirm's would: the same
+		// action, the same state guard, an audit row naming the bot.
+		svc.ResetAfterRotation = true
+		svc.AutoReset = func(ctx context.Context, req scheduler.AutoResetRequest) (bot.Message, error) {
+			return rt.ResetAutomatically(ctx, router.AutomaticReset{Actor: scheduler.AutoResetActor, Setting: "recovery.reset_after_rotation",
+				Target: req.Target, Profiles: req.Profiles, State: req.State, Verdict: req.Verdict, Why: req.Why})
+		}
+	}
 	return &generation{cfg: cfg, p: p, svc: svc, router: rt}, nil
 }
 

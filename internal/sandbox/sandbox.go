@@ -25,6 +25,16 @@ CREATE TABLE IF NOT EXISTS auth_profile_state (state_key TEXT NOT NULL PRIMARY K
 // Dir is a state dir being built.
 type Dir struct {
 	Path string
+	// Now is the clock of the rows' updated_at(_ms) (nil: time.Now), so a
+	// test can say when OpenClaw "wrote" a credential.
+	Now func() time.Time
+}
+
+func (d *Dir) now() int64 {
+	if d.Now != nil {
+		return d.Now().UnixMilli()
+	}
+	return time.Now().UnixMilli()
 }
 
 // New creates (or reuses) a state dir at path with mode 0700.
@@ -89,7 +99,7 @@ func (d *Dir) SetRow(key string, value any) error {
 			return err
 		}
 		_, err = db.Exec(`INSERT INTO config_machine_state(state_key,value_json,updated_at_ms) VALUES(?,?,?)
-ON CONFLICT(state_key) DO UPDATE SET value_json=excluded.value_json, updated_at_ms=excluded.updated_at_ms`, key, string(b), time.Now().UnixMilli())
+ON CONFLICT(state_key) DO UPDATE SET value_json=excluded.value_json, updated_at_ms=excluded.updated_at_ms`, key, string(b), d.now())
 		return err
 	})
 }
@@ -121,7 +131,7 @@ func (d *Dir) AgentStore(agent string, store, state any) error {
 				return err
 			}
 			_, err = db.Exec(fmt.Sprintf(`INSERT INTO %s(%s,%s,updated_at) VALUES('primary',?,?)
-ON CONFLICT(%s) DO UPDATE SET %s=excluded.%s`, table, keyCol, valCol, keyCol, valCol, valCol), string(b), time.Now().UnixMilli())
+ON CONFLICT(%s) DO UPDATE SET %s=excluded.%s, updated_at=excluded.updated_at`, table, keyCol, valCol, keyCol, valCol, valCol), string(b), d.now())
 			return err
 		}
 		if err := put("auth_profile_store", "store_key", "store_json", store); err != nil {
