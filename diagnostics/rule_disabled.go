@@ -49,7 +49,7 @@ const subscriptionBillingEvidence = "This is a setup token or OAuth login of a C
 func subscriptionBillingRemedy(in *Input, k keyRef) []string {
 	return []string{
 		"A credit top-up does not help a subscription login, and a reset alone does not either: the next request gets the same error and disables it again.",
-		"Enable extra usage (or raise its limit) for the Claude account in its usage settings on claude.ai, or wait until the subscription's usage limit resets; then reset the window (`cooldown reset " + k.ID + "`).",
+		"Enable extra usage (or raise its limit) for the Claude account in its usage settings on claude.ai, or wait until the subscription's usage limit resets; then end the window early with the bot's chat command `cooldown reset " + k.ID + "` (or let it run out).",
 		"Or serve these models from an API key, billed per token: " + in.cmd.pasteKey(k.Agent, "anthropic:api"),
 		"For \"extra usage is required for long context requests\": use the model's 200K context window instead of 1M, or enable extra usage.",
 	}

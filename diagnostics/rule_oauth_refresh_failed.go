@@ -25,8 +25,8 @@ var ruleOAuthRefreshFailed = Rule{Name: CodeOAuthRefreshFailed, Check: func(in *
 			ev = fmt.Sprintf("%s in %s holds refresh-fence text (openclaw-oauth-refresh-fence:…) that is not OpenClaw's exact marker (both tokens v1:<32 hex claim>:[failed:]access|refresh:<64 hex>, the same claim, expires=1): "+
 				"OpenClaw takes it for a login whose tokens are that text, and no refresh can work with them.", k.ID, where(k))
 		}
-		if k.Store != nil && !k.Store.UpdatedAt.IsZero() {
-			t := k.Store.UpdatedAt
+		if k.Store != nil && !k.Store.ProfilesAt.IsZero() {
+			t := k.Store.ProfilesAt
 			ev += " The store was last written " + when(t, in.Now) + "."
 		}
 		out = append(out, Finding{

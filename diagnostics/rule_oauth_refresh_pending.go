@@ -29,7 +29,7 @@ var ruleOAuthRefreshPending = Rule{Name: CodeOAuthRefreshPending, Check: func(in
 		f := Finding{Code: CodeOAuthRefreshPending, Subject: subject(k)}
 		var at time.Time
 		if k.Store != nil {
-			at = k.Store.UpdatedAt
+			at = k.Store.ProfilesAt
 		}
 		switch {
 		case !at.IsZero() && in.Now.Sub(at) < refreshCallTimeout:

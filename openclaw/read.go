@@ -195,7 +195,7 @@ func oauthDir(loc Location) string {
 
 func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 	loc := snap.Location
-	rows, found, err := ReadStateDB(ctx, loc.StateDB())
+	rows, rowAt, found, err := readStateDBAt(ctx, loc.StateDB())
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -212,7 +212,7 @@ func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 	sharedInStateDB := found && sharedLocation(rows[KeySharedStore]) == "state-db"
 	if sharedInStateDB {
 		snap.Generation = GenStateSQLite
-		st := &AuthStore{Kind: StoreStateDB, Path: loc.StateDB()}
+		st := &AuthStore{Kind: StoreStateDB, Path: loc.StateDB(), ProfilesAt: rowAt[KeyProfileStore]}
 		if b, ok := rows[KeyProfileStore]; ok {
 			profiles, _, bad, err := parseStore(b)
 			if err != nil {
@@ -270,11 +270,11 @@ func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 
 func readAgentStore(ctx context.Context, id, dir string) (*AuthStore, error) {
 	path := AgentDB(dir)
-	storeJSON, stateJSON, found, err := ReadAgentDB(ctx, path)
+	storeJSON, stateJSON, storeAt, found, err := readAgentDBAt(ctx, path)
 	if err != nil || !found {
 		return nil, err
 	}
-	st := &AuthStore{Kind: StoreAgentDB, Path: path, AgentID: id}
+	st := &AuthStore{Kind: StoreAgentDB, Path: path, AgentID: id, ProfilesAt: storeAt}
 	var problems []string
 	if storeJSON != nil {
 		profiles, _, bad, err := parseStore(storeJSON)
@@ -397,7 +397,7 @@ func readLegacyFile(path, agentID string) (*AuthStore, error) {
 		return nil, err
 	}
 	profiles, state, bad, err := parseStore(data)
-	st := &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: agentID, Profiles: profiles, State: state, UpdatedAt: fi.ModTime().UTC()}
+	st := &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: agentID, Profiles: profiles, State: state, UpdatedAt: fi.ModTime().UTC(), ProfilesAt: fi.ModTime().UTC()}
 	st.setStateSum(data)
 	if err != nil {
 		return st, fmt.Errorf("%s: %v", path, err)

@@ -94,6 +94,10 @@ type AuthStore struct {
 	Profiles  []Credential `json:"profiles"`
 	State     AuthState    `json:"state"`
 	UpdatedAt time.Time    `json:"updated_at,omitzero"`
+	// ProfilesAt is when the profiles were last written: the store row's
+	// updated_at(_ms), or the JSON file's mtime (zero when unknown). A
+	// refresh fence in them is at least that old.
+	ProfilesAt time.Time `json:"profiles_at,omitzero"`
 	// stateSum is the SHA-256 of the usage state bytes read (the state
 	// row, or the legacy file): ResetPlan.ReadFrom compares it.
 	stateSum []byte

@@ -61,10 +61,17 @@ func openRO(path string) (*sql.DB, error) {
 // transaction. Missing keys are absent from the result; a missing table
 // yields an empty result.
 func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...string) (map[string][]byte, error) {
+	out, _, err := readRowsAt(ctx, path, table, keyCol, valCol, "", keys...)
+	return out, err
+}
+
+// readRowsAt is readRows that also returns each row's write time from
+// timeCol (milliseconds; "" for none).
+func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string, keys ...string) (map[string][]byte, map[string]time.Time, error) {
 	defer noteReading(ctx, path)()
 	db, err := openRO(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
@@ -72,17 +79,21 @@ func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...s
 
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
 	defer conn.Close()
 	var n int
 	err = conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?`, table).Scan(&n)
 	if err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
-	out := map[string][]byte{}
+	out, at := map[string][]byte{}, map[string]time.Time{}
 	if n == 0 {
-		return out, nil
+		return out, at, nil
+	}
+	tcol := "0"
+	if timeCol != "" {
+		tcol = timeCol
 	}
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")
 	args := make([]any, len(keys))
@@ -90,28 +101,32 @@ func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...s
 		args[i] = k
 	}
 	// Table and column names are our constants, never user input.
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, substr(%s, 1, %d), length(%s) FROM %s WHERE %s IN (%s)`,
-		keyCol, valCol, maxRowBytes, valCol, table, keyCol, ph), args...)
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, substr(%s, 1, %d), length(%s), %s FROM %s WHERE %s IN (%s)`,
+		keyCol, valCol, maxRowBytes, valCol, tcol, table, keyCol, ph), args...)
 	if err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k string
 		var v []byte
 		var size int64
-		if err := rows.Scan(&k, &v, &size); err != nil {
-			return nil, sqliteErr(path, err)
+		var ms sql.NullInt64
+		if err := rows.Scan(&k, &v, &size, &ms); err != nil {
+			return nil, nil, sqliteErr(path, err)
 		}
 		if size > maxRowBytes {
-			return nil, fmt.Errorf("%s: row %s is %d bytes, more than the %d we read", path, k, size, maxRowBytes)
+			return nil, nil, fmt.Errorf("%s: row %s is %d bytes, more than the %d we read", path, k, size, maxRowBytes)
 		}
 		out[k] = v
+		if ms.Valid && ms.Int64 > 0 {
+			at[k] = time.UnixMilli(ms.Int64).UTC()
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, sqliteErr(path, err)
+		return nil, nil, sqliteErr(path, err)
 	}
-	return out, nil
+	return out, at, nil
 }
 
 func sqliteErr(path string, err error) error {
@@ -130,12 +145,18 @@ func sqliteErr(path string, err error) error {
 // ReadStateDB reads the shared rows of state/openclaw.sqlite. found is false
 // when the database does not exist.
 func ReadStateDB(ctx context.Context, path string) (rows map[string][]byte, found bool, err error) {
-	rows, err = readRows(ctx, path, "config_machine_state", "state_key", "value_json",
+	rows, _, found, err = readStateDBAt(ctx, path)
+	return rows, found, err
+}
+
+// readStateDBAt is ReadStateDB with each row's updated_at_ms.
+func readStateDBAt(ctx context.Context, path string) (rows map[string][]byte, at map[string]time.Time, found bool, err error) {
+	rows, at, err = readRowsAt(ctx, path, "config_machine_state", "state_key", "value_json", "updated_at_ms",
 		KeySharedStore, KeyProfileStore, KeyProfileState)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
-	return rows, err == nil, err
+	return rows, at, err == nil, err
 }
 
 // StateDBSchema reads PRAGMA user_version of state/openclaw.sqlite and the
@@ -172,18 +193,24 @@ func StateDBSchema(ctx context.Context, path string) (version int, app string, f
 
 // ReadAgentDB reads the auth rows of agents/<id>/agent/openclaw-agent.sqlite.
 func ReadAgentDB(ctx context.Context, path string) (store, state []byte, found bool, err error) {
-	s, err := readRows(ctx, path, "auth_profile_store", "store_key", "store_json", AgentRowKey)
+	store, state, _, found, err = readAgentDBAt(ctx, path)
+	return store, state, found, err
+}
+
+// readAgentDBAt is ReadAgentDB with the store row's updated_at.
+func readAgentDBAt(ctx context.Context, path string) (store, state []byte, storeAt time.Time, found bool, err error) {
+	s, at, err := readRowsAt(ctx, path, "auth_profile_store", "store_key", "store_json", "updated_at", AgentRowKey)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, false, nil
+		return nil, nil, time.Time{}, false, nil
 	}
 	if err != nil {
-		return nil, nil, true, err
+		return nil, nil, time.Time{}, true, err
 	}
 	st, err := readRows(ctx, path, "auth_profile_state", "state_key", "state_json", AgentRowKey)
 	if err != nil {
-		return nil, nil, true, err
+		return nil, nil, time.Time{}, true, err
 	}
-	return s[AgentRowKey], st[AgentRowKey], true, nil
+	return s[AgentRowKey], st[AgentRowKey], at[AgentRowKey], true, nil
 }
 
 // rawStore is the JSON of authProfiles.store / auth_profile_store, and of a
