@@ -205,6 +205,15 @@ func TestIssue11(t *testing.T) {
 			want: map[string]Severity{CodeBillingBlocked: Critical},
 			says: map[string][]string{CodeBillingBlocked: {"Claude subscription login", "extra usage", "does not help", "disables it again",
 				"paste-api-key", "the state cannot tell them apart"}}},
+		{name: "2026.3.31 format cooldown on a setup token mentions extra usage",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				mustNil(t, d.Config("2026.3.31", withFallback))
+				st := map[string]any{"version": 1, "profiles": map[string]any{"anthropic:manual": map[string]any{"type": "token", "provider": "anthropic", "token": tokenVal}},
+					"usageStats": map[string]any{"anthropic:manual": map[string]any{"cooldownUntil": ms(time.Minute), "cooldownReason": "format", "errorCount": 1}}}
+				mustNil(t, d.WriteJSON("agents/main/agent/auth-profiles.json", st))
+			},
+			want: map[string]Severity{CodeCooldownActive: Critical},
+			says: map[string][]string{CodeCooldownActive: {"(format)", "extra usage", "records as format when it comes as a 400"}}},
 		{name: "billing on an API key keeps the top-up wording",
 			build: func(t *testing.T, d *sandbox.Dir) {
 				mustNil(t, d.Config("2026.9.6", withFallback, "anthropic:default"))

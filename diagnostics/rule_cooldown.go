@@ -174,8 +174,10 @@ func (in *Input) windowRemedy(k keyRef, w openclaw.Window) []string {
 		r = append(r, "A transient "+w.Reason+" window: it ends by itself at "+when(w.Until, in.Now)+". Lower concurrency or add a fallback profile if it recurs.")
 	case "format":
 		r = append(r, "It ends by itself at "+when(w.Until, in.Now)+"; look at the gateway log (/tmp/openclaw/openclaw-YYYY-MM-DD.log) for the failure that caused it.")
-		if subscription(k) && in.Snap.Version != "" && openclaw.VersionLess(in.Snap.Version, "2026.4.0") {
-			r = append(r, "On a subscription login one known cause is Anthropic's \"extra usage is required\" error, which OpenClaw before 2026.4 classifies as format: if the log shows it, enable extra usage for the Claude account or use an API key.")
+		if v := in.Snap.Version; subscription(k) && v != "" && openclaw.VersionLess(v, "2026.4.0") && !openclaw.VersionLess(v, "2026.2.0") {
+			// 2026.2–3.x classify any 400 without a billing text as format,
+			// and their billing patterns lack the extra-usage texts.
+			r = append(r, "On a subscription login one possible cause is Anthropic's \"extra usage\" error (e.g. \"extra usage is required for long context requests\"), which OpenClaw "+v+" records as format when it comes as a 400: if the log shows it, enable extra usage for the Claude account or use an API key.")
 		}
 	default:
 		r = append(r, "It ends by itself at "+when(w.Until, in.Now)+"; look at the gateway log (/tmp/openclaw/openclaw-YYYY-MM-DD.log) for the failure that caused it.")

@@ -354,7 +354,7 @@ var allCodes = []string{CodeAuthMissing, CodeAgentMissing, CodeKeyMalformed, Cod
 	CodeBillingBlocked, CodeCredentialExpired, CodeCredentialExpiring, CodeOAuthRefreshFailed, CodeVersionKnownBug,
 	CodeFailoverNone, CodeCooldownActive, CodeDisabledActive, CodeCooldownAll, CodeEnvShadowed, CodeEnvOverride,
 	CodeConfigSyntax, CodeConfigSchema, CodeModelRef, CodeStoreLegacyUnmigrated, CodeFilesPermissions, CodeVersionChanged,
-	CodeStateUnreadable, CodeInstallMissing}
+	CodeStateUnreadable, CodeInstallMissing, CodeAuthExternal, CodeOAuthRefreshPending}
 
 func readSnap(t testing.TB, dir string) *openclaw.Snapshot {
 	t.Helper()
