@@ -381,7 +381,7 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 		m.Title = "Run openclaw doctor --fix on " + name + "?"
 		st.Profiles = targetProfiles(cmd.Name, tr.rep)
 		relevant := map[string]bool{diagnostics.CodeStoreLegacyUnmigrated: true, diagnostics.CodeCredentialExpired: true,
-			diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true}
+			diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true, diagnostics.CodeOAuthRefreshPending: true}
 		for _, f := range tr.rep.Findings {
 			if relevant[f.Code] {
 				m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: f.Subject, Title: f.Title})
@@ -391,7 +391,11 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 		// one for good, so each must be named (or "all") to be allowed.
 		var unnamed []string
 		for _, p := range tr.rep.Profiles {
-			if p.Type != "oauth" && p.Type != "token" || p.Health == "refresh_failed" {
+			// A fenced login is no refresh candidate (doctor skips it, and
+			// so does the action); Claude Code's own login is not in
+			// OpenClaw's store, so doctor cannot refresh it.
+			if p.Type != "oauth" && p.Type != "token" || p.Health == "refresh_failed" || strings.HasPrefix(p.Secret, "refresh-fence:") ||
+				p.ID == diagnostics.ClaudeKeyID && p.Source == diagnostics.SourceConfig {
 				continue
 			}
 			if cmd.Profile == "all" || cmd.Profile == p.ID {
