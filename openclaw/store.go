@@ -298,10 +298,12 @@ const (
 	FenceMalformed = "malformed" // fence text that is not OpenClaw's exact shape
 )
 
-// fenceOf classifies the OAuth tokens of a credential the way 2026.9.x
-// does. Anything carrying the fence prefix that is not the exact shape is
-// "malformed": OpenClaw then takes it for an ordinary login whose tokens are
-// fence text, which no refresh can revive either.
+// fenceOf classifies the OAuth tokens of a credential the way 2026.9.6
+// does (a pending fence carries no state word; a failed one ":failed:").
+// Fence text in another shape is "malformed" — 2026.9.6 takes it for an
+// ordinary login whose tokens are that text, which no refresh can revive —
+// unless it names its state the way issue reports quote other 9.x builds
+// (":pending"/":failed:"), which is honoured.
 func fenceOf(access, refresh string, expires json.RawMessage) string {
 	a, r := fenceAccessRE.FindStringSubmatch(access), fenceRefreshRE.FindStringSubmatch(refresh)
 	if a != nil && r != nil && a[1] == r[1] && a[2] == r[2] && strings.TrimSpace(string(expires)) == "1" {
@@ -310,10 +312,16 @@ func fenceOf(access, refresh string, expires json.RawMessage) string {
 		}
 		return FencePending
 	}
-	if strings.HasPrefix(access, fencePrefix) || strings.HasPrefix(refresh, fencePrefix) {
-		return FenceMalformed
+	if !strings.HasPrefix(access, fencePrefix) && !strings.HasPrefix(refresh, fencePrefix) {
+		return ""
 	}
-	return ""
+	switch both := access + " " + refresh; {
+	case strings.Contains(both, ":failed:"):
+		return FenceFailed
+	case strings.Contains(both, ":pending"):
+		return FencePending
+	}
+	return FenceMalformed
 }
 
 // parseStore decodes a profile store. Profiles whose JSON is not an object
