@@ -128,11 +128,6 @@ type ClaudeLogin struct {
 	RateLimitTier string    `json:"rate_limit_tier,omitempty"`
 }
 
-// Verified says whether the bot could see the login itself.
-func (l *ClaudeLogin) Verified() bool {
-	return l != nil && (l.State == ClaudeReadable || l.State == ClaudeNoLogin || l.State == ClaudeMissing)
-}
-
 // claudeGOOS is the platform whose storage Claude Code uses (tests set it).
 var claudeGOOS = runtime.GOOS
 
