@@ -144,6 +144,15 @@ func TestIssue11(t *testing.T) {
 			want:   map[string]Severity{CodeAuthExternal: Info, CodeCredentialExpired: Critical},
 			health: map[string]string{"claude-cli": "expired"},
 			says:   map[string][]string{CodeCredentialExpired: {"Claude Code's login", "no refresh token"}}},
+		{name: "an API key in cooldown stops nothing when every model runs on Claude Code",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				mustNil(t, d.Config("2026.9.6", onClaude("anthropic/claude-opus-5", "anthropic/claude-opus-5")))
+				mustNil(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"cooldownUntil": ms(5 * time.Minute), "cooldownReason": "auth"})))
+				claudeEnv(t, d, claudeOAuthFile(testNow.Add(time.Hour)))
+			},
+			want:   map[string]Severity{CodeCooldownActive: Critical, CodeAuthExternal: Info},
+			absent: []string{CodeCooldownAll}},
 		{name: "a model not routed to Claude Code still needs an Anthropic credential",
 			build: func(t *testing.T, d *sandbox.Dir) {
 				mustNil(t, d.Config("2026.9.6", onClaude("anthropic/claude-sonnet-5", "anthropic/claude-opus-5")))
