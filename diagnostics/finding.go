@@ -62,6 +62,12 @@ const (
 	// profile's current secret was stored, which the zero-token check
 	// accepts (rule_cooldown_stale.go).
 	CodeCooldownStale = "cooldown.stale"
+	// CodeAuthExternal: Anthropic models run on Claude Code's own login,
+	// outside the state dir (info; a warning when there is no login).
+	CodeAuthExternal = "auth.external"
+	// CodeOAuthRefreshPending: an OAuth login held by a refresh fence that
+	// has not settled (info while a refresh may still run, critical after).
+	CodeOAuthRefreshPending = "oauth.refresh_pending"
 )
 
 // Finding is one diagnosis. Evidence never contains a secret.
@@ -110,7 +116,7 @@ func Rules() []Rule {
 		ruleInstallMissing, ruleConfigSyntax, ruleConfigSchema, ruleStateUnreadable, ruleLegacyUnmigrated,
 		ruleAuthMissing, ruleAgentMissing, ruleKeyMalformed, ruleKeyRejected, ruleKeyForbidden,
 		ruleBilling, ruleDisabled, ruleCooldown, ruleCooldownAll, ruleCooldownStale,
-		ruleOAuthRefreshFailed, ruleCredentialExpiry, ruleEnvShadowed, ruleEnvOverride,
+		ruleOAuthRefreshFailed, ruleOAuthRefreshPending, ruleCredentialExpiry, ruleClaudeCLI, ruleEnvShadowed, ruleEnvOverride,
 		ruleModelRef, ruleFailoverNone, ruleVersionKnownBug, ruleVersionChanged, ruleFilesPermissions,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +21,9 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func golden(t *testing.T, name, stateDir string, got []byte) {
 	t.Helper()
 	got = bytes.ReplaceAll(got, []byte(stateDir), []byte("$STATE"))
+	for from, to := range goldenSubst {
+		got = bytes.ReplaceAll(got, []byte(from), []byte(to))
+	}
 	path := filepath.Join("testdata", "golden", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -38,8 +42,40 @@ func golden(t *testing.T, name, stateDir string, got []byte) {
 	}
 }
 
+// goldenSubst replaces what differs between machines (the test user, temp
+// dirs outside the state dir) in golden files.
+var goldenSubst = map[string]string{}
+
 func TestGoldenText(t *testing.T) {
+	if u, err := user.Current(); err == nil {
+		goldenSubst[u.Username+" (uid "+u.Uid+")"] = "$USER (uid $UID)"
+	}
 	scenarios := map[string]func(t *testing.T, d *sandbox.Dir){
+		// Issue #11: a 2026.9.6 install whose models run on Claude Code's
+		// own login, read from CLAUDE_CONFIG_DIR.
+		"claude-cli": func(t *testing.T, d *sandbox.Dir) {
+			mustNil(t, d.Config("2026.9.6", onClaude("anthropic/claude-opus-5", "anthropic/claude-opus-5")))
+			dir := claudeEnv(t, d, claudeOAuthFile(testNow.Add(-time.Hour)))
+			goldenSubst[dir] = "$CLAUDE_CONFIG_DIR"
+		},
+		// Issue #11: an interrupted refresh, a subscription block window, a
+		// subscription's billing disable and a reason the bot never saw.
+		"fence-and-windows": func(t *testing.T, d *sandbox.Dir) {
+			mustNil(t, d.Config("2026.9.6", withFallback))
+			a, r := fence(false)
+			mustNil(t, d.SharedStore(map[string]any{"version": 1, "profiles": map[string]any{
+				"anthropic:oauth":   map[string]any{"type": "oauth", "provider": "anthropic", "access": a, "refresh": r, "expires": 1},
+				"anthropic:manual":  map[string]any{"type": "token", "provider": "anthropic", "token": tokenVal},
+				"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": goodKey},
+				"anthropic:backup":  map[string]any{"type": "api_key", "provider": "anthropic", "key": sandbox.APIKey("anthropic:backup")},
+			}}, map[string]any{"version": 1, "usageStats": map[string]any{
+				"anthropic:manual": map[string]any{"disabledUntil": ms(10 * time.Minute), "disabledReason": "billing", "errorCount": 1, "failureCounts": map[string]int{"billing": 1}},
+				"anthropic:default": map[string]any{"blockedUntil": ms(3 * time.Hour), "blockedReason": "subscription_limit", "blockedSource": "wham",
+					"blockedModel": "claude-opus-5", "blockedScope": "model", "failureCounts": map[string]int{"rate_limit": 1}},
+				"anthropic:backup": map[string]any{"cooldownUntil": ms(time.Hour), "cooldownReason": "weird_new_reason", "cooldownModel": "claude-opus-5"},
+			}}))
+			setStoreWrittenAt(t, d, testNow.Add(-3*time.Hour))
+		},
 		"cooldown-auth": func(t *testing.T, d *sandbox.Dir) {
 			mustNil(t, d.Config("2026.9.6", nil, "anthropic:default"))
 			mustNil(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{

@@ -29,7 +29,14 @@ type keyRef struct {
 	// Inherited marks an agent's view of a shared profile that carries
 	// agent-local usage state; it is not a credential of its own.
 	Inherited bool
+	// Claude is set for Claude Code's login (claude-cli): the native login
+	// itself (ID "claude-cli", no secret of ours) or OpenClaw's stored copy
+	// of it (profile anthropic:claude-cli, provider claude-cli).
+	Claude *openclaw.ClaudeLogin
 }
+
+// ClaudeKeyID is the id the report gives Claude Code's own login.
+const ClaudeKeyID = "claude-cli"
 
 // Fingerprint of the secret, "" when there is none.
 func (k keyRef) Fingerprint() string { return k.Cred.Secret.Fingerprint() }
@@ -55,12 +62,23 @@ func collectKeys(s *openclaw.Snapshot) []keyRef {
 			out = append(out, keyRef{ID: c.ID, Source: SourceStore, Cred: c, Store: s.Shared})
 		}
 	}
+	claudeCopy := func(k *keyRef) {
+		if l := s.ClaudeCLI; l != nil && k.Cred.Provider == openclaw.ClaudeCLIProvider && k.ID == openclaw.ClaudeCLIProfileID {
+			k.Claude = l
+			k.Shadowed = l.CopyIgnored
+		}
+	}
+	for i := range out {
+		claudeCopy(&out[i])
+	}
 	for _, a := range s.Agents {
 		if a.Own == nil || a.Own == s.Shared {
 			continue
 		}
 		for _, c := range a.Own.Profiles {
-			out = append(out, keyRef{ID: c.ID, Agent: a.ID, Source: SourceStore, Cred: c, Store: a.Own})
+			k := keyRef{ID: c.ID, Agent: a.ID, Source: SourceStore, Cred: c, Store: a.Own}
+			claudeCopy(&k)
+			out = append(out, k)
 		}
 		// An agent-local usageStats entry for an inherited profile applies
 		// to that agent only (it replaces the shared entry for it).
@@ -70,6 +88,11 @@ func collectKeys(s *openclaw.Snapshot) []keyRef {
 			}
 			out = append(out, keyRef{ID: id, Agent: a.ID, Source: SourceStore, Cred: *s.Shared.Profile(id), Store: a.Own, Inherited: true})
 		}
+	}
+	if l := s.ClaudeCLI; l != nil && l.Mode == openclaw.ClaudeNative {
+		// Claude Code's own login: nothing of it is in OpenClaw's store.
+		out = append(out, keyRef{ID: ClaudeKeyID, Source: SourceConfig, Claude: l,
+			Cred: openclaw.Credential{ID: ClaudeKeyID, Provider: openclaw.ClaudeCLIProvider, Type: l.Type, Expires: l.Expires, Source: "claude-code"}})
 	}
 	storedAnthropic := false
 	for _, k := range out {
@@ -126,15 +149,59 @@ func (in *Input) anthropicKeys() []keyRef {
 }
 
 // windowKeys returns every Anthropic key whose usage state can hold a
-// cooldown: the credentials plus agents' local state on inherited profiles.
+// cooldown: the credentials plus agents' local state on inherited profiles,
+// and OpenClaw's stored copy of a Claude Code login (2026.4–7.x record
+// failures against it like against any profile).
 func (in *Input) windowKeys() []keyRef {
 	var out []keyRef
 	for _, k := range in.keys {
-		if k.Cred.Provider == "anthropic" {
+		if k.Cred.Provider == "anthropic" || (k.Claude != nil && k.Store != nil) {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// claudeNative returns the key of Claude Code's own login, if the install
+// uses one.
+func (in *Input) claudeNative() (keyRef, bool) {
+	for _, k := range in.keys {
+		if k.Claude != nil && k.Store == nil {
+			return k, true
+		}
+	}
+	return keyRef{}, false
+}
+
+// anthropicOnClaude says whether every Anthropic model the install uses runs
+// through Claude Code, so that no Anthropic credential of OpenClaw's own
+// is needed.
+func (in *Input) anthropicOnClaude() bool {
+	l, c := in.Snap.ClaudeCLI, in.Snap.Config
+	if l == nil || c == nil {
+		return false
+	}
+	var models []string
+	for _, m := range c.Models() {
+		if p, _, ok := strings.Cut(m, "/"); ok && p == "anthropic" {
+			models = append(models, m)
+		}
+	}
+	if len(models) == 0 {
+		return l.AllModels // the built-in default is an anthropic model
+	}
+	for _, m := range models {
+		if !c.RunsOnClaudeCLI(m) {
+			return false
+		}
+	}
+	return true
+}
+
+// subscription says whether a key is a Claude subscription login (a setup
+// token, an OAuth login or Claude Code's) rather than an API key.
+func subscription(k keyRef) bool {
+	return k.Claude != nil || k.Cred.Type == openclaw.TypeToken || k.Cred.Type == openclaw.TypeOAuth
 }
 
 // usage returns the usage stats OpenClaw keeps for a key.
@@ -319,6 +386,8 @@ func subject(k keyRef) string {
 // where says where a key lives, for evidence.
 func where(k keyRef) string {
 	switch {
+	case k.Claude != nil && k.Store == nil:
+		return claudeWhere(k.Claude)
 	case k.Store != nil:
 		return k.Store.Path
 	case k.Env != nil:

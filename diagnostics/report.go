@@ -60,6 +60,12 @@ type ProfileStatus struct {
 	Check    string    `json:"check,omitempty"` // last zero-token check status
 	Expires  time.Time `json:"expires,omitzero"`
 	Shadowed bool      `json:"shadowed,omitempty"`
+	// Window is the kind of the window behind health cooldown/disabled:
+	// cooldown, disabled or blocked (a subscription block window).
+	Window string `json:"window,omitempty"`
+	// Location says where a credential kept outside the state dir lives
+	// and whose it is (Claude Code's login of the gateway's user).
+	Location string `json:"location,omitempty"`
 }
 
 // Diagnose evaluates a snapshot into a report.
@@ -100,6 +106,12 @@ func (in *Input) profileStatus(k keyRef) ProfileStatus {
 		// A refresh fence is not a credential: say what it is.
 		p.Secret, p.Expires = "refresh-fence:"+k.Cred.Fence, time.Time{}
 	}
+	if k.Claude != nil {
+		p.Location = claudeWhere(k.Claude)
+		if k.Store == nil {
+			return in.claudeStatus(k, p)
+		}
+	}
 	if c, ok := in.check(k); ok {
 		p.Check = string(c.Status)
 	}
@@ -121,15 +133,15 @@ func (in *Input) profileStatus(k keyRef) ProfileStatus {
 			add("forbidden")
 		}
 	}
-	if c.Fence == "failed" {
+	if c.Fence == openclaw.FenceFailed || c.Fence == openclaw.FenceMalformed {
 		add("refresh_failed")
 	}
-	if c.Fence == "pending" || c.ExpiresInvalid || (!c.Expires.IsZero() && !in.Now.Before(c.Expires)) {
+	if c.Fence == openclaw.FencePending || c.ExpiresInvalid || (!c.Expires.IsZero() && !in.Now.Before(c.Expires)) {
 		add("expired")
 	}
 	if w, ok := in.usage(k).Active(in.Now); ok {
-		p.Reason, p.Model, p.Until = w.Reason, w.Model, w.Until
-		if w.Kind == "disabled" {
+		p.Reason, p.Model, p.Until, p.Window = w.Reason, w.Model, w.Until, w.Kind
+		if w.Kind == openclaw.WindowDisabled {
 			add("disabled")
 		} else {
 			add("cooldown")
@@ -145,6 +157,35 @@ func (in *Input) profileStatus(k keyRef) ProfileStatus {
 	}
 	add("ok")
 	p.Health = worst(health)
+	return p
+}
+
+// claudeStatus is the line of Claude Code's own login: health from what the
+// bot could read of it (its expiry), "unverified" when it could not.
+func (in *Input) claudeStatus(k keyRef, p ProfileStatus) ProfileStatus {
+	l := k.Claude
+	p.Secret, p.Expires = "", time.Time{}
+	if p.Type == "unknown" {
+		p.Type = "claude-code"
+	}
+	switch l.State {
+	case openclaw.ClaudeReadable:
+		p.Health = "ok"
+		if l.Type == openclaw.TypeToken {
+			// No refresh token: its expiry is the login's end.
+			p.Expires = l.Expires
+			switch {
+			case !in.Now.Before(l.Expires):
+				p.Health = "expired"
+			case l.Expires.Sub(in.Now) <= expiringWindow:
+				p.Health = "expiring"
+			}
+		}
+	case openclaw.ClaudeMissing, openclaw.ClaudeNoLogin:
+		p.Health = "missing"
+	default:
+		p.Health = "unverified"
+	}
 	return p
 }
 

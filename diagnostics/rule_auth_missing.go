@@ -16,7 +16,9 @@ var ruleAuthMissing = Rule{Name: CodeAuthMissing, Check: func(in *Input) []Findi
 			// it cannot know there is none.
 			continue
 		}
-		if len(in.anthropicKeys()) > 0 {
+		if len(in.anthropicKeys()) > 0 || in.anthropicOnClaude() {
+			// Models that run through Claude Code use its login, not one
+			// of OpenClaw's: auth.external says what is known of it.
 			continue
 		}
 		store := "the credential store"

@@ -33,7 +33,10 @@ var ruleCooldownAll = Rule{Name: CodeCooldownAll, Check: func(in *Input) []Findi
 			}
 		}
 	}
-	if len(stored) == 0 || len(unusable) < len(stored) || envUsable {
+	if len(stored) == 0 || len(unusable) < len(stored) || envUsable || in.anthropicOnClaude() {
+		// Models that all run through Claude Code do not use these
+		// profiles: their windows stop nothing (cooldown.active still
+		// reports each).
 		return nil
 	}
 	msg := "All models failed: Provider anthropic has auth issue (skipping all models)"

@@ -3,6 +3,8 @@ package diagnostics
 import (
 	"fmt"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // expiringWindow is OpenClaw's warnAfterMs: tokens expiring within 24 h are
@@ -59,5 +61,34 @@ var ruleCredentialExpiry = Rule{Name: CodeCredentialExpired, Check: func(in *Inp
 			out = append(out, f)
 		}
 	}
-	return out
+	return append(out, claudeExpiry(in)...)
 }}
+
+// claudeExpiry: Claude Code's own login without a refresh token (a
+// long-lived token) past or near its expiry, when the bot could read it.
+// A login with a refresh token is renewed by Claude Code itself.
+func claudeExpiry(in *Input) []Finding {
+	k, ok := in.claudeNative()
+	l := k.Claude
+	if !ok || l.State != openclaw.ClaudeReadable || l.Type != openclaw.TypeToken || l.Expires.IsZero() {
+		return nil
+	}
+	remedy := []string{"Log in to Claude Code again as that user: `claude auth login` (interactive), or create a new token with `claude setup-token`."}
+	switch {
+	case !in.Now.Before(l.Expires):
+		return []Finding{{
+			Code: CodeCredentialExpired, Severity: Critical, Subject: k.ID,
+			Title:    "Claude Code's login (claude-cli) expired " + relative(l.Expires, in.Now) + ": the Claude CLI routes fail",
+			Evidence: fmt.Sprintf("%s has no refresh token and expired at %s.", claudeWhere(l), when(l.Expires, in.Now)),
+			Remedy:   remedy, Until: l.Expires,
+		}}
+	case l.Expires.Sub(in.Now) <= expiringWindow:
+		return []Finding{{
+			Code: CodeCredentialExpiring, Severity: Warning, Subject: k.ID,
+			Title:    "Claude Code's login (claude-cli) expires " + relative(l.Expires, in.Now),
+			Evidence: fmt.Sprintf("%s has no refresh token and expires at %s.", claudeWhere(l), when(l.Expires, in.Now)),
+			Remedy:   remedy, Until: l.Expires,
+		}}
+	}
+	return nil
+}

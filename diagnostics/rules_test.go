@@ -357,7 +357,7 @@ var allCodes = []string{CodeAuthMissing, CodeAgentMissing, CodeKeyMalformed, Cod
 	CodeBillingBlocked, CodeCredentialExpired, CodeCredentialExpiring, CodeOAuthRefreshFailed, CodeVersionKnownBug,
 	CodeFailoverNone, CodeCooldownActive, CodeDisabledActive, CodeCooldownAll, CodeEnvShadowed, CodeEnvOverride,
 	CodeConfigSyntax, CodeConfigSchema, CodeModelRef, CodeStoreLegacyUnmigrated, CodeFilesPermissions, CodeVersionChanged,
-	CodeStateUnreadable, CodeInstallMissing, CodeCooldownStale}
+	CodeStateUnreadable, CodeInstallMissing, CodeCooldownStale, CodeAuthExternal, CodeOAuthRefreshPending}
 
 func readSnap(t testing.TB, dir string) *openclaw.Snapshot {
 	t.Helper()

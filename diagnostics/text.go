@@ -82,18 +82,13 @@ func (r Report) profiles(w io.Writer) {
 	fmt.Fprintln(tw, "PROFILE\tTYPE\tSOURCE\tSECRET\tHEALTH\tDETAIL")
 	for _, p := range r.Profiles {
 		detail := []string{}
-		if p.Reason != "" {
-			d := p.Reason
-			if p.Model != "" {
-				d += " on " + p.Model
-			}
-			if !p.Until.IsZero() {
-				d += " until " + p.Until.UTC().Format(time.RFC3339)
-			}
-			detail = append(detail, d)
-		}
-		if !p.Expires.IsZero() && p.Reason == "" {
+		if w := p.WindowText(); w != "" {
+			detail = append(detail, w+" until "+p.Until.UTC().Format(time.RFC3339))
+		} else if !p.Expires.IsZero() {
 			detail = append(detail, "expires "+p.Expires.UTC().Format(time.RFC3339))
+		}
+		if p.Location != "" {
+			detail = append(detail, p.Location)
 		}
 		if p.Check != "" {
 			detail = append(detail, "check: "+p.Check)
@@ -112,6 +107,28 @@ func (r Report) profiles(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", id, p.Type, p.Source, secret, p.Health, strings.Join(detail, "; "))
 	}
 	tw.Flush()
+}
+
+// WindowText is the window behind a profile's health, without its end:
+// "cooldown auth", "blocked subscription_limit on claude-opus-5",
+// "cooldown (no reason recorded)". Reasons are verbatim. "" when none.
+func (p ProfileStatus) WindowText() string {
+	if p.Until.IsZero() && p.Window == "" && p.Reason == "" {
+		return ""
+	}
+	kind := p.Window
+	if kind == "" {
+		kind = p.Health
+	}
+	r := p.Reason
+	if r == "" {
+		r = "(no reason recorded)"
+	}
+	s := kind + " " + r
+	if p.Model != "" {
+		s += " on " + p.Model
+	}
+	return s
 }
 
 func indent(s, pad string) string {

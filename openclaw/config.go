@@ -46,6 +46,10 @@ type Config struct {
 	GatewayURL  string // gateway.remote.url when mode is remote
 	GatewayMode string
 
+	// ClaudeRoutes are the places that run models through Claude Code
+	// (runtime "claude-cli"); claude-cli/<model> refs are in the models.
+	ClaudeRoutes []ClaudeRoute
+
 	// Issues are schema problems found while reading (config.schema).
 	Issues []ConfigIssue
 }
@@ -165,6 +169,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	c.readEnv(root.Get("env"))
 	c.readSecrets(root.Get("secrets", "providers"))
 	c.readGateway(root.Get("gateway"))
+	c.readClaudeRoutes(root)
 	c.checkTopLevel(root)
 	return c, nil
 }

@@ -84,6 +84,7 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 	}
 	collectEnv(ctx, snap, opts.Env)
 	resolveCredentialRefs(snap)
+	snap.ClaudeCLI = claudeLogin(ctx, snap)
 	snap.Files = sensitiveFiles(snap, agents)
 	return snap, ctx.Err()
 }

@@ -1057,7 +1057,7 @@ func TestRestartRealGateway(t *testing.T) {
 	for _, method := range []string{RestartMethodSignal, RestartMethodRPC, RestartMethodOpenClaw} {
 		t.Run(method, func(t *testing.T) {
 			before, _ := os.ReadFile(logPath)
-			r := &Restarter{Method: method, CLI: oc, HealthURL: health, ReadyURL: ready, Timeout: 120 * time.Second}
+			r := &Restarter{Method: method, CLI: oc, HealthURL: health, ReadyURL: ready, Timeout: 120 * time.Second, Version: peer.Version}
 			res, err := r.Restart(context.Background())
 			if err != nil {
 				t.Fatalf("%v\ngateway log:\n%s", err, sb.Redact(tail0(string(readFile(logPath)[len(before):]), 3000)))

@@ -1,6 +1,7 @@
 package openclaw
 
 import (
+	"slices"
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
@@ -47,6 +48,9 @@ type Snapshot struct {
 	// Env holds every ANTHROPIC_*/CLAUDE* value found in the places the
 	// gateway reads its environment from, in OpenClaw's precedence order.
 	Env []EnvVar `json:"env,omitempty"`
+	// ClaudeCLI is the Claude Code login that serves Anthropic models when
+	// the install routes them through Claude Code (claude-cli); nil if not.
+	ClaudeCLI *ClaudeLogin `json:"claude_cli,omitempty"`
 	// Gateway describes the running gateway process, if one was found.
 	Gateway *GatewayProcess `json:"gateway,omitempty"`
 	// Files are the sensitive files with their permissions.
@@ -113,6 +117,20 @@ const (
 	StoreAuthState  = "auth-state-json" // GenJSONSplit's auth-state.json (usage state only)
 )
 
+// ProfilesAt is when the profiles were last written, at the latest: the
+// credential row's write time (CredentialsAt), or for the JSON files their
+// mtime (UpdatedAt), which failures also bump; zero when unknown. A refresh
+// fence in the profiles is at least that old.
+func (s *AuthStore) ProfilesAt() time.Time {
+	if !s.CredentialsAt.IsZero() {
+		return s.CredentialsAt
+	}
+	if s.Kind == StoreLegacyJSON {
+		return s.UpdatedAt
+	}
+	return time.Time{}
+}
+
 // StateFile is the file or database the usage state of the store lives in.
 func (s *AuthStore) StateFile() string {
 	if s.StatePath != "" {
@@ -146,8 +164,11 @@ type Credential struct {
 	// ExpiresInvalid is set when "expires" is present but not a positive number.
 	ExpiresInvalid bool   `json:"expires_invalid,omitempty"`
 	Email          string `json:"email,omitempty"`
-	// Fence is "pending" or "failed" when OpenClaw replaced the tokens by a
-	// refresh fence (a failed one means the login is gone for good).
+	// Fence is FencePending, FenceFailed or FenceMalformed when OpenClaw
+	// (2026.9.x) replaced the tokens by a refresh fence: pending while a
+	// refresh owner holds the login (or died holding it), failed when the
+	// refresh failed and the refresh token is gone. Expires is then zero:
+	// a fence's "expires: 1" is a marker, not a date.
 	Fence string `json:"fence,omitempty"`
 	// Source is where the secret came from: "store" or "env:NAME" for a keyRef.
 	Source string `json:"source"`
@@ -169,41 +190,82 @@ type AuthState struct {
 
 // UsageStats is usageStats[profileId]: cooldowns, disables and counters.
 type UsageStats struct {
-	CooldownUntil  time.Time      `json:"cooldown_until,omitzero"`
-	CooldownReason string         `json:"cooldown_reason,omitempty"`
-	CooldownModel  string         `json:"cooldown_model,omitempty"`
-	DisabledUntil  time.Time      `json:"disabled_until,omitzero"`
-	DisabledReason string         `json:"disabled_reason,omitempty"`
-	BlockedUntil   time.Time      `json:"blocked_until,omitzero"`
-	BlockedReason  string         `json:"blocked_reason,omitempty"`
-	BlockedModel   string         `json:"blocked_model,omitempty"`
-	ErrorCount     int            `json:"error_count,omitempty"`
-	FailureCounts  map[string]int `json:"failure_counts,omitempty"`
-	LastFailureAt  time.Time      `json:"last_failure_at,omitzero"`
-	LastUsed       time.Time      `json:"last_used,omitzero"`
-	LastProbeAt    time.Time      `json:"last_probe_at,omitzero"`
+	CooldownUntil  time.Time `json:"cooldown_until,omitzero"`
+	CooldownReason string    `json:"cooldown_reason,omitempty"`
+	CooldownModel  string    `json:"cooldown_model,omitempty"`
+	DisabledUntil  time.Time `json:"disabled_until,omitzero"`
+	DisabledReason string    `json:"disabled_reason,omitempty"`
+	BlockedUntil   time.Time `json:"blocked_until,omitzero"`
+	BlockedReason  string    `json:"blocked_reason,omitempty"`
+	BlockedModel   string    `json:"blocked_model,omitempty"`
+	BlockedSource  string    `json:"blocked_source,omitempty"`
+	BlockedScope   string    `json:"blocked_scope,omitempty"`
+	// CooldownClassification refines cooldownReason (2026.8+, OpenAI WHAM).
+	CooldownClassification string         `json:"cooldown_classification,omitempty"`
+	ErrorCount             int            `json:"error_count,omitempty"`
+	FailureCounts          map[string]int `json:"failure_counts,omitempty"`
+	LastFailureAt          time.Time      `json:"last_failure_at,omitzero"`
+	LastUsed               time.Time      `json:"last_used,omitzero"`
+	LastProbeAt            time.Time      `json:"last_probe_at,omitzero"`
 }
 
 // Window is an active unusable window of a profile.
 type Window struct {
 	Kind   string    // cooldown | disabled | blocked
-	Reason string    // auth, rate_limit, billing, …
-	Model  string    // model-scoped windows (rate_limit, timeout, model_not_found)
+	Reason string    // auth, rate_limit, billing, subscription_limit, … verbatim ("" when none was recorded)
+	Model  string    // set only when the window really spares the other models (ModelScoped)
 	Until  time.Time // end of the window
+}
+
+// Window kinds.
+const (
+	WindowCooldown = "cooldown"
+	WindowDisabled = "disabled"
+	WindowBlocked  = "blocked"
+)
+
+// modelScopedCooldownReasons are the reasons whose cooldownModel limits a
+// cooldown to that model (isModelScopedCooldownReason: rate_limit up to
+// 2026.5.x, + timeout in 2026.6–7.x, + model_not_found in 2026.8+). Every
+// release writes cooldownModel only for its own scoped reasons, so the
+// union decides correctly for each; a cooldownModel next to any other
+// reason (an unknown one included) cools the whole profile down.
+var modelScopedCooldownReasons = []string{"rate_limit", "timeout", "model_not_found"}
+
+// CooldownModelScoped says whether a cooldown with this reason and model
+// spares the profile's other models.
+func CooldownModelScoped(reason, model string) bool {
+	return model != "" && slices.Contains(modelScopedCooldownReasons, reason)
+}
+
+// BlockModelScoped says whether a blocked window spares the profile's other
+// models: only blockedScope "model" with a blockedModel does (2026.8+,
+// isBlockScopedToDifferentModel). 2026.5.12–7.x write a blockedModel
+// without a scope and block the whole profile with it.
+func BlockModelScoped(scope, model string) bool {
+	return scope == "model" && model != ""
 }
 
 // Active returns the window that makes the profile unusable at now, the
 // one ending last as OpenClaw's resolveProfileUnusableUntil does, or false.
+// Its Model is set only for a window that really spares the other models;
+// the stored cooldownModel/blockedModel stay in UsageStats either way.
 func (u UsageStats) Active(now time.Time) (Window, bool) {
 	var w Window
 	if now.Before(u.DisabledUntil) {
-		w = Window{Kind: "disabled", Reason: u.DisabledReason, Until: u.DisabledUntil}
+		w = Window{Kind: WindowDisabled, Reason: u.DisabledReason, Until: u.DisabledUntil}
 	}
 	if now.Before(u.CooldownUntil) && u.CooldownUntil.After(w.Until) {
-		w = Window{Kind: "cooldown", Reason: u.CooldownReason, Model: u.CooldownModel, Until: u.CooldownUntil}
+		w = Window{Kind: WindowCooldown, Reason: u.CooldownReason, Until: u.CooldownUntil}
+		if CooldownModelScoped(u.CooldownReason, u.CooldownModel) {
+			w.Model = u.CooldownModel
+		}
 	}
 	if now.Before(u.BlockedUntil) && u.BlockedUntil.After(w.Until) {
-		w = Window{Kind: "blocked", Reason: u.BlockedReason, Model: u.BlockedModel, Until: u.BlockedUntil}
+		w = Window{Kind: WindowBlocked, Reason: u.BlockedReason, Until: u.BlockedUntil}
+		if BlockModelScoped(u.BlockedScope, u.BlockedModel) {
+			w.Model = u.BlockedModel
+		}
 	}
 	return w, w.Kind != ""
 }

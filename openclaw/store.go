@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -240,19 +241,24 @@ type rawStore struct {
 }
 
 type rawUsage struct {
-	CooldownUntil  num            `json:"cooldownUntil"`
-	CooldownReason string         `json:"cooldownReason"`
-	CooldownModel  string         `json:"cooldownModel"`
-	DisabledUntil  num            `json:"disabledUntil"`
-	DisabledReason string         `json:"disabledReason"`
-	BlockedUntil   num            `json:"blockedUntil"`
-	BlockedReason  string         `json:"blockedReason"`
-	BlockedModel   string         `json:"blockedModel"`
-	ErrorCount     num            `json:"errorCount"`
-	FailureCounts  map[string]num `json:"failureCounts"`
-	LastFailureAt  num            `json:"lastFailureAt"`
-	LastUsed       num            `json:"lastUsed"`
-	LastProbeAt    num            `json:"lastProbeAt"`
+	CooldownUntil  num    `json:"cooldownUntil"`
+	CooldownReason string `json:"cooldownReason"`
+	CooldownModel  string `json:"cooldownModel"`
+	DisabledUntil  num    `json:"disabledUntil"`
+	DisabledReason string `json:"disabledReason"`
+	BlockedUntil   num    `json:"blockedUntil"`
+	BlockedReason  string `json:"blockedReason"`
+	BlockedModel   string `json:"blockedModel"`
+	BlockedSource  string `json:"blockedSource"`
+	BlockedScope   string `json:"blockedScope"`
+	// CooldownClassification refines cooldownReason (OpenAI's WHAM only
+	// in 2026.9.6); kept verbatim.
+	CooldownClassification string         `json:"cooldownClassification"`
+	ErrorCount             num            `json:"errorCount"`
+	FailureCounts          map[string]num `json:"failureCounts"`
+	LastFailureAt          num            `json:"lastFailureAt"`
+	LastUsed               num            `json:"lastUsed"`
+	LastProbeAt            num            `json:"lastProbeAt"`
 }
 
 // num accepts a JSON number and tolerates anything else as "absent", the
@@ -292,6 +298,48 @@ type rawCredential struct {
 
 // fencePrefix marks OpenClaw's OAuth refresh fences (§6.4).
 const fencePrefix = "openclaw-oauth-refresh-fence:"
+
+// The exact v1 fence shape of 2026.9.x (dist/credential-state-*.mjs,
+// parseOAuthRefreshFence): access and refresh both
+// openclaw-oauth-refresh-fence:v1:<32 hex claim>:[failed:]access|refresh:<64 hex digest>,
+// the same claim, both failed or both not, type oauth and expires exactly 1.
+var (
+	fenceAccessRE  = regexp.MustCompile(`^openclaw-oauth-refresh-fence:v1:([a-f0-9]{32}):(failed:)?access:[a-f0-9]{64}$`)
+	fenceRefreshRE = regexp.MustCompile(`^openclaw-oauth-refresh-fence:v1:([a-f0-9]{32}):(failed:)?refresh:[a-f0-9]{64}$`)
+)
+
+// Fence states of Credential.Fence.
+const (
+	FencePending   = "pending"   // a refresh owner claimed the login and has not settled
+	FenceFailed    = "failed"    // the refresh failed: the refresh token is gone
+	FenceMalformed = "malformed" // fence text that is not OpenClaw's exact shape
+)
+
+// fenceOf classifies the OAuth tokens of a credential the way 2026.9.6
+// does (a pending fence carries no state word; a failed one ":failed:").
+// Fence text in another shape is "malformed" — 2026.9.6 takes it for an
+// ordinary login whose tokens are that text, which no refresh can revive —
+// unless it names its state the way issue reports quote other 9.x builds
+// (":pending"/":failed:"), which is honoured.
+func fenceOf(access, refresh string, expires json.RawMessage) string {
+	a, r := fenceAccessRE.FindStringSubmatch(access), fenceRefreshRE.FindStringSubmatch(refresh)
+	if a != nil && r != nil && a[1] == r[1] && a[2] == r[2] && strings.TrimSpace(string(expires)) == "1" {
+		if a[2] != "" {
+			return FenceFailed
+		}
+		return FencePending
+	}
+	if !strings.HasPrefix(access, fencePrefix) && !strings.HasPrefix(refresh, fencePrefix) {
+		return ""
+	}
+	switch both := access + " " + refresh; {
+	case strings.Contains(both, ":failed:"):
+		return FenceFailed
+	case strings.Contains(both, ":pending"):
+		return FencePending
+	}
+	return FenceMalformed
+}
 
 // parseStore decodes a profile store. Profiles whose JSON is not an object
 // are reported in bad, not fatal: one damaged profile must not hide others.
@@ -336,6 +384,7 @@ func (u rawUsage) stats() UsageStats {
 		CooldownUntil: u.CooldownUntil.time(), CooldownReason: u.CooldownReason, CooldownModel: u.CooldownModel,
 		DisabledUntil: u.DisabledUntil.time(), DisabledReason: u.DisabledReason,
 		BlockedUntil: u.BlockedUntil.time(), BlockedReason: u.BlockedReason, BlockedModel: u.BlockedModel,
+		BlockedSource: u.BlockedSource, BlockedScope: u.BlockedScope, CooldownClassification: u.CooldownClassification,
 		ErrorCount:    int(u.ErrorCount.v),
 		LastFailureAt: u.LastFailureAt.time(), LastUsed: u.LastUsed.time(), LastProbeAt: u.LastProbeAt.time(),
 	}
@@ -371,17 +420,14 @@ func (rc rawCredential) credential(id string) Credential {
 	case TypeOAuth:
 		c.Secret = redact.Secret(val(rc.Access))
 		c.Refresh = redact.Secret(val(rc.Refresh))
-		for _, s := range []string{val(rc.Access), val(rc.Refresh)} {
-			if strings.HasPrefix(s, fencePrefix) {
-				c.Fence = "pending"
-				if strings.Contains(s, ":failed:") {
-					c.Fence = "failed"
-					break
-				}
-			}
-		}
+		c.Fence = fenceOf(val(rc.Access), val(rc.Refresh), rc.Expires)
 	default:
 		c.Secret = redact.Secret(firstNonEmpty(val(rc.Key), val(rc.Token), val(rc.Access)))
+	}
+	if c.Fence != "" {
+		// A fence's "expires: 1" is a marker, not an expiry: never a
+		// date in 1970.
+		return c
 	}
 	if len(rc.Expires) > 0 && string(rc.Expires) != "null" {
 		var f float64

@@ -24,16 +24,21 @@ type ProfileWindow struct {
 	Model  string    `json:"model,omitempty"`
 	Until  time.Time `json:"until,omitzero"`
 
-	CooldownUntil  time.Time      `json:"cooldown_until,omitzero"`
-	CooldownReason string         `json:"cooldown_reason,omitempty"`
-	CooldownModel  string         `json:"cooldown_model,omitempty"`
-	DisabledUntil  time.Time      `json:"disabled_until,omitzero"`
-	DisabledReason string         `json:"disabled_reason,omitempty"`
-	BlockedUntil   time.Time      `json:"blocked_until,omitzero"`
-	BlockedReason  string         `json:"blocked_reason,omitempty"`
-	BlockedModel   string         `json:"blocked_model,omitempty"`
-	ErrorCount     int            `json:"error_count,omitempty"`
-	FailureCounts  map[string]int `json:"failure_counts,omitempty"`
+	CooldownUntil  time.Time `json:"cooldown_until,omitzero"`
+	CooldownReason string    `json:"cooldown_reason,omitempty"`
+	CooldownModel  string    `json:"cooldown_model,omitempty"`
+	DisabledUntil  time.Time `json:"disabled_until,omitzero"`
+	DisabledReason string    `json:"disabled_reason,omitempty"`
+	BlockedUntil   time.Time `json:"blocked_until,omitzero"`
+	BlockedReason  string    `json:"blocked_reason,omitempty"`
+	BlockedModel   string    `json:"blocked_model,omitempty"`
+	// BlockedSource and BlockedScope decide with BlockedModel whether a
+	// block spares the other models; empty ones leave the digest of
+	// earlier previews unchanged.
+	BlockedSource string         `json:"blocked_source,omitempty"`
+	BlockedScope  string         `json:"blocked_scope,omitempty"`
+	ErrorCount    int            `json:"error_count,omitempty"`
+	FailureCounts map[string]int `json:"failure_counts,omitempty"`
 }
 
 // Windows are the ProfileWindows of an install, sorted by profile, then
@@ -89,6 +94,7 @@ func windowOf(id, agent string, u UsageStats, now time.Time) ProfileWindow {
 		CooldownUntil: ms(u.CooldownUntil), CooldownReason: u.CooldownReason, CooldownModel: u.CooldownModel,
 		DisabledUntil: ms(u.DisabledUntil), DisabledReason: u.DisabledReason,
 		BlockedUntil: ms(u.BlockedUntil), BlockedReason: u.BlockedReason, BlockedModel: u.BlockedModel,
+		BlockedSource: u.BlockedSource, BlockedScope: u.BlockedScope,
 		ErrorCount: u.ErrorCount}
 	if len(u.FailureCounts) > 0 {
 		w.FailureCounts = map[string]int{}

@@ -61,4 +61,10 @@ func TestLogFindingsOnlyForWhatLeavesNoState(t *testing.T) {
 	if got := logFindings(envOnly, logged); len(got) != 2 || got[0].Code != CodeLogAuthRejected || got[1].Code != CodeLogOAuthRefresh {
 		t.Errorf("env-only: %+v", got)
 	}
+	// An interrupted refresh (pending fence) explains the refresh failure too.
+	pending := diagnostics.Report{Profiles: []diagnostics.ProfileStatus{{Provider: "anthropic", Source: diagnostics.SourceStore}},
+		Findings: []diagnostics.Finding{{Code: diagnostics.CodeOAuthRefreshPending}}}
+	if got := logFindings(pending, logged); len(got) != 1 || got[0].Code != CodeLogNoAPIKey {
+		t.Errorf("with a pending fence: %+v", got)
+	}
 }

@@ -491,7 +491,7 @@ func logFindings(rep diagnostics.Report, logged []diagnostics.Finding) []diagnos
 				continue
 			}
 		case CodeLogOAuthRefresh:
-			if has[diagnostics.CodeOAuthRefreshFailed] || has[diagnostics.CodeCredentialExpired] {
+			if has[diagnostics.CodeOAuthRefreshFailed] || has[diagnostics.CodeOAuthRefreshPending] || has[diagnostics.CodeCredentialExpired] {
 				continue
 			}
 		}

@@ -243,9 +243,25 @@ func resetWarnings(rep diagnostics.Report, p diagnostics.ProfileStatus) []warnin
 		out = append(out, warning{"The key of " + p.ID + " cannot work (malformed). A reset does not fix that; replace it:",
 			replace(diagnostics.CodeKeyMalformed, diagnostics.CodeCooldownActive)})
 	}
-	if billing || p.Reason == "billing" {
+	subscription := p.Type == "token" || p.Type == "oauth" || p.Location != ""
+	switch {
+	case (billing || p.Reason == "billing") && subscription:
+		out = append(out, warning{p.ID + " is a Claude subscription login disabled for billing: most likely its extra usage is off or used up " +
+			"(OpenClaw records Anthropic's \"extra usage\" errors as billing). A credit top-up does not help it, and neither does a reset alone: " +
+			"the next request gets the same error and disables it again. Enable extra usage for the Claude account (its usage settings on claude.ai) " +
+			"or wait for the subscription's limit to reset first, or switch to an API key:", []string{`printf '%s' "$NEW_ANTHROPIC_KEY" | openclaw models auth paste-api-key --provider anthropic --profile-id anthropic:api`}})
+	case billing || p.Reason == "billing":
 		out = append(out, warning{p.ID + " is disabled for billing. A reset adds no credits: the next request disables it again. " +
 			"Top up in the Anthropic console (Plans & Billing) first.", nil})
+	}
+	if p.Window == "blocked" && p.Reason == "subscription_limit" {
+		out = append(out, warning{p.ID + " is blocked by its subscription's usage limit until the provider's reset time. A reset does not lift the limit: " +
+			"the next request is refused and blocks it again. Wait for the reset, or switch to an API key.", nil})
+	}
+	if p.Secret == "refresh-fence:pending" {
+		out = append(out, warning{"The OAuth login of " + p.ID + " is held by an unfinished token refresh (a pending refresh fence): a reset does not touch it; " +
+			"if it stays pending, log in again:", replace(diagnostics.CodeOAuthRefreshPending)})
+		return out
 	}
 	switch p.Health {
 	case "refresh_failed":
@@ -367,7 +383,7 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 		m.Title = "Run openclaw doctor --fix on " + name + "?"
 		st.Profiles = targetProfiles(cmd.Name, tr.rep)
 		relevant := map[string]bool{diagnostics.CodeStoreLegacyUnmigrated: true, diagnostics.CodeCredentialExpired: true,
-			diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true}
+			diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true, diagnostics.CodeOAuthRefreshPending: true}
 		for _, f := range tr.rep.Findings {
 			if relevant[f.Code] {
 				m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: f.Subject, Title: f.Title})
@@ -377,7 +393,11 @@ func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result
 		// one for good, so each must be named (or "all") to be allowed.
 		var unnamed []string
 		for _, p := range tr.rep.Profiles {
-			if p.Type != "oauth" && p.Type != "token" || p.Health == "refresh_failed" {
+			// A fenced login is no refresh candidate (doctor skips it, and
+			// so does the action); Claude Code's own login is not in
+			// OpenClaw's store, so doctor cannot refresh it.
+			if p.Type != "oauth" && p.Type != "token" || p.Health == "refresh_failed" || strings.HasPrefix(p.Secret, "refresh-fence:") ||
+				p.ID == diagnostics.ClaudeKeyID && p.Source == diagnostics.SourceConfig {
 				continue
 			}
 			if cmd.Profile == "all" || cmd.Profile == p.ID {

@@ -194,6 +194,16 @@ func (d *fakeDiag) report(_ context.Context, target string, probe bool) (diagnos
 		r.Findings = []diagnostics.Finding{{Code: diagnostics.CodeStoreLegacyUnmigrated, Severity: diagnostics.Critical,
 			Subject: "anthropic", Title: "legacy credentials beside SQLite"}}
 		return r, nil
+	case "claude":
+		// Issue #11: Claude Code's own login and a fenced OAuth login are
+		// no logins doctor --fix could refresh.
+		r := stagingReport(now)
+		r.Target = "claude"
+		r.Profiles = []diagnostics.ProfileStatus{
+			{ID: diagnostics.ClaudeKeyID, Provider: "claude-cli", Type: "oauth", Source: diagnostics.SourceConfig, Health: "ok", Location: "a Claude Code login of user alice (uid 1000) in /home/alice/.claude/.credentials.json"},
+			{ID: "anthropic:oauth", Provider: "anthropic", Type: "oauth", Source: "store", Secret: "refresh-fence:pending", Health: "expired"},
+		}
+		return r, nil
 	case "boom":
 		panic("diagnoser exploded with " + keyProd)
 	}

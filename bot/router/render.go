@@ -134,21 +134,13 @@ func profileLine(p diagnostics.ProfileStatus) []bot.Span {
 		secret = "-"
 	}
 	out := []bot.Span{bot.T("• "), bot.C(id), bot.T(fmt.Sprintf(" %s, %s, %s — ", p.Type, p.Source, secret)), bot.B(p.Health)}
-	if p.Reason != "" || !p.Until.IsZero() {
-		d := " ("
-		if p.Reason != "" {
-			d += p.Reason
-		}
-		if p.Model != "" {
-			d += " on " + p.Model
-		}
-		if !p.Until.IsZero() {
-			out = append(out, bot.T(d+" until "), bot.At(p.Until), bot.T(")"))
-		} else {
-			out = append(out, bot.T(d+")"))
-		}
+	if w := p.WindowText(); w != "" {
+		out = append(out, bot.T(" ("+w+" until "), bot.At(p.Until), bot.T(")"))
 	} else if !p.Expires.IsZero() {
 		out = append(out, bot.T(" (expires "), bot.At(p.Expires), bot.T(")"))
+	}
+	if p.Location != "" {
+		out = append(out, bot.T(" · "+p.Location))
 	}
 	if p.Check != "" {
 		out = append(out, bot.T(" · key check: "+p.Check))

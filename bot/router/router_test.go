@@ -902,6 +902,13 @@ func TestDoctorFixPreview(t *testing.T) {
 		strings.Contains(flat(rep), "probably change nothing") {
 		t.Fatalf("%s", flat(rep))
 	}
+	// Claude Code's own login is not in OpenClaw's store and a fenced
+	// login is skipped by doctor: neither has to be named.
+	e.diag.targets = []string{"claude"}
+	rep = e.handle(console, "doctor fix claude")
+	if strings.Contains(flat(rep), "REFUSE") {
+		t.Fatalf("%s", flat(rep))
+	}
 }
 
 // Every command's log line carries a request id: the one the surface put in
