@@ -427,3 +427,13 @@ func NewDatabase(t testing.TB) string {
 	})
 	return s.DSN(name)
 }
+
+// Wanted reports whether tests should use PostgreSQL: not told to skip it,
+// and the binaries are there (or their absence is to be a failure).
+func Wanted() bool {
+	if os.Getenv(EnvMode) == "skip" {
+		return false
+	}
+	_, err := Bin()
+	return err == nil || os.Getenv(EnvRequired) == "1"
+}
