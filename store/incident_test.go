@@ -144,7 +144,9 @@ func testApplyAtomicity(t *testing.T, d testDriver) {
 	}
 }
 
-func TestIncidentUniquenessAndLifecycle(t *testing.T) { eachDriver(t, testIncidentUniquenessAndLifecycle) }
+func TestIncidentUniquenessAndLifecycle(t *testing.T) {
+	eachDriver(t, testIncidentUniquenessAndLifecycle)
+}
 
 func testIncidentUniquenessAndLifecycle(t *testing.T, d testDriver) {
 	s := d.openFresh(t)
