@@ -173,7 +173,7 @@ func decodeText(s string) string {
 	return b.String()
 }
 
-// scanText scans through sc, decoding the text columns on PostgreSQL.
+// scan scans through sc, decoding the text columns on PostgreSQL.
 func (d *dialect) scan(sc func(...any) error, dest []any) error {
 	if !d.pg {
 		return sc(dest...)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/pgtest"
@@ -252,4 +253,36 @@ func TestOpenConfigDrivers(t *testing.T) {
 			t.Errorf("OpenConfig(%+v) = %v", c, err)
 		}
 	}
+}
+
+// The kv upsert (ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM) writes
+// only a changed value: updated_at is when the value last changed.
+func TestKVUpsertOnlyOnChange(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d testDriver) {
+		s := d.openFresh(t)
+		ctx := t.Context()
+		at := func() int64 {
+			t.Helper()
+			var ms int64
+			if err := s.db.QueryRow(`SELECT updated_at FROM kv WHERE key = ?`, "k").Scan(&ms); err != nil {
+				t.Fatal(err)
+			}
+			return ms
+		}
+		must(t, s.Put(ctx, "k", "v\x00"))
+		first := at()
+		time.Sleep(5 * time.Millisecond)
+		must(t, s.Put(ctx, "k", "v\x00"))
+		if got := at(); got != first {
+			t.Errorf("unchanged value rewrote updated_at: %d -> %d", first, got)
+		}
+		time.Sleep(5 * time.Millisecond)
+		must(t, s.Put(ctx, "k", "v\x00\xff"))
+		if got := at(); got <= first {
+			t.Errorf("changed value kept updated_at %d", got)
+		}
+		if v, _, _ := s.Get(ctx, "k"); v != "v\x00\xff" {
+			t.Errorf("Get = %q", v)
+		}
+	})
 }
