@@ -40,6 +40,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/pgdsn"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 )
 
@@ -115,9 +116,34 @@ type Config struct {
 	failed map[string]bool // key paths that already have a decoding error
 }
 
-// Store is the bot's own SQLite database.
+// Store is the bot's own database: an SQLite file (the default, zero
+// config) or PostgreSQL, which several bot processes can share.
 type Store struct {
+	// Driver is StoreSQLite or StorePostgres ("" means sqlite).
+	Driver string `yaml:"driver" json:"driver"`
+	// Path is the SQLite file. With the postgres driver it is still where
+	// serve keeps its lock file and the backups of cooldown resets (next to
+	// it, openclaw-bot-backups).
 	Path string `yaml:"path" json:"path"`
+	// DSN is the PostgreSQL connection string (postgres:// URL or libpq
+	// keyword=value pairs), a secret: ${ENV} or dsn_file.
+	DSN     redact.Secret `yaml:"dsn" json:"dsn"`
+	DSNFile string        `yaml:"dsn_file" json:"dsn_file,omitempty"`
+}
+
+// Store drivers.
+const (
+	StoreSQLite   = "sqlite"
+	StorePostgres = "postgres"
+)
+
+// Describe names the store for messages, never showing a DSN's password:
+// the SQLite path, or "postgres" and the DSN with its password masked.
+func (s Store) Describe() string {
+	if s.Driver == StorePostgres {
+		return "postgres " + pgdsn.Redact(s.DSN.Reveal())
+	}
+	return s.Path
 }
 
 // HTTP is the bot's HTTP listener (/healthz, /readyz, Slack HTTP mode,
@@ -291,7 +317,7 @@ type Log struct {
 // store in the working directory.
 func Default() *Config {
 	return &Config{
-		Store:     Store{Path: DefaultStorePath},
+		Store:     Store{Driver: StoreSQLite, Path: DefaultStorePath},
 		HTTP:      HTTP{Listen: DefaultHTTPListen},
 		Anthropic: Anthropic{BaseURL: DefaultAnthropicBaseURL, KeyCheckEvery: DefaultKeyCheckEvery},
 		Targets:   []Target{defaultTarget()},
@@ -357,6 +383,9 @@ func (c *Config) SecretValues() []string {
 	add(c.Slack.SigningSecret)
 	add(c.Telegram.Token)
 	add(c.Telegram.WebhookSecret)
+	add(c.Store.DSN)
+	// The password alone too: a message may quote it without the rest.
+	add(redact.Secret(pgdsn.Password(c.Store.DSN.Reveal())))
 	return out
 }
 
@@ -602,6 +631,7 @@ func (c *Config) normalize() {
 		}
 	}
 	def(&c.Store.Path, DefaultStorePath)
+	def(&c.Store.Driver, StoreSQLite)
 	def(&c.Anthropic.BaseURL, DefaultAnthropicBaseURL)
 	def(&c.Slack.Mode, SlackSocket)
 	def(&c.Slack.APIURL, DefaultSlackAPIURL)
@@ -615,7 +645,7 @@ func (c *Config) normalize() {
 	if !strings.HasSuffix(c.Slack.APIURL, "/") { // slack-go concatenates endpoint+method
 		c.Slack.APIURL += "/"
 	}
-	for _, s := range []*string{&c.Slack.Mode, &c.Telegram.Mode, &c.Log.Level, &c.Log.Format} {
+	for _, s := range []*string{&c.Store.Driver, &c.Slack.Mode, &c.Telegram.Mode, &c.Log.Level, &c.Log.Format} {
 		*s = strings.ToLower(strings.TrimSpace(*s))
 	}
 }

@@ -93,7 +93,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("Default() does not validate: %v", err)
 	}
 	want := Config{
-		Store:     Store{Path: "./openclaw-bot.db"},
+		Store:     Store{Driver: "sqlite", Path: "./openclaw-bot.db"},
 		HTTP:      HTTP{Listen: "127.0.0.1:8080"},
 		Anthropic: Anthropic{BaseURL: "https://api.anthropic.com", KeyCheckEvery: 15 * time.Minute},
 		Targets:   []Target{{Name: "local", OpenClawBin: "openclaw", ComposeService: "openclaw-gateway"}},
@@ -207,7 +207,7 @@ func TestFullFile(t *testing.T) {
 	c := mustParse(t, fullFile, fullEnv)
 	want := Config{
 		File:      "config.yaml",
-		Store:     Store{Path: "/var/lib/openclaw-bot/state.db"},
+		Store:     Store{Driver: "sqlite", Path: "/var/lib/openclaw-bot/state.db"},
 		HTTP:      HTTP{Listen: "0.0.0.0:9090"},
 		Metrics:   Metrics{Listen: "127.0.0.1:9091"},
 		Anthropic: Anthropic{BaseURL: "http://127.0.0.1:4000", KeyCheckEvery: time.Hour, CheckTokens: true},
@@ -961,8 +961,8 @@ func TestSecretFieldsHaveFileSiblings(t *testing.T) {
 		}
 	}
 	walk(configType)
-	if n != 6 {
-		t.Errorf("found %d secret fields, want 6", n)
+	if n != 7 {
+		t.Errorf("found %d secret fields, want 7", n)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/pgdsn"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 )
 
@@ -37,6 +38,7 @@ var (
 )
 
 var (
+	storeDrivers   = []string{StoreSQLite, StorePostgres}
 	slackModes     = []string{SlackSocket, SlackHTTP}
 	telegramModes  = []string{TelegramPolling, TelegramWebhook}
 	restartMethods = []string{RestartRPC, RestartSystemd, RestartDockerCompose, RestartOpenClaw, RestartSignal, RestartCommand}
@@ -118,9 +120,32 @@ func (v *validator) enum(key, val string, allowed []string) {
 }
 
 func (v *validator) store() {
-	if strings.TrimSpace(v.c.Store.Path) == "" {
+	s := v.c.Store
+	if strings.TrimSpace(s.Path) == "" {
 		v.errf("store.path", "store.path is empty; set the bot's database file, e.g. %s", DefaultStorePath)
 	}
+	v.enum("store.driver", s.Driver, storeDrivers)
+	switch {
+	case v.c.failed["store.dsn"] || v.c.failed["store.dsn_file"]:
+		// already reported: an unset variable, an unreadable file, both keys
+	case strings.EqualFold(s.Driver, StorePostgres) && s.DSN.IsZero():
+		v.errfNear("store.dsn", "store.driver", "store.dsn is empty, and store.driver is postgres; set store.dsn: ${OPENCLAW_BOT_STORE_DSN} (a postgres:// URL or keyword=value pairs) or name a file in store.dsn_file")
+	case strings.EqualFold(s.Driver, StorePostgres):
+		// Never quoted: the DSN is a secret, and so may be any part of it.
+		if err := pgdsn.Check(s.DSN.Reveal()); err != nil {
+			v.errf(v.dsnKey(), "%s: the value is not a PostgreSQL connection string: %v", v.dsnKey(), err)
+		}
+	case !s.DSN.IsZero():
+		v.errf(v.dsnKey(), "%s is set, but store.driver is %s; set store.driver: postgres to use it, or remove it", v.dsnKey(), show(s.Driver))
+	}
+}
+
+// dsnKey is the key the DSN came from: store.dsn or store.dsn_file.
+func (v *validator) dsnKey() string {
+	if v.c.Store.DSNFile != "" {
+		return "store.dsn_file"
+	}
+	return "store.dsn"
 }
 
 func (v *validator) listen(key, s string) {

@@ -59,14 +59,10 @@ func (s *Store) AddAudit(ctx context.Context, e *AuditEntry) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO audit (at, actor, actor_name, surface, location, command, args,
+	id, err := insertID(ctx, s.db, `INSERT INTO audit (at, actor, actor_name, surface, location, command, args,
 		before_state, after_state, outcome, error, duration_ns, backup_path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		at.UnixMilli(), e.Actor, e.ActorName, e.Surface, e.Where, e.Command, encodeArgs(e.Args),
 		e.Before, e.After, e.Outcome, e.Error, int64(e.Duration), e.BackupPath)
-	if err != nil {
-		return fmt.Errorf("store: add audit: %w", err)
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("store: add audit: %w", err)
 	}

@@ -11,21 +11,41 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/internal/pgtest"
 )
 
 // FuzzStoreValues pushes arbitrary strings and bytes (NUL, invalid UTF-8,
-// quotes, SQL) through every kind of row and checks they come back exactly.
+// quotes, SQL) through every kind of row and checks they come back exactly,
+// on SQLite and (unless OPENCLAW_BOT_PG=skip or it is not installed)
+// PostgreSQL, whose text columns hold such strings escaped.
 // Seeds: testdata/fuzz/FuzzStoreValues.
 func FuzzStoreValues(f *testing.F) {
 	f.Add("local", "anthropic:default", []byte(`{"code":"cooldown.active"}`))
-	s, err := Open(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
+	f.Add("nul\x00", "\xff\x1b00 ESC", []byte("\x00"))
+	configs := []Config{{Path: filepath.Join(f.TempDir(), "fuzz.db")}}
+	if pgtest.Wanted() {
+		configs = append(configs, Config{Driver: DriverPostgres, DSN: pgtest.NewDatabase(f)})
 	}
-	f.Cleanup(func() { _ = s.Close() })
+	var stores []*Store
+	for _, c := range configs {
+		s, err := OpenConfig(context.Background(), c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { _ = s.Close() })
+		stores = append(stores, s)
+	}
 	var n atomic.Int64
 
 	f.Fuzz(func(t *testing.T, a, b string, c []byte) {
+		for _, s := range stores {
+			fuzzStore(t, s, &n, a, b, c)
+		}
+	})
+}
+
+func fuzzStore(t *testing.T, s *Store, n *atomic.Int64, a, b string, c []byte) {
+	{
 		ctx := context.Background()
 		seq := n.Add(1)
 		code := fmt.Sprintf("%s#%d", b, seq) // unique among open incidents
@@ -140,7 +160,7 @@ func FuzzStoreValues(f *testing.F) {
 		if !gotS.Matches(a, b, code, at.Add(time.Millisecond)) {
 			t.Fatal("stored silence does not match its own fields")
 		}
-	})
+	}
 }
 
 func assertAudit(t testing.TB, got, want AuditEntry) {

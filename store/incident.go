@@ -127,9 +127,9 @@ func (s *Store) RecentIncidents(ctx context.Context, target string, limit int) (
 // AckIncident records that by acknowledged the open incident id at at
 // (ErrNotFound, ErrResolved). Acking again overwrites the acker.
 func (s *Store) AckIncident(ctx context.Context, id int64, by string, at time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx handle) error {
 		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM incidents WHERE id = ?`, id).Scan(&state)
+		err := tx.QueryRowContext(ctx, `SELECT state FROM incidents WHERE id = ?`+s.d.forUpdate, id).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -176,7 +176,7 @@ func (s *Store) Apply(ctx context.Context, b Batch) (err error) {
 		}
 	}()
 	now := time.Now()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx handle) error {
 		for n := range b.Incidents {
 			if err := putIncident(ctx, tx, &b.Incidents[n]); err != nil {
 				return fmt.Errorf("incident %d: %w", n, err)
@@ -200,7 +200,7 @@ func (s *Store) Apply(ctx context.Context, b Batch) (err error) {
 	return nil
 }
 
-func putIncident(ctx context.Context, tx *sql.Tx, i *Incident) error {
+func putIncident(ctx context.Context, tx handle, i *Incident) error {
 	if !validState(i.State) {
 		return fmt.Errorf("invalid state %q", i.State)
 	}
@@ -209,16 +209,12 @@ func putIncident(ctx context.Context, tx *sql.Tx, i *Incident) error {
 		msOrNil(i.LastNotifiedAt), msOrNil(i.AckedAt),
 		i.Seen, i.Missed, i.AckedBy, i.GroupRef}
 	if i.ID == 0 {
-		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (target, subject, code, severity, state, title, finding,
+		id, err := insertID(ctx, tx, `INSERT INTO incidents (target, subject, code, severity, state, title, finding,
 			first_seen, last_seen, fired_at, resolved_at, last_notified_at, acked_at,
 			seen, missed, acked_by, group_ref) VALUES (?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?)`, args...)
 		if isUnique(err) {
 			return ErrDuplicate
 		}
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}

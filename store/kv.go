@@ -25,7 +25,7 @@ func (s *Store) Get(ctx context.Context, key string) (string, bool, error) {
 // target). To write it together with incidents and outbox items, use
 // Batch.KV.
 func (s *Store) Put(ctx context.Context, key, value string) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error { return putKV(ctx, tx, key, value, time.Now()) })
+	err := s.tx(ctx, func(tx handle) error { return putKV(ctx, tx, key, value, time.Now()) })
 	if err != nil {
 		return fmt.Errorf("store: put: %w", err)
 	}
@@ -36,10 +36,10 @@ func (s *Store) Put(ctx context.Context, key, value string) error {
 // changed): serve stores every target's OpenClaw version after every
 // evaluation, and an unchanged row leaves no page dirty, so that commit
 // writes nothing to the WAL and syncs nothing.
-func putKV(ctx context.Context, tx *sql.Tx, key, value string, now time.Time) error {
+func putKV(ctx context.Context, tx handle, key, value string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-		WHERE kv.value IS NOT excluded.value`,
+		WHERE kv.value IS DISTINCT FROM excluded.value`,
 		key, value, now.UnixMilli())
 	return err
 }

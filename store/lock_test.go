@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // One serve per store: a second Lock on the same store fails with
@@ -36,4 +37,54 @@ func TestLock(t *testing.T) {
 	if fi, err := os.Stat(path + ".lock"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("lock file: %v %v", fi, err)
 	}
+}
+
+// PostgreSQL: one serve per shared database, until the fleet work; the lock
+// goes with the holder's connection. SQLite: a no-op (Lock is the lock).
+func TestLockDatabase(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d testDriver) {
+		c := d.fresh(t)
+		a, b := d.open(t, c), d.open(t, c)
+		ctx := t.Context()
+		unlockA, err := a.LockDatabase(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlockB, err := b.LockDatabase(ctx)
+		if d.name == DriverSQLite {
+			if err != nil {
+				t.Fatalf("SQLite: %v", err)
+			}
+			must(t, unlockB())
+			must(t, unlockA())
+			return
+		}
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("second LockDatabase: %v, want ErrLocked", err)
+		}
+		must(t, unlockA())
+		unlockB, err = b.LockDatabase(ctx)
+		if err != nil {
+			t.Fatalf("after unlock: %v", err)
+		}
+		// The holder's connection ends without an unlock (its process
+		// dies, a network failure): the server kills that session.
+		if _, err := a.raw.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+			WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = unlockB() }()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			u, err := a.LockDatabase(ctx)
+			if err == nil {
+				must(t, u())
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lock not released with its connection: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
@@ -60,7 +62,7 @@ func scanOutbox(sc scanner) (OutboxItem, error) {
 	return o, nil
 }
 
-func insertOutbox(ctx context.Context, tx *sql.Tx, o *OutboxItem, now time.Time) error {
+func insertOutbox(ctx context.Context, tx handle, o *OutboxItem, now time.Time) error {
 	if o.ID != 0 {
 		return fmt.Errorf("id %d: outbox items are only inserted by Apply", o.ID)
 	}
@@ -79,16 +81,12 @@ func insertOutbox(ctx context.Context, tx *sql.Tx, o *OutboxItem, now time.Time)
 	if o.NextAttempt.IsZero() {
 		o.NextAttempt = o.CreatedAt
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (channel, dest, ref, kind, payload, attempts, next_attempt,
+	id, err := insertID(ctx, tx, `INSERT INTO outbox (channel, dest, ref, kind, payload, attempts, next_attempt,
 		created_at, last_attempt_at, sent_at, ext_channel, ext_id, last_error, dead)
 		VALUES (?,?,?,?,?,?,?, ?,?,?,?,?,?,?)`,
 		o.Channel, o.Dest, o.Ref, o.Kind, o.Payload, o.Attempts, o.NextAttempt.UnixMilli(),
 		o.CreatedAt.UnixMilli(), msOrNil(o.LastAttempt), msOrNil(o.SentAt), o.External.Channel, o.External.ID,
 		o.LastError, boolInt(o.Dead))
-	if err != nil {
-		return err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return err
 	}
@@ -107,6 +105,46 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outb
 	if err != nil {
 		return nil, fmt.Errorf("store: due outbox: %w", err)
 	}
+	return out, nil
+}
+
+// DefaultClaimLease is ClaimOutbox's lease when it is given none.
+const DefaultClaimLease = time.Minute
+
+// ClaimOutbox takes up to limit (<= 0: all) due items for delivery by the
+// caller, oldest (CreatedAt, then ID) first, in one statement: each counts
+// an attempt at now (Attempts+1, LastAttempt = now, as MarkAttempt does
+// before a send) and its NextAttempt moves to now+lease (<= 0:
+// DefaultClaimLease), so that no other worker, in this process or another
+// sharing the database, claims it while the send is in flight. Then call
+// MarkSent, or MarkFailed with the retry time (a zero time keeps the lease:
+// the item is due again when the lease ends, as it is when the claimer dies).
+//
+// Several claimers never get the same item: on PostgreSQL they skip each
+// other's rows (FOR UPDATE SKIP LOCKED) instead of waiting for them; on
+// SQLite there is one writer at a time, and each claim sees the previous
+// claim's leases.
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error) {
+	if lease <= 0 {
+		lease = DefaultClaimLease
+	}
+	nowMs := now.UnixMilli()
+	out, err := queryAll(ctx, s.db, scanOutbox,
+		`UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?1, next_attempt = ?2
+		 WHERE id IN (SELECT id FROM outbox
+		   WHERE sent_at IS NULL AND dead = 0 AND next_attempt <= ?1
+		   ORDER BY created_at, id LIMIT ?3`+s.d.skipLocked+`)
+		 RETURNING `+outboxCols, nowMs, now.Add(lease).UnixMilli(), limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: claim outbox: %w", err)
+	}
+	// RETURNING comes in no particular order.
+	slices.SortFunc(out, func(a, b OutboxItem) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 
@@ -141,12 +179,14 @@ func (s *Store) MarkAttempt(ctx context.Context, id int64, at time.Time) error {
 // the notification log (which SentMessage reads). Marking an item sent
 // twice is a no-op.
 func (s *Store) MarkSent(ctx context.Context, id int64, sent bot.Sent, at time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx handle) error {
 		var (
 			channel, dest, ref, kind string
 			sentAt                   sql.NullInt64
 		)
-		err := tx.QueryRowContext(ctx, `SELECT channel, dest, ref, kind, sent_at FROM outbox WHERE id = ?`, id).
+		// Locked on PostgreSQL: of two processes marking one item sent, the
+		// second waits here and then sees sent_at (one log row, not two).
+		err := tx.QueryRowContext(ctx, `SELECT channel, dest, ref, kind, sent_at FROM outbox WHERE id = ?`+s.d.forUpdate, id).
 			Scan(&channel, &dest, &ref, &kind, &sentAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound

@@ -19,8 +19,10 @@ func ids(items []OutboxItem) (out []int64) {
 	return out
 }
 
-func TestOutboxLifecycle(t *testing.T) {
-	s := openTest(t)
+func TestOutboxLifecycle(t *testing.T) { eachDriver(t, testOutboxLifecycle) }
+
+func testOutboxLifecycle(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
 	ctx := t.Context()
 
 	msg := bot.Message{Kind: bot.KindAlert, Severity: bot.SevCritical, Target: "local", Title: "cooldown", Ref: "alert:local:g1"}

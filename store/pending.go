@@ -94,9 +94,9 @@ func (s *Store) TakePending(ctx context.Context, id, actor string, now time.Time
 		now = time.Now()
 	}
 	var p Pending
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx handle) error {
 		var err error
-		p, err = scanPending(tx.QueryRowContext(ctx, `SELECT `+pendingCols+` FROM pending WHERE id = ?`, id))
+		p, err = scanPending(tx.QueryRowContext(ctx, `SELECT `+pendingCols+` FROM pending WHERE id = ?`+s.d.forUpdate, id))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return ErrNotFound

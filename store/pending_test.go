@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -11,8 +10,10 @@ import (
 	"time"
 )
 
-func TestPending(t *testing.T) {
-	s := openTest(t)
+func TestPending(t *testing.T) { eachDriver(t, testPending) }
+
+func testPending(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
 	ctx := t.Context()
 
 	p := Pending{Actor: "U0123", Surface: "slack", Where: "C0123", Command: "cooldown reset",
@@ -76,11 +77,13 @@ func TestPending(t *testing.T) {
 	}
 }
 
-func TestTakePendingConcurrent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bot.db")
-	// Two stores on one file (two connections, like two processes), four
+func TestTakePendingConcurrent(t *testing.T) { eachDriver(t, testTakePendingConcurrent) }
+
+func testTakePendingConcurrent(t *testing.T, d testDriver) {
+	c := d.fresh(t)
+	// Two stores on one database (two pools, like two processes), four
 	// goroutines each.
-	stores := []*Store{openAt(t, path), openAt(t, path)}
+	stores := []*Store{d.open(t, c), d.open(t, c)}
 	ctx := t.Context()
 	for round := range 5 {
 		p := Pending{Actor: "U1", Command: "restart", Created: t0}

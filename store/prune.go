@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -38,7 +37,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (Pruned, error) {
 		{&p.Silences, `DELETE FROM silences WHERE ends < ?1`},
 		{&p.Pendings, `DELETE FROM pending WHERE expires < ?1`},
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx handle) error {
 		for _, st := range steps {
 			res, err := tx.ExecContext(ctx, st.query, ms)
 			if err != nil {

@@ -95,7 +95,7 @@ func (s *Store) AddSilence(ctx context.Context, sil *Silence) error {
 // RemoveSilence deletes a silence (id is case-insensitive) and reports
 // whether it existed.
 func (s *Store) RemoveSilence(ctx context.Context, id string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM silences WHERE id = ?`, id)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM silences WHERE `+s.d.silenceID, id)
 	if err != nil {
 		return false, fmt.Errorf("store: remove silence %q: %w", id, err)
 	}
@@ -131,7 +131,7 @@ func (s *Store) Silences(ctx context.Context, now time.Time) ([]Silence, error) 
 
 // Silence returns one silence by id (case-insensitive; ErrNotFound).
 func (s *Store) Silence(ctx context.Context, id string) (*Silence, error) {
-	v, err := scanSilence(s.db.QueryRowContext(ctx, `SELECT `+silenceCols+` FROM silences WHERE id = ?`, id))
+	v, err := scanSilence(s.db.QueryRowContext(ctx, `SELECT `+silenceCols+` FROM silences WHERE `+s.d.silenceID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: silence %q: %w", id, ErrNotFound)
 	}

@@ -49,8 +49,10 @@ func TestSilenceMatches(t *testing.T) {
 	}
 }
 
-func TestSilencesStore(t *testing.T) {
-	s := openTest(t)
+func TestSilencesStore(t *testing.T) { eachDriver(t, testSilencesStore) }
+
+func testSilencesStore(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
 	ctx := t.Context()
 
 	active := Silence{Target: "local", Code: "cooldown.active", Starts: t0, Ends: t0.Add(time.Hour), CreatedBy: "U1", Comment: "known, fixing", CreatedAt: t0}
@@ -138,8 +140,10 @@ func TestSilencesStore(t *testing.T) {
 	}
 }
 
-func TestSilenceIDsUnique(t *testing.T) {
-	s := openTest(t)
+func TestSilenceIDsUnique(t *testing.T) { eachDriver(t, testSilenceIDsUnique) }
+
+func testSilenceIDsUnique(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
 	ctx := t.Context()
 	seen := map[string]bool{}
 	var mu sync.Mutex

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -149,30 +151,38 @@ func schemaVersion(t *testing.T, s *Store) (version, rows int) {
 	return version, rows
 }
 
-func TestMigrationsIdempotent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bot.db")
+func TestMigrationsIdempotent(t *testing.T) { eachDriver(t, testMigrationsIdempotent) }
+
+func testMigrationsIdempotent(t *testing.T, d testDriver) {
+	c := d.fresh(t)
 	ctx := t.Context()
+	latest := int(latestVersion())
 	for i := range 3 {
-		s, err := Open(ctx, path)
+		s, err := OpenConfig(ctx, c)
 		if err != nil {
 			t.Fatalf("open #%d: %v", i+1, err)
 		}
 		v, rows := schemaVersion(t, s)
-		if v != len(migrations) || rows != 1 {
-			t.Errorf("open #%d: version %d in %d rows, want %d in 1", i+1, v, rows, len(migrations))
+		if v != latest || rows != 1 {
+			t.Errorf("open #%d: version %d in %d rows, want %d in 1", i+1, v, rows, latest)
+		}
+		// goose's table: version 0 (its start) and each migration, once.
+		var gv, gn int
+		if err := s.db.QueryRow(`SELECT max(version_id), count(*) FROM goose_db_version`).Scan(&gv, &gn); err != nil || gv != latest || gn != latest+1 {
+			t.Errorf("open #%d: goose_db_version max %d in %d rows (%v), want %d in %d", i+1, gv, gn, err, latest, latest+1)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	// Several stores opening one fresh file at the same time.
-	path2 := filepath.Join(t.TempDir(), "bot.db")
+	// Several stores opening one fresh database at the same time.
+	c2 := d.fresh(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
 		wg.Go(func() {
-			s, err := Open(ctx, path2)
+			s, err := OpenConfig(ctx, c2)
 			if err != nil {
 				errs <- err
 				return
@@ -189,26 +199,51 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 }
 
-func TestMigrationFromOlderVersion(t *testing.T) {
-	// Simulate a future migration 2 on top of today's schema, applied to a
-	// database at version 1: it runs once, in order.
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
-	path := filepath.Join(t.TempDir(), "bot.db")
-	s := openAt(t, path)
-	s.Close()
+// shippedMigrations is migrationFiles as built.
+var shippedMigrations = migrationFiles
 
-	migrations = append(append([][]string(nil), saved...), []string{
-		`ALTER TABLE kv ADD COLUMN note TEXT NOT NULL DEFAULT ''`,
-		`CREATE INDEX kv_note ON kv (note)`,
-	})
-	for range 2 {
-		s2, err := Open(t.Context(), path)
+// withMigrations makes the store see files (name → SQL) on top of the
+// shipped migrations until t ends.
+func withMigrations(t *testing.T, files map[string]string) {
+	t.Helper()
+	t.Cleanup(func() { migrationFiles = shippedMigrations })
+	saved := shippedMigrations
+	m := fstest.MapFS{}
+	names, err := fs.Glob(saved, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		b, err := fs.ReadFile(saved, n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := schemaVersion(t, s2); v != len(saved)+1 {
-			t.Errorf("version %d, want %d", v, len(saved)+1)
+		m[n] = &fstest.MapFile{Data: b}
+	}
+	for n, sql := range files {
+		m[n] = &fstest.MapFile{Data: []byte("-- +goose Up\n" + sql)}
+	}
+	migrationFiles = m
+}
+
+func TestMigrationFromOlderVersion(t *testing.T) { eachDriver(t, testMigrationFromOlderVersion) }
+
+func testMigrationFromOlderVersion(t *testing.T, d testDriver) {
+	// Simulate a future migration 2 on top of today's schema, applied to a
+	// database at version 1: it runs once, in order.
+	c := d.fresh(t)
+	ctx := t.Context()
+	d.open(t, c).Close()
+
+	withMigrations(t, map[string]string{"99990_note.sql": `ALTER TABLE kv ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE INDEX kv_note ON kv (note);`})
+	for range 2 {
+		s2, err := OpenConfig(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := schemaVersion(t, s2); v != 99990 {
+			t.Errorf("version %d, want 99990", v)
 		}
 		if _, err := s2.db.Exec(`UPDATE kv SET note = 'x'`); err != nil {
 			t.Errorf("new column missing: %v", err)
@@ -217,49 +252,55 @@ func TestMigrationFromOlderVersion(t *testing.T) {
 	}
 
 	// A failing migration leaves the version (and schema) where it was.
-	migrations = append(migrations, []string{
-		`CREATE TABLE extra (x INTEGER)`,
-		`THIS IS NOT SQL`,
+	withMigrations(t, map[string]string{
+		"99990_note.sql":   `SELECT 1;`,
+		"99991_broken.sql": "CREATE TABLE extra (x INTEGER);\nTHIS IS NOT SQL;",
 	})
-	if s3, err := Open(t.Context(), path); err == nil {
+	if s3, err := OpenConfig(ctx, c); err == nil {
 		s3.Close()
 		t.Fatal("Open with a broken migration succeeded")
 	}
-	migrations = saved[:len(saved):len(saved)]
-	migrations = append(migrations, []string{`SELECT 1`}) // version 2 is known again
-	s4, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
+	withMigrations(t, map[string]string{"99990_note.sql": `SELECT 1;`}) // known again, without the broken one
+	s4 := d.open(t, c)
+	if tableExists(t, s4, "extra") {
+		t.Error("half-applied migration left table extra")
 	}
-	defer s4.Close()
-	var n int
-	if err := s4.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'extra'`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("half-applied migration left table extra (n=%d, err=%v)", n, err)
+	if v, _ := schemaVersion(t, s4); v != 99990 {
+		t.Errorf("version %d after the failed migration, want 99990", v)
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bot.db")
-	s := openAt(t, path)
-	if _, err := s.db.Exec(`UPDATE schema_version SET version = version + 1`); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	_, err := Open(t.Context(), path)
-	if !errors.Is(err, ErrSchemaTooNew) {
-		t.Fatalf("Open = %v, want ErrSchemaTooNew", err)
-	}
-	for _, want := range []string{"store: open", "newer", "upgrade openclaw-bot"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
+func TestNewerSchemaRefused(t *testing.T) { eachDriver(t, testNewerSchemaRefused) }
+
+func testNewerSchemaRefused(t *testing.T, d testDriver) {
+	for _, bump := range []string{
+		`UPDATE schema_version SET version = version + 1`,                            // what an older openclaw-bot checks
+		`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, TRUE)`, // goose's own record
+	} {
+		c := d.fresh(t)
+		s := d.open(t, c)
+		if _, err := s.db.Exec(bump); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		_, err := OpenConfig(t.Context(), c)
+		if !errors.Is(err, ErrSchemaTooNew) {
+			t.Fatalf("after %s: Open = %v, want ErrSchemaTooNew", bump, err)
+		}
+		for _, want := range []string{"store: open", "newer", "upgrade openclaw-bot"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q lacks %q", err, want)
+			}
 		}
 	}
 }
 
-func TestDurabilityAcrossReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bot.db")
+func TestDurabilityAcrossReopen(t *testing.T) { eachDriver(t, testDurabilityAcrossReopen) }
+
+func testDurabilityAcrossReopen(t *testing.T, d testDriver) {
+	c := d.fresh(t)
 	ctx := t.Context()
-	s, err := Open(ctx, path)
+	s, err := OpenConfig(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +324,7 @@ func TestDurabilityAcrossReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s = openAt(t, path)
+	s = d.open(t, c)
 	if inc, err := s.Incident(ctx, b.Incidents[0].ID); err != nil || inc.Code != "cooldown.active" || !inc.FirstSeen.Equal(ms0(t0)) {
 		t.Errorf("incident after reopen: %+v, %v", inc, err)
 	}
@@ -301,21 +342,23 @@ func TestDurabilityAcrossReopen(t *testing.T) {
 	}
 }
 
-func TestSecondOpenWhileFirstIsOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bot.db")
+func TestSecondOpenWhileFirstIsOpen(t *testing.T) { eachDriver(t, testSecondOpenWhileFirstIsOpen) }
+
+func testSecondOpenWhileFirstIsOpen(t *testing.T, d testDriver) {
+	c := d.fresh(t)
 	ctx := t.Context()
-	s1 := openAt(t, path)
+	s1 := d.open(t, c)
 	if err := s1.Put(ctx, "a", "1"); err != nil {
 		t.Fatal(err)
 	}
-	s2 := openAt(t, path) // like `openclaw-bot status` while `serve` runs
+	s2 := d.open(t, c) // like `openclaw-bot status` while `serve` runs
 	if v, ok, err := s2.Get(ctx, "a"); err != nil || !ok || v != "1" {
 		t.Fatalf("second store reads %q %v %v", v, ok, err)
 	}
 
 	// A reader is not blocked by the other store's open write transaction
 	// and does not see its uncommitted rows.
-	tx, err := s1.db.BeginTx(ctx, nil)
+	tx, err := s1.raw.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,8 +401,10 @@ func TestSecondOpenWhileFirstIsOpen(t *testing.T) {
 	}
 }
 
-func TestKV(t *testing.T) {
-	s := openTest(t)
+func TestKV(t *testing.T) { eachDriver(t, testKV) }
+
+func testKV(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
 	ctx := t.Context()
 	steps := []struct {
 		op         string // put | get
@@ -402,8 +447,10 @@ func TestKV(t *testing.T) {
 	}
 }
 
-func TestAuditRoundTrip(t *testing.T) {
-	s := openTest(t)
+func TestAuditRoundTrip(t *testing.T) { eachDriver(t, testAuditRoundTrip) }
+
+func testAuditRoundTrip(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
 	ctx := t.Context()
 	entries := []AuditEntry{
 		{At: t0, Actor: "U0123", ActorName: "alice", Surface: "slack", Where: "C0123", Command: "cooldown reset",
@@ -453,8 +500,10 @@ func TestAuditRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPrune(t *testing.T) {
-	s := openTest(t)
+func TestPrune(t *testing.T) { eachDriver(t, testPrune) }
+
+func testPrune(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
 	ctx := t.Context()
 	old, recent := t0.Add(-48*time.Hour), t0.Add(-time.Hour)
 	cut := t0.Add(-24 * time.Hour)

@@ -157,17 +157,24 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, o serveO
 		o.ShutdownTimeout = 20 * time.Second
 	}
 	warnConfig(log, cfg)
-	// One serve per store: two would alert and act twice.
+	// One serve per store: two would alert and act twice. (With PostgreSQL
+	// the lock file beside store.path guards this host and LockDatabase
+	// the shared database.)
 	unlock, err := store.Lock(cfg.Store.Path)
 	if err != nil {
 		return &startError{err}
 	}
 	defer unlock()
-	st, err := store.Open(ctx, cfg.Store.Path)
+	st, err := store.OpenConfig(ctx, store.Config{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Store.DSN.Reveal()})
 	if err != nil {
 		return &startError{err}
 	}
 	defer st.Close()
+	unlockDB, err := st.LockDatabase(ctx)
+	if err != nil {
+		return &startError{err}
+	}
+	defer unlockDB()
 
 	s := &server{opts: o, log: log, store: st, metrics: metrics.New(buildInfo()), handler: &handlerRef{}}
 	s.chatMux.Store(http.NewServeMux())
@@ -307,7 +314,7 @@ func (s *server) newGeneration(cfg *config.Config, prev *generation) (*generatio
 		actTargets[i].Target = svc.Targets[i].Target
 	}
 	acts := actions.New(actions.Options{Targets: actTargets, Checker: svc.Checker, Log: log,
-		BackupDir: filepath.Join(filepath.Dir(s.store.Path()), "openclaw-bot-backups"),
+		BackupDir: filepath.Join(filepath.Dir(backupBase(s.store, cfg)), "openclaw-bot-backups"),
 		// Re-evaluate at once: the incident resolves and its alert is edited
 		// in place. On the current scheduler, not necessarily this one: an
 		// action that ends after a reload must not evaluate on the engine
@@ -452,13 +459,31 @@ func warnConfig(log zerolog.Logger, cfg *config.Config) {
 	}
 }
 
+// backupBase is the file next to which cooldown resets keep their backups:
+// the SQLite store, or with PostgreSQL store.path (the backups are of this
+// host's OpenClaw files; the audit log, shared, keeps their paths).
+func backupBase(st *store.Store, cfg *config.Config) string {
+	if p := st.Path(); p != "" {
+		return p
+	}
+	if abs, err := filepath.Abs(cfg.Store.Path); err == nil {
+		return abs
+	}
+	return cfg.Store.Path
+}
+
 // keepRestartOnly copies into next the keys a running process cannot
 // change (its store, listeners and log format) and names those that
 // differed.
 func keepRestartOnly(running, next *config.Config) []string {
 	var kept []string
 	if running.Store != next.Store {
-		kept = append(kept, "store.path")
+		if running.Store.Path != next.Store.Path {
+			kept = append(kept, "store.path")
+		}
+		if running.Store.Driver != next.Store.Driver || running.Store.DSN != next.Store.DSN || running.Store.DSNFile != next.Store.DSNFile {
+			kept = append(kept, "store.driver/dsn")
+		}
 		next.Store = running.Store
 	}
 	if running.HTTP != next.HTTP {

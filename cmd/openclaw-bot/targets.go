@@ -112,7 +112,7 @@ func cmdConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		src = "embedded default (no --config)"
 	}
 	fmt.Fprintf(stdout, "config OK: %s\n  targets: %s\n  slack: %s\n  telegram: %s\n  store: %s\n",
-		src, targetNames(cfg), onOff(cfg.Slack.Enabled(), cfg.Slack.Mode), onOff(cfg.Telegram.Enabled(), cfg.Telegram.Mode), cfg.Store.Path)
+		src, targetNames(cfg), onOff(cfg.Slack.Enabled(), cfg.Slack.Mode), onOff(cfg.Telegram.Enabled(), cfg.Telegram.Mode), cfg.Store.Describe())
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(stdout, "warning: "+w)
 	}
