@@ -107,15 +107,13 @@ func (a *Actions) target(name string) (Target, bool) {
 	return Target{}, false
 }
 
-// Explain implements router.Explainer: commands this release cannot do on
-// a target answer with the manual steps instead of Confirm.
+// Explain implements router.Explainer: a command whose action needs what
+// the target lacks (router.Spec.Needs) answers with the manual steps
+// instead of Confirm.
 func (a *Actions) Explain(command, target string, args []string) (bot.Message, bool) {
 	t, ok := a.target(target)
-	switch {
-	case !ok:
-		return bot.Message{}, false
-	case command == router.CmdRestart && t.Restarter == nil,
-		(command == router.CmdDoctorFix || command == router.CmdProbeSpend || command == router.CmdDoctor) && t.CLI == nil:
+	spec, _ := router.SpecOf(command)
+	if ok && (spec.Needs == router.NeedCLI && t.CLI == nil || spec.Needs == router.NeedRestarter && t.Restarter == nil) {
 		return router.Unavailable{}.Explain(command, target, args)
 	}
 	return bot.Message{}, false

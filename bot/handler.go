@@ -33,7 +33,7 @@ type Press struct {
 	UserName string `json:"user_name"`
 	Where    string `json:"where"`
 	Private  bool   `json:"private"`
-	Action   string `json:"action"` // Button.Action of the pressed button
+	Action   string `json:"action"` // Button.Action of the pressed button (an Action's Format)
 }
 
 // Reply is the answer to a Request or a Press.
@@ -52,6 +52,15 @@ type Reply struct {
 type Handler interface {
 	Handle(ctx context.Context, req Request) Reply
 	Press(ctx context.Context, p Press) Reply
+}
+
+// CommandInfo is one chat command as a surface's command menu lists it
+// (the router's Commands). Surfaces that keep a menu (Telegram's
+// setMyCommands) take it from their handler.
+type CommandInfo struct {
+	Name        string // the grammar's name: "cooldown reset"
+	Telegram    string // Telegram's spelling: "cooldown_reset"
+	Description string // one line for the menu
 }
 
 type requestIDKey struct{}

@@ -82,8 +82,8 @@ type Span struct {
 	Time time.Time `json:"time,omitzero"`
 }
 
-// Button is an interactive button. Action is a short id of a stored pending
-// action (Telegram callback data must fit in 64 bytes).
+// Button is an interactive button. Action is its payload, an Action's
+// Format (at most MaxActionBytes: Telegram callback data).
 type Button struct {
 	Text   string `json:"text"`
 	Action string `json:"action"`

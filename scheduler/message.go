@@ -1,20 +1,14 @@
 package scheduler
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 	"unicode/utf8"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 )
-
-// MaxActionBytes is the longest button action: Telegram callback data is at
-// most 64 bytes.
-const MaxActionBytes = 64
 
 // maxResetButtons caps the "Reset cooldown" buttons of one message.
 const maxResetButtons = 5
@@ -25,11 +19,11 @@ const maxResetButtons = 5
 //     for a resolved notice;
 //   - one Item per incident (evidence as details, commands in backticks as
 //     code spans, Until from the finding; Resolved set in a resolved notice);
-//   - buttons on alerts and reminders: "Reset cooldown" per cooldown
-//     incident (cooldown.active and cooldown.stale: action
+//   - buttons on alerts and reminders (bot.Action payloads): "Reset
+//     cooldown" per cooldown incident (cooldown.active and cooldown.stale:
 //     "reset:<subject>", one per subject; "reset:all" for cooldown.all),
 //     "Re-check" ("check:<target>") and "Silence 1h"
-//     ("silence:<target>:1h"); actions fit MaxActionBytes (see FitAction);
+//     ("silence:<target>:1h");
 //   - footer: the target and how long it has been firing, or
 //     "resolved after 12m".
 func (n Notice) Message(now time.Time) bot.Message {
@@ -162,76 +156,32 @@ func msgCount(list []Incident) string {
 }
 
 func msgButtons(n Notice) []bot.Button {
-	var out []bot.Button
-	seen := map[string]bool{}
-	type reset struct{ label, action string }
-	var resets []reset
+	var resets []bot.Action
 	for _, in := range n.Incidents {
-		var r reset
+		a := bot.Action{Verb: bot.VerbReset, Arg: in.Subject}
 		switch {
 		case resetButtonCodes[in.Code]:
-			r = reset{in.Subject, FitAction("reset:", in.Subject, "")}
 		case in.Code == diagnostics.CodeCooldownAll:
-			r = reset{"all", "reset:all"}
+			a.Arg = "all"
 		default:
 			continue
 		}
-		if !seen[r.action] && len(resets) < maxResetButtons {
-			seen[r.action] = true
-			resets = append(resets, r)
+		if !slices.Contains(resets, a) && len(resets) < maxResetButtons {
+			resets = append(resets, a)
 		}
 	}
-	for _, r := range resets {
+	var out []bot.Button
+	for _, a := range resets {
 		text := "Reset cooldown"
 		if len(resets) > 1 {
-			text += ": " + msgTruncate(r.label, 40)
+			text += ": " + msgTruncate(a.Arg, 40)
 		}
-		out = append(out, bot.Button{Text: text, Action: r.action, Style: "primary"})
+		out = append(out, a.Button(text, "primary"))
 	}
-	out = append(out,
-		bot.Button{Text: "Re-check", Action: FitAction("check:", n.Target, "")},
-		bot.Button{Text: "Silence 1h", Action: FitAction("silence:", n.Target, ":1h")},
+	return append(out,
+		bot.Action{Verb: bot.VerbCheck, Arg: n.Target}.Button("Re-check", ""),
+		bot.Action{Verb: bot.VerbSilence, Arg: n.Target, For: "1h"}.Button("Silence 1h", ""),
 	)
-	return out
-}
-
-// FitAction builds a button action prefix+arg+suffix of at most
-// MaxActionBytes. A too long arg is cut (at a rune boundary) and tagged
-// with "~" and the first 8 hex digits of its SHA-256, so the handler can
-// find the full value again with ActionArgMatches.
-func FitAction(prefix, arg, suffix string) string {
-	if len(prefix)+len(arg)+len(suffix) <= MaxActionBytes {
-		return prefix + arg + suffix
-	}
-	return prefix + msgShortArg(arg, MaxActionBytes-len(prefix)-len(suffix)) + suffix
-}
-
-func msgShortArg(arg string, room int) string {
-	sum := sha256.Sum256([]byte(arg))
-	tag := "~" + hex.EncodeToString(sum[:4])
-	keep := room - len(tag)
-	if keep < 0 {
-		keep = 0
-	}
-	cut := arg[:min(keep, len(arg))]
-	for cut != "" && !utf8.ValidString(cut) {
-		cut = cut[:len(cut)-1]
-	}
-	return cut + tag
-}
-
-// ActionArgMatches reports whether an action argument (as FitAction wrote
-// it) stands for full: equal, or full's cut-and-hashed form.
-func ActionArgMatches(arg, full string) bool {
-	if arg == full {
-		return true
-	}
-	i := strings.LastIndexByte(arg, '~')
-	if i < 0 || len(arg)-i != 9 || !strings.HasPrefix(full, arg[:i]) {
-		return false
-	}
-	sum := sha256.Sum256([]byte(full))
-	return arg[i+1:] == hex.EncodeToString(sum[:4])
 }
 
 // msgTruncate cuts s to at most n runes, with "…" when cut.

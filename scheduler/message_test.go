@@ -190,7 +190,7 @@ func TestMessageButtons(t *testing.T) {
 			m := n.Message(t0)
 			var got []string
 			for _, b := range m.Buttons {
-				if len(b.Action) > MaxActionBytes || !utf8.ValidString(b.Action) || b.Text == "" {
+				if len(b.Action) > bot.MaxActionBytes || !utf8.ValidString(b.Action) || b.Text == "" {
 					t.Errorf("button %+v: %d bytes", b, len(b.Action))
 				}
 				got = append(got, b.Action)
@@ -207,8 +207,8 @@ func TestMessageButtons(t *testing.T) {
 			}
 			if c.name == "long subject" {
 				arg := strings.TrimPrefix(got[0], "reset:")
-				if !ActionArgMatches(arg, long) || ActionArgMatches(arg, long+"x") || ActionArgMatches(arg, "anthropic:default") {
-					t.Errorf("ActionArgMatches(%q) wrong", arg)
+				if !bot.ArgMatches(arg, long) || bot.ArgMatches(arg, long+"x") || bot.ArgMatches(arg, "anthropic:default") {
+					t.Errorf("ArgMatches(%q) wrong", arg)
 				}
 				if m.Buttons[0].Text != "Reset cooldown" {
 					t.Errorf("text %q", m.Buttons[0].Text)
@@ -218,7 +218,7 @@ func TestMessageButtons(t *testing.T) {
 				if !strings.HasSuffix(got[2], ":1h") || !strings.HasPrefix(got[2], "silence:ttt") {
 					t.Errorf("silence action %q", got[2])
 				}
-				if !ActionArgMatches(strings.TrimSuffix(strings.TrimPrefix(got[2], "silence:"), ":1h"), longTarget) {
+				if !bot.ArgMatches(strings.TrimSuffix(strings.TrimPrefix(got[2], "silence:"), ":1h"), longTarget) {
 					t.Errorf("silence arg does not match the target")
 				}
 			}
@@ -228,21 +228,6 @@ func TestMessageButtons(t *testing.T) {
 	n := Notice{Kind: bot.KindResolved, Target: "prod", Incidents: []Incident{msgIncident(incCooldown("a"), t0)}}
 	if m := n.Message(t0); len(m.Buttons) != 0 {
 		t.Errorf("resolved buttons %+v", m.Buttons)
-	}
-}
-
-func TestFitAction(t *testing.T) {
-	for _, arg := range []string{"", "a", strings.Repeat("a", 58), strings.Repeat("a", 59), strings.Repeat("€", 30), strings.Repeat("a", 500)} {
-		a := FitAction("reset:", arg, "")
-		if len(a) > MaxActionBytes || !utf8.ValidString(a) || !strings.HasPrefix(a, "reset:") {
-			t.Errorf("FitAction(%d bytes) = %q (%d bytes)", len(arg), a, len(a))
-		}
-		if !ActionArgMatches(strings.TrimPrefix(a, "reset:"), arg) {
-			t.Errorf("arg of %q does not match", a)
-		}
-		if len("reset:"+arg) <= MaxActionBytes && a != "reset:"+arg {
-			t.Errorf("short arg changed: %q", a)
-		}
 	}
 }
 

@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
@@ -57,21 +56,10 @@ type Explainer interface {
 	Explain(command, target string, args []string) (bot.Message, bool)
 }
 
-// call dispatches a command to its action.
+// call runs command's action (its registry entry's).
 func call(ctx context.Context, a Actions, command, target string, args []string) (bot.Message, error) {
-	switch command {
-	case CmdCooldownReset:
-		return a.ResetCooldown(ctx, target, args)
-	case CmdUndo:
-		return a.Undo(ctx, target, args)
-	case CmdRestart:
-		return a.Restart(ctx, target, args)
-	case CmdDoctorFix:
-		return a.DoctorFix(ctx, target, args)
-	case CmdProbeSpend:
-		return a.ProbeSpend(ctx, target, args)
-	case CmdDoctor:
-		return a.DoctorLint(ctx, target, args)
+	if s, ok := SpecOf(command); ok && s.action != nil {
+		return s.action(a, ctx, target, args)
 	}
 	return bot.Message{}, errUnknownAction
 }
@@ -157,8 +145,9 @@ func (u Unavailable) DoctorLint(_ context.Context, target string, args []string)
 	return unavailable(CmdDoctor, target, args), nil
 }
 
-// unavailable is the "do it by hand" answer for command. The commands are
-// those measured on OpenClaw 2026.9.6 (OPENCLAW.md §7, §9, §10).
+// unavailable is the "do it by hand" answer for command: its registry
+// entry's manual steps. The commands are those measured on OpenClaw
+// 2026.9.6 (OPENCLAW.md §7, §9, §10).
 func unavailable(command, target string, args []string) bot.Message {
 	on := ""
 	if target != "" {
@@ -169,63 +158,65 @@ func unavailable(command, target string, args []string) bot.Message {
 		Severity: bot.SevInfo,
 		Target:   target,
 		Title:    command + on + ": not available yet in this release",
+		Text:     bot.Line(bot.T("not available yet in this release.")),
 	}
-	add := func(spans ...bot.Span) { m.Text = append(m.Text, spans...) }
-	host := bot.T("Run these on the host of the install, as its user, with its OPENCLAW_STATE_DIR (")
-	hostEnd := []bot.Span{bot.C("diagnose"), bot.T(" shows the exact commands for this install).\n")}
-	switch command {
-	case CmdCooldownReset:
-		ids := args
-		if len(ids) == 0 {
-			ids = []string{"<profile id>"}
-		}
-		add(bot.T("not available yet in this release: do it by hand instead (OpenClaw itself has no command that clears a cooldown):\n"))
-		add(bot.T("1. Wait: OpenClaw ends it by itself at the time shown (see "), bot.C("cooldowns"), bot.T("); nothing else is needed.\n"))
-		add(bot.T("2. Or end it now by removing the profile and storing the key again (pasting a key alone keeps the cooldown):\n"))
-		for _, id := range ids {
-			add(bot.T("   "), bot.C("openclaw models auth logout "+id+" --yes"), bot.T("\n   then "),
-				bot.C(`printf '%s' "$NEW_ANTHROPIC_KEY" | openclaw models auth paste-api-key --provider anthropic --profile-id `+id),
-				bot.T("\n"))
-		}
-		add(bot.T("3. If the CLI says the gateway has not confirmed the change: "), bot.C("openclaw gateway restart"),
-			bot.T(". A restart alone does not end a cooldown: OpenClaw 2026.9.6 persists it.\n"))
-		add(host)
-		add(hostEnd...)
-	case CmdUndo:
-		add(bot.T("not available yet in this release: do it by hand instead (no cooldown reset took a backup here). "))
-		add(bot.T("To put a credential back by hand, store it again: "),
-			bot.C(`printf '%s' "$ANTHROPIC_KEY" | openclaw models auth paste-api-key --provider anthropic --profile-id <profile id>`),
-			bot.T(".\n"))
-		add(host)
-		add(hostEnd...)
-	case CmdRestart:
-		add(bot.T("not available yet in this release: do it by hand instead: "), bot.C("openclaw gateway restart"),
-			bot.T(" (service installs); a foreground "), bot.C("openclaw gateway run"), bot.T(" must be stopped and started again.\n"))
-		add(host)
-		add(hostEnd...)
-	case CmdDoctorFix:
-		add(bot.T("not available yet in this release: do it by hand instead: "), bot.C("openclaw doctor --fix"),
-			bot.T(" — it migrates legacy credential files and refreshes expired or expiring OAuth logins; it never clears cooldowns.\n"))
-		add(host)
-		add(hostEnd...)
-	case CmdProbeSpend:
-		add(bot.T("not available yet in this release: do it by hand instead (it spends tokens and records a 30 s cooldown on a 401): "),
-			bot.C("openclaw models status --probe --probe-provider anthropic --json"),
-			bot.T(" (with a gateway running: "),
-			bot.C(`openclaw gateway call models.probe --params '{"provider":"anthropic","timeoutMs":15000}' --json`),
-			bot.T("). The free key check is "), bot.C("check"), bot.T(".\n"))
-		add(host)
-		add(hostEnd...)
-	case CmdDoctor:
-		add(bot.T("not available yet in this release: run OpenClaw's read-only auth lint by hand instead: "),
-			bot.C("openclaw doctor --lint --only core/doctor/auth-profiles"),
-			bot.T(", or use "), bot.C("diagnose"), bot.T(" here (it covers the same problems).\n"))
-	default:
-		add(bot.T("not available yet in this release.\n"))
+	if s, ok := SpecOf(command); ok && s.manual != nil {
+		m.Text = s.manual(args)
 	}
-	// Keep the text tidy: no trailing newline.
-	if n := len(m.Text); n > 0 {
-		m.Text[n-1].Text = strings.TrimSuffix(m.Text[n-1].Text, "\n")
-	}
+	trimText(&m)
 	return m
+}
+
+// onHost ends the manual steps of a change.
+func onHost(spans ...bot.Span) []bot.Span {
+	return append(spans, bot.T("Run these on the host of the install, as its user, with its OPENCLAW_STATE_DIR ("),
+		bot.C("diagnose"), bot.T(" shows the exact commands for this install).\n"))
+}
+
+func manualReset(args []string) []bot.Span {
+	ids := args
+	if len(ids) == 0 {
+		ids = []string{"<profile id>"}
+	}
+	out := bot.Line(bot.T("not available yet in this release: do it by hand instead (OpenClaw itself has no command that clears a cooldown):\n"),
+		bot.T("1. Wait: OpenClaw ends it by itself at the time shown (see "), bot.C("cooldowns"), bot.T("); nothing else is needed.\n"),
+		bot.T("2. Or end it now by removing the profile and storing the key again (pasting a key alone keeps the cooldown):\n"))
+	for _, id := range ids {
+		out = append(out, bot.T("   "), bot.C("openclaw models auth logout "+id+" --yes"), bot.T("\n   then "),
+			bot.C(`printf '%s' "$NEW_ANTHROPIC_KEY" | openclaw models auth paste-api-key --provider anthropic --profile-id `+id),
+			bot.T("\n"))
+	}
+	return onHost(append(out, bot.T("3. If the CLI says the gateway has not confirmed the change: "), bot.C("openclaw gateway restart"),
+		bot.T(". A restart alone does not end a cooldown: OpenClaw 2026.9.6 persists it.\n"))...)
+}
+
+func manualUndo([]string) []bot.Span {
+	return onHost(bot.T("not available yet in this release: do it by hand instead (no cooldown reset took a backup here). "),
+		bot.T("To put a credential back by hand, store it again: "),
+		bot.C(`printf '%s' "$ANTHROPIC_KEY" | openclaw models auth paste-api-key --provider anthropic --profile-id <profile id>`),
+		bot.T(".\n"))
+}
+
+func manualRestart([]string) []bot.Span {
+	return onHost(bot.T("not available yet in this release: do it by hand instead: "), bot.C("openclaw gateway restart"),
+		bot.T(" (service installs); a foreground "), bot.C("openclaw gateway run"), bot.T(" must be stopped and started again.\n"))
+}
+
+func manualDoctorFix([]string) []bot.Span {
+	return onHost(bot.T("not available yet in this release: do it by hand instead: "), bot.C("openclaw doctor --fix"),
+		bot.T(" — it migrates legacy credential files and refreshes expired or expiring OAuth logins; it never clears cooldowns.\n"))
+}
+
+func manualProbeSpend([]string) []bot.Span {
+	return onHost(bot.T("not available yet in this release: do it by hand instead (it spends tokens and records a 30 s cooldown on a 401): "),
+		bot.C("openclaw models status --probe --probe-provider anthropic --json"),
+		bot.T(" (with a gateway running: "),
+		bot.C(`openclaw gateway call models.probe --params '{"provider":"anthropic","timeoutMs":15000}' --json`),
+		bot.T("). The free key check is "), bot.C("check"), bot.T(".\n"))
+}
+
+func manualDoctor([]string) []bot.Span {
+	return bot.Line(bot.T("not available yet in this release: run OpenClaw's read-only auth lint by hand instead: "),
+		bot.C("openclaw doctor --lint --only core/doctor/auth-profiles"),
+		bot.T(", or use "), bot.C("diagnose"), bot.T(" here (it covers the same problems).\n"))
 }

@@ -11,52 +11,19 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
-	"github.com/openclaw-bot/openclaw-bot/scheduler"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
-// run checks the role and runs a parsed command.
+// run checks the role and runs a parsed command with its registry entry.
 func (r *Router) run(ctx context.Context, who Who, cmd Command) result {
 	spec, ok := SpecOf(cmd.Name)
-	if !ok {
+	if !ok || spec.run == nil {
 		return refusal("Unknown command " + quote(cmd.Name))
 	}
 	if res, ok := r.authorize(who, spec); !ok {
 		return res
 	}
-	switch cmd.Name {
-	case CmdStatus:
-		return r.status(ctx, cmd, false)
-	case CmdCheck:
-		return r.status(ctx, cmd, true)
-	case CmdDiagnose:
-		return r.diagnose(ctx, cmd)
-	case CmdCooldowns:
-		return r.cooldowns(ctx, cmd)
-	case CmdSilences:
-		return r.silences(ctx)
-	case CmdWhoami:
-		return r.whoami(who)
-	case CmdHelp:
-		return helpResult(cmd.Topic, r.access.role(who))
-	case CmdSilence:
-		return r.silence(ctx, who, cmd)
-	case CmdUnsilence:
-		return r.unsilence(ctx, cmd)
-	case CmdAck:
-		return r.ack(ctx, who, cmd)
-	case CmdAudit:
-		return r.audit(ctx, cmd)
-	case CmdDoctor:
-		return r.doctorLint(ctx, cmd)
-	case CmdCooldownReset:
-		return r.previewReset(ctx, who, cmd)
-	case CmdUndo:
-		return r.previewUndo(ctx, who, cmd)
-	case CmdRestart, CmdDoctorFix, CmdProbeSpend:
-		return r.previewTarget(ctx, who, cmd)
-	}
-	return refusal("Unknown command " + quote(cmd.Name))
+	return spec.run(r, ctx, who, cmd)
 }
 
 // authorize refuses when who's role is below spec's. The refusal names the
@@ -167,26 +134,27 @@ func readResult(msg bot.Message, trs []targetReport) result {
 	return res
 }
 
-func (r *Router) status(ctx context.Context, cmd Command, probe bool) result {
-	trs := r.reports(ctx, cmd.Target, probe)
-	prefix := ""
-	if probe {
-		prefix = "Key check"
-	}
-	return readResult(statusMessage(prefix, trs), trs)
+func (r *Router) status(ctx context.Context, _ Who, cmd Command) result {
+	trs := r.reports(ctx, cmd.Target, false)
+	return readResult(statusMessage("", trs), trs)
 }
 
-func (r *Router) diagnose(ctx context.Context, cmd Command) result {
+func (r *Router) check(ctx context.Context, _ Who, cmd Command) result {
+	trs := r.reports(ctx, cmd.Target, true)
+	return readResult(statusMessage("Key check", trs), trs)
+}
+
+func (r *Router) diagnose(ctx context.Context, _ Who, cmd Command) result {
 	trs := r.reports(ctx, cmd.Target, false)
 	return readResult(diagnoseMessage(trs), trs)
 }
 
-func (r *Router) cooldowns(ctx context.Context, cmd Command) result {
+func (r *Router) cooldowns(ctx context.Context, _ Who, cmd Command) result {
 	trs := r.reports(ctx, cmd.Target, false)
 	return readResult(cooldownsMessage(trs, r.now(), len(r.targets()) > 1), trs)
 }
 
-func (r *Router) whoami(who Who) result {
+func (r *Router) whoami(_ context.Context, who Who, _ Command) result {
 	role := r.access.role(who)
 	id := who.UserID
 	if id == "" {
@@ -238,7 +206,7 @@ func (r *Router) whoami(who Who) result {
 	return result{msg: m}
 }
 
-func (r *Router) silences(ctx context.Context) result {
+func (r *Router) silences(ctx context.Context, _ Who, _ Command) result {
 	if r.store == nil {
 		return failure("Silences are not available", errors.New("the bot has no store"))
 	}
@@ -315,7 +283,7 @@ func (r *Router) silence(ctx context.Context, who Who, cmd Command) result {
 	return res
 }
 
-func (r *Router) unsilence(ctx context.Context, cmd Command) result {
+func (r *Router) unsilence(ctx context.Context, _ Who, cmd Command) result {
 	if r.store == nil {
 		return failure("Could not unsilence", errors.New("the bot has no store"))
 	}
@@ -360,7 +328,7 @@ func (r *Router) ack(ctx context.Context, who Who, cmd Command) result {
 		Text:  bot.Line(bot.T("target " + inc.Target + " · " + inc.Code + " · " + inc.Subject))}}
 }
 
-func (r *Router) audit(ctx context.Context, cmd Command) result {
+func (r *Router) audit(ctx context.Context, _ Who, cmd Command) result {
 	if r.store == nil {
 		return failure("The audit log is not available", errors.New("the bot has no store"))
 	}
@@ -412,17 +380,17 @@ func cut(s string, n int) string {
 	return s
 }
 
-func (r *Router) doctorLint(ctx context.Context, cmd Command) result {
+func (r *Router) doctorLint(ctx context.Context, _ Who, cmd Command) result {
 	target, res, ok := r.oneTarget(cmd)
 	if !ok {
 		return res
 	}
 	if ex, ok := r.actions.(Explainer); ok {
-		if msg, unavailable := ex.Explain(CmdDoctor, target, nil); unavailable {
+		if msg, unavailable := ex.Explain(cmd.Name, target, nil); unavailable {
 			return result{msg: msg, outcome: OutcomeFailed, err: "not available in this release"}
 		}
 	}
-	msg, err := r.actions.DoctorLint(ctx, target, nil)
+	msg, err := call(ctx, r.actions, cmd.Name, target, nil)
 	if err != nil {
 		res := failure("doctor on "+targetName(target)+" failed", err)
 		res.ephemeral = false
@@ -464,36 +432,22 @@ func targetName(t string) string {
 
 // ---- alert buttons ----
 
-// alertCommand turns an alert button's action into the command it stands
-// for. Arguments may be cut by scheduler.FitAction; they are matched back
-// with scheduler.ActionArgMatches (profiles when the reset is previewed).
-func (r *Router) alertCommand(action string) (Command, error) {
-	kind, arg, ok := strings.Cut(action, ":")
-	if !ok {
-		return Command{}, errors.New("unknown button.")
-	}
-	switch kind {
-	case "reset":
-		if arg == "" {
-			return Command{}, errors.New("the button names no profile.")
-		}
-		if strings.EqualFold(arg, "all") {
-			arg = "all"
-		}
-		return Command{Name: CmdCooldownReset, Profile: arg}, nil
-	case "check":
-		t, err := r.buttonTarget(arg)
+// alertCommand turns an alert button into the command it stands for. Its
+// Arg may have been cut to fit a button (bot.Action.Format): targets are
+// matched back here, profiles when the reset is previewed.
+func (r *Router) alertCommand(a bot.Action) (Command, error) {
+	switch a.Verb {
+	case bot.VerbReset:
+		return Command{Name: CmdCooldownReset, Profile: a.Arg}, nil
+	case bot.VerbCheck:
+		t, err := r.buttonTarget(a.Arg)
 		return Command{Name: CmdCheck, Target: t}, err
-	case "silence":
-		i := strings.LastIndexByte(arg, ':')
-		if i < 0 {
-			return Command{}, errors.New("the button names no duration.")
-		}
-		d, err := ParseDuration(arg[i+1:])
+	case bot.VerbSilence:
+		d, err := ParseDuration(a.For)
 		if err != nil {
 			return Command{}, fmt.Errorf("%v.", err)
 		}
-		t, err := r.buttonTarget(arg[:i])
+		t, err := r.buttonTarget(a.Arg)
 		return Command{Name: CmdSilence, Target: t, Duration: d}, err
 	}
 	return Command{}, errors.New("unknown button.")
@@ -504,7 +458,7 @@ func (r *Router) buttonTarget(arg string) (string, error) {
 		return "", nil
 	}
 	for _, t := range r.targets() {
-		if scheduler.ActionArgMatches(arg, t) {
+		if bot.ArgMatches(arg, t) {
 			return t, nil
 		}
 	}
@@ -515,5 +469,5 @@ func (r *Router) buttonTarget(arg string) (string, error) {
 
 // matchesProfile: a profile id as typed or as an alert button cut it.
 func matchesProfile(arg string, p diagnostics.ProfileStatus) bool {
-	return arg == p.ID || scheduler.ActionArgMatches(arg, p.ID)
+	return bot.ArgMatches(arg, p.ID)
 }

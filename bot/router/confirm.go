@@ -355,87 +355,102 @@ func (r *Router) previewUndo(ctx context.Context, who Who, cmd Command) result {
 
 // ---- restart, doctor fix, probe --spend ----
 
-func (r *Router) previewTarget(ctx context.Context, who Who, cmd Command) result {
-	target, res, ok := r.oneTarget(cmd)
-	if !ok {
-		return res
+// targetPreview adds to the preview of a command on one install as a whole
+// what differs per command: the title, its facts, the args of the action
+// and what Confirm does.
+type targetPreview func(cmd Command, target string, tr targetReport, m *bot.Message, st *previewState) (args []string, confirm []bot.Span)
+
+// onTarget is the run of a command on one install as a whole: the target's
+// verdict and header, then build's part.
+func onTarget(build targetPreview) func(*Router, context.Context, Who, Command) result {
+	return func(r *Router, ctx context.Context, who Who, cmd Command) result {
+		target, res, ok := r.oneTarget(cmd)
+		if !ok {
+			return res
+		}
+		tr := r.reports(ctx, target, false)[0] // tr.name: the report's own name when target is ""
+		st := previewState{Command: cmd.String(), Target: tr.name, Verdict: tr.rep.Verdict}
+		m := bot.Message{Kind: bot.KindReply, Severity: bot.SevWarning, Target: tr.name}
+		m.Text = append(m.Text, bot.T("Now: "))
+		if tr.err == nil {
+			m.Text = append(m.Text, bot.B(strings.ToUpper(tr.rep.Verdict)), bot.T(" — "))
+		}
+		m.Text = append(m.Text, header(tr, false)...)
+		args, confirm := build(cmd, target, tr, &m, &st)
+		st.Args = args
+		return r.makePreview(ctx, who, cmd, target, args, st, m, confirm)
 	}
-	trs := r.reports(ctx, target, false)
-	tr := trs[0] // tr.name: the report's own name when target is ""
+}
+
+func restartPreview(cmd Command, _ string, tr targetReport, m *bot.Message, st *previewState) ([]string, []bot.Span) {
 	name := targetName(tr.name)
-	st := previewState{Command: cmd.String(), Target: tr.name, Verdict: tr.rep.Verdict}
-	m := bot.Message{Kind: bot.KindReply, Severity: bot.SevWarning, Target: tr.name}
-	m.Text = append(m.Text, bot.T("Now: "))
-	if tr.err == nil {
-		m.Text = append(m.Text, bot.B(strings.ToUpper(tr.rep.Verdict)), bot.T(" — "))
+	m.Title = "Restart the OpenClaw gateway of " + name + "?"
+	st.Profiles = targetProfiles(cmd.Name, tr.rep)
+	return nil, bot.Line(bot.T("Confirm restarts the gateway of "+name+". Conversations in progress are interrupted; "+
+		"it is ready again after about 20 s. It reloads credentials and cooldowns from disk: OpenClaw 2026.9.6 persists "+
+		"cooldowns, so a restart does not end one ("), bot.C("cooldown reset"), bot.T(" does)."))
+}
+
+func doctorFixPreview(cmd Command, target string, tr targetReport, m *bot.Message, st *previewState) ([]string, []bot.Span) {
+	name := targetName(tr.name)
+	m.Title = "Run openclaw doctor --fix on " + name + "?"
+	st.Profiles = targetProfiles(cmd.Name, tr.rep)
+	relevant := map[string]bool{diagnostics.CodeStoreLegacyUnmigrated: true, diagnostics.CodeCredentialExpired: true,
+		diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true, diagnostics.CodeOAuthRefreshPending: true}
+	for _, f := range tr.rep.Findings {
+		if relevant[f.Code] {
+			m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: f.Subject, Title: f.Title})
+		}
 	}
-	m.Text = append(m.Text, header(tr, false)...)
+	// doctor --fix refreshes OAuth/token logins; a failed refresh destroys
+	// one for good, so each must be named (or "all") to be allowed.
+	var args, unnamed []string
+	for _, p := range tr.rep.Profiles {
+		// A fenced login is no refresh candidate (doctor skips it, and
+		// so does the action); Claude Code's own login is not in
+		// OpenClaw's store, so doctor cannot refresh it.
+		if p.Type != "oauth" && p.Type != "token" || p.Health == "refresh_failed" || strings.HasPrefix(p.Secret, "refresh-fence:") ||
+			p.ID == diagnostics.ClaudeKeyID && p.Source == diagnostics.SourceConfig {
+			continue
+		}
+		if cmd.Profile == "all" || cmd.Profile == p.ID {
+			args = append(args, p.ID)
+			m.Items = append(m.Items, bot.Item{Code: "doctor.refresh", Severity: bot.SevWarning, Subject: p.ID,
+				Title: p.ID + " (" + p.Type + ") may be refreshed: allowed by you"})
+			continue
+		}
+		unnamed = append(unnamed, p.ID)
+	}
+	confirm := bot.Line(bot.T("Confirm runs "), bot.C("openclaw doctor --fix"), bot.T(" on "+name+
+		": it migrates legacy credential files into SQLite and refreshes expired or expiring OAuth logins, after a backup "+
+		"of the state. It never clears cooldowns, and a failed OAuth refresh still needs a new login."))
+	if len(unnamed) > 0 {
+		confirm = append(confirm, bot.T(" It will REFUSE to run while these logins are not named, because a failed refresh destroys a login for good: "+
+			strings.Join(unnamed, ", ")+". To allow them: "), bot.C("doctor fix "+strings.TrimSpace(target+" "+unnamed[0])), bot.T(" (or all)."))
+	}
+	if tr.err == nil && len(m.Items) == 0 {
+		confirm = append(confirm, bot.T(" The last diagnosis has nothing doctor --fix repairs: it will probably change nothing."))
+	}
+	return args, confirm
+}
+
+func probeSpendPreview(cmd Command, _ string, tr targetReport, m *bot.Message, st *previewState) ([]string, []bot.Span) {
+	name := targetName(tr.name)
+	m.Title = "Run OpenClaw's token-spending probe on " + name + "?"
 	var args []string
-	var confirm []bot.Span
-	switch cmd.Name {
-	case CmdRestart:
-		m.Title = "Restart the OpenClaw gateway of " + name + "?"
-		st.Profiles = targetProfiles(cmd.Name, tr.rep)
-		confirm = bot.Line(bot.T("Confirm restarts the gateway of "+name+". Conversations in progress are interrupted; "+
-			"it is ready again after about 20 s. It reloads credentials and cooldowns from disk: OpenClaw 2026.9.6 persists "+
-			"cooldowns, so a restart does not end one ("), bot.C("cooldown reset"), bot.T(" does)."))
-	case CmdDoctorFix:
-		m.Title = "Run openclaw doctor --fix on " + name + "?"
-		st.Profiles = targetProfiles(cmd.Name, tr.rep)
-		relevant := map[string]bool{diagnostics.CodeStoreLegacyUnmigrated: true, diagnostics.CodeCredentialExpired: true,
-			diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true, diagnostics.CodeOAuthRefreshPending: true}
-		for _, f := range tr.rep.Findings {
-			if relevant[f.Code] {
-				m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: f.Subject, Title: f.Title})
-			}
+	for _, p := range tr.rep.Profiles {
+		if p.Provider != "anthropic" || p.Source == "env" && p.Shadowed {
+			continue
 		}
-		// doctor --fix refreshes OAuth/token logins; a failed refresh destroys
-		// one for good, so each must be named (or "all") to be allowed.
-		var unnamed []string
-		for _, p := range tr.rep.Profiles {
-			// A fenced login is no refresh candidate (doctor skips it, and
-			// so does the action); Claude Code's own login is not in
-			// OpenClaw's store, so doctor cannot refresh it.
-			if p.Type != "oauth" && p.Type != "token" || p.Health == "refresh_failed" || strings.HasPrefix(p.Secret, "refresh-fence:") ||
-				p.ID == diagnostics.ClaudeKeyID && p.Source == diagnostics.SourceConfig {
-				continue
-			}
-			if cmd.Profile == "all" || cmd.Profile == p.ID {
-				args = append(args, p.ID)
-				m.Items = append(m.Items, bot.Item{Code: "doctor.refresh", Severity: bot.SevWarning, Subject: p.ID,
-					Title: p.ID + " (" + p.Type + ") may be refreshed: allowed by you"})
-				continue
-			}
-			unnamed = append(unnamed, p.ID)
+		if !slices.Contains(args, p.ID) {
+			args = append(args, p.ID)
 		}
-		confirm = bot.Line(bot.T("Confirm runs "), bot.C("openclaw doctor --fix"), bot.T(" on "+name+
-			": it migrates legacy credential files into SQLite and refreshes expired or expiring OAuth logins, after a backup "+
-			"of the state. It never clears cooldowns, and a failed OAuth refresh still needs a new login."))
-		if len(unnamed) > 0 {
-			confirm = append(confirm, bot.T(" It will REFUSE to run while these logins are not named, because a failed refresh destroys a login for good: "+
-				strings.Join(unnamed, ", ")+". To allow them: "), bot.C("doctor fix "+strings.TrimSpace(target+" "+unnamed[0])), bot.T(" (or all)."))
-		}
-		if tr.err == nil && len(m.Items) == 0 {
-			confirm = append(confirm, bot.T(" The last diagnosis has nothing doctor --fix repairs: it will probably change nothing."))
-		}
-	case CmdProbeSpend:
-		m.Title = "Run OpenClaw's token-spending probe on " + name + "?"
-		for _, p := range tr.rep.Profiles {
-			if p.Provider != "anthropic" || p.Source == "env" && p.Shadowed {
-				continue
-			}
-			if !slices.Contains(args, p.ID) {
-				args = append(args, p.ID)
-			}
-			m.Text = append(m.Text, profileLine(p)...)
-		}
-		st.Profiles = targetProfiles(cmd.Name, tr.rep)
-		confirm = bot.Line(bot.T("Confirm runs OpenClaw's own probe on "+name+": one real request per profile above, "+
-			"which spends a few tokens; a 401 puts the profile into a 30 s auth cooldown (with a gateway running it goes "+
-			"through the gateway's models.probe). The free alternative is "), bot.C("check"), bot.T(" (zero-token)."))
+		m.Text = append(m.Text, profileLine(p)...)
 	}
-	st.Args = args
-	return r.makePreview(ctx, who, cmd, target, args, st, m, confirm)
+	st.Profiles = targetProfiles(cmd.Name, tr.rep)
+	return args, bot.Line(bot.T("Confirm runs OpenClaw's own probe on "+name+": one real request per profile above, "+
+		"which spends a few tokens; a 401 puts the profile into a 30 s auth cooldown (with a gateway running it goes "+
+		"through the gateway's models.probe). The free alternative is "), bot.C("check"), bot.T(" (zero-token)."))
 }
 
 // makePreview stores the pending action and answers with the facts, what
@@ -477,12 +492,12 @@ func (r *Router) makePreview(ctx context.Context, who Who, cmd Command, target s
 	m.Text = append(m.Text, bot.T(" Nothing changes until you press Confirm."))
 	trimText(&m)
 	style := "primary"
-	if cmd.Name == CmdRestart || cmd.Name == CmdProbeSpend {
+	if spec, _ := SpecOf(cmd.Name); spec.danger {
 		style = "danger"
 	}
 	m.Buttons = []bot.Button{
-		{Text: ConfirmText, Action: ConfirmPrefix + p.ID, Style: style},
-		{Text: CancelText, Action: CancelPrefix + p.ID},
+		bot.Action{Verb: bot.VerbConfirm, Arg: p.ID}.Button(ConfirmText, style),
+		bot.Action{Verb: bot.VerbCancel, Arg: p.ID}.Button(CancelText, ""),
 	}
 	m.Footer = bot.Line(bot.T(fmt.Sprintf("Valid %d minutes, for ", int(store.PendingTTL/time.Minute))), bot.B(who.display()),
 		bot.T(" only, once."))

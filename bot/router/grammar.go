@@ -35,17 +35,8 @@ const MaxSilence = 7 * 24 * time.Hour
 // maxInput is the longest command text parsed; longer input is refused.
 const maxInput = 2000
 
-// Spec describes one command of the grammar.
-type Spec struct {
-	Name    string // canonical name, e.g. "cooldown reset"
-	Usage   string // exact usage, e.g. "cooldown reset <profile|all> [target]"
-	Role    Role   // least role that may run it
-	Confirm bool   // answers with a preview and Confirm/Cancel buttons
-	Summary string
-	Example string // one example invocation
-	args    argShape
-}
-
+// argShape is how a command's arguments are parsed (Parse) and written
+// back (Command.Args); each Spec names its own.
 type argShape int
 
 const (
@@ -59,58 +50,6 @@ const (
 	argsTopic            // [command]
 	argsFix              // [target] [profile|all]: OAuth logins doctor --fix may refresh
 )
-
-// specs is the grammar, in the order help lists it.
-var specs = []Spec{
-	{Name: CmdStatus, Usage: "status [target]", Role: RoleReader, args: argsTarget,
-		Summary: "verdict, one line per credential and the findings", Example: "status"},
-	{Name: CmdDiagnose, Usage: "diagnose [target]", Role: RoleReader, args: argsTarget,
-		Summary: "every finding with evidence and the commands that fix it", Example: "diagnose"},
-	{Name: CmdCooldowns, Usage: "cooldowns [target]", Role: RoleReader, args: argsTarget,
-		Summary: "profiles in cooldown (or disabled) and until when", Example: "cooldowns"},
-	{Name: CmdSilences, Usage: "silences", Role: RoleReader, args: argsNone,
-		Summary: "active silences and maintenance windows", Example: "silences"},
-	{Name: CmdWhoami, Usage: "whoami", Role: RoleReader, args: argsNone,
-		Summary: "your id, your role and where you are", Example: "whoami"},
-	{Name: CmdHelp, Usage: "help [command]", Role: RoleReader, args: argsTopic,
-		Summary: "this list, or one command in detail", Example: "help cooldown reset"},
-	{Name: CmdCheck, Usage: "check [target]", Role: RoleResponder, args: argsTarget,
-		Summary: "zero-token key check of every Anthropic credential (GET /v1/models; spends nothing)", Example: "check"},
-	{Name: CmdSilence, Usage: "silence <duration> [target] [profile] [code]", Role: RoleResponder, args: argsSilence,
-		Summary: "mute alerts for a while (30m, 2h, 1d; at most 7d), optionally only a target, profile or finding code",
-		Example: "silence 2h anthropic:default cooldown.active"},
-	{Name: CmdUnsilence, Usage: "unsilence <id>", Role: RoleResponder, args: argsID,
-		Summary: "end a silence early", Example: "unsilence k3j9x2ab"},
-	{Name: CmdAck, Usage: "ack <incident id>", Role: RoleResponder, args: argsNumber,
-		Summary: "acknowledge an incident (shown on its alert)", Example: "ack 12"},
-	{Name: CmdDoctor, Usage: "doctor [target]", Role: RoleResponder, args: argsTarget,
-		Summary: "OpenClaw's read-only auth lint", Example: "doctor"},
-	{Name: CmdCooldownReset, Usage: "cooldown reset <profile|all> [target]", Role: RoleResponder, Confirm: true, args: argsReset,
-		Summary: "end a profile's cooldown (all: every profile in a window)", Example: "cooldown reset anthropic:default"},
-	{Name: CmdUndo, Usage: "undo <audit id>", Role: RoleResponder, Confirm: true, args: argsNumber,
-		Summary: "restore the backup a cooldown reset took", Example: "undo 42"},
-	{Name: CmdAudit, Usage: "audit [n]", Role: RoleAdmin, args: argsCount,
-		Summary: "the latest n commands (default 10, at most 50): who, what, where, outcome", Example: "audit 20"},
-	{Name: CmdRestart, Usage: "restart [target]", Role: RoleAdmin, Confirm: true, args: argsTarget,
-		Summary: "restart the OpenClaw gateway", Example: "restart"},
-	{Name: CmdDoctorFix, Usage: "doctor fix [target] [profile|all]", Role: RoleAdmin, Confirm: true, args: argsFix,
-		Summary: "run openclaw doctor --fix (migrates legacy files, refreshes OAuth logins)", Example: "doctor fix"},
-	{Name: CmdProbeSpend, Usage: "probe --spend [target]", Role: RoleAdmin, Confirm: true, args: argsTarget,
-		Summary: "OpenClaw's own probe: a real request per profile that spends tokens", Example: "probe --spend"},
-}
-
-// Specs returns the grammar, in the order help lists it.
-func Specs() []Spec { return append([]Spec(nil), specs...) }
-
-// SpecOf returns the spec of a canonical command name.
-func SpecOf(name string) (Spec, bool) {
-	for _, s := range specs {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return Spec{}, false
-}
 
 // Command is one parsed command. Its fields are what the grammar allows for
 // Name; the others are zero.
@@ -134,22 +73,26 @@ func (c Command) Args() []string {
 			out = append(out, s)
 		}
 	}
-	switch c.Name {
-	case CmdCooldownReset:
+	spec, _ := SpecOf(c.Name)
+	switch spec.args {
+	case argsReset:
 		add(c.Profile)
 		add(c.Target)
-	case CmdSilence:
+	case argsSilence:
 		add(FormatDuration(c.Duration))
 		add(c.Target)
 		add(c.Profile)
 		add(c.Code)
-	case CmdUndo, CmdAck, CmdUnsilence:
+	case argsFix:
+		add(c.Target)
+		add(c.Profile)
+	case argsNumber, argsID:
 		add(c.ID)
-	case CmdAudit:
+	case argsCount:
 		if c.N > 0 {
 			add(strconv.Itoa(c.N))
 		}
-	case CmdHelp:
+	case argsTopic:
 		add(c.Topic)
 	default:
 		add(c.Target)

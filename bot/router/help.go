@@ -1,7 +1,7 @@
 package router
 
 import (
-	"strings"
+	"context"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 )
@@ -18,23 +18,9 @@ func roleText(r Role) string {
 	return r.String()
 }
 
-// telegramForm is the Telegram spelling of a command name.
-func telegramForm(name string) string {
-	return "/" + strings.ReplaceAll(strings.ReplaceAll(name, "--", ""), " ", "_")
-}
-
-// notes are extra lines of `help <command>`.
-var notes = map[string]string{
-	CmdCooldownReset: "The preview shows each profile's window, until when, and what the key check last said; when the key is known rejected it says so: a reset does not fix a bad key.",
-	CmdSilence:       "Durations: 30m, 1h, 2h30m, 1d (at least 1m, at most 7d). Without a target, profile or code it silences every alert.",
-	CmdCheck:         "GET /v1/models with each stored Anthropic key: spends no tokens and writes nothing to OpenClaw.",
-	CmdProbeSpend:    "Spends tokens and records a 30 s cooldown on a 401. Prefer check.",
-	CmdUndo:          "The audit id is on the reset's reply and in audit.",
-	CmdRestart:       "A restart does not end a cooldown on OpenClaw 2026.9.6 (it is persisted).",
-}
-
-// helpResult is the grammar with roles, or one command in detail.
-func helpResult(topic string, role Role) result {
+// help is the grammar with roles, or one command in detail.
+func (r *Router) help(_ context.Context, who Who, cmd Command) result {
+	topic, role := cmd.Topic, r.access.role(who)
 	m := bot.Message{Kind: bot.KindReply, Severity: bot.SevInfo}
 	add := func(s ...bot.Span) { m.Text = append(m.Text, s...) }
 	if s, ok := SpecOf(topic); ok {
@@ -43,9 +29,9 @@ func helpResult(topic string, role Role) result {
 		if s.Confirm {
 			add(bot.T(". Answers with a preview and Confirm/Cancel buttons (2 minutes, only for you, once)"))
 		}
-		add(bot.T(".\nExample: "), bot.C(s.Example), bot.T(" (Telegram: "), bot.C(telegramForm(s.Name)), bot.T(")\n"))
-		if n := notes[s.Name]; n != "" {
-			add(bot.T(n + "\n"))
+		add(bot.T(".\nExample: "), bot.C(s.Example), bot.T(" (Telegram: "), bot.C("/"+TelegramName(s.Name)), bot.T(")\n"))
+		if s.Note != "" {
+			add(bot.T(s.Note + "\n"))
 		}
 		if s.args == argsTarget || s.args == argsReset || s.args == argsSilence {
 			add(bot.T("Arguments: a word with : is a profile id, a known target name is a target, all means every profile."))

@@ -84,7 +84,7 @@ func flat(rep bot.Reply) string { return strings.Join(allText(rep), "\n") }
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
-// long profile id: an alert button cuts it with scheduler.FitAction.
+// long profile id: an alert button cuts it (bot.Action.Format).
 var longProfile = "anthropic:" + strings.Repeat("very-long-profile-name-", 4) + "end"
 
 func prodReport(now time.Time) diagnostics.Report {

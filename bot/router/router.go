@@ -32,13 +32,11 @@ const (
 	OutcomePreviewed = "previewed"
 )
 
-// Button texts and action prefixes of a preview (CONTRACT.md: the visible
-// texts are exactly Confirm and Cancel).
+// Button texts of a preview (CONTRACT.md: exactly Confirm and Cancel);
+// their payloads are bot.Action{Verb: bot.VerbConfirm / bot.VerbCancel}.
 const (
-	ConfirmText   = "Confirm"
-	CancelText    = "Cancel"
-	ConfirmPrefix = "ok:"
-	CancelPrefix  = "no:"
+	ConfirmText = "Confirm"
+	CancelText  = "Cancel"
 )
 
 // Options configure a Router.
@@ -168,9 +166,9 @@ func (r *Router) allowed(who Who) bool {
 	return who.Surface == bot.SurfaceConsole || r.limiter.allow(who.key(), r.now())
 }
 
-// Press answers a button: Confirm/Cancel of a preview, or an alert's
-// buttons ("reset:<profile>", "check:<target>", "silence:<target>:<dur>"),
-// which answer exactly like the typed command, after the same checks.
+// Press answers a button (a bot.Action): Confirm/Cancel of a preview, or
+// an alert's reset, check and silence buttons, which answer exactly like
+// the typed command, after the same checks.
 func (r *Router) Press(ctx context.Context, p bot.Press) (rep bot.Reply) {
 	who := Who{Surface: p.Surface, UserID: p.UserID, Name: p.UserName, Where: p.Where, Private: p.Private}
 	start := time.Now()
@@ -180,13 +178,17 @@ func (r *Router) Press(ctx context.Context, p bot.Press) (rep bot.Reply) {
 	if !r.allowed(who) {
 		return r.finish(ctx, who, start, Command{}, r.slowDown())
 	}
+	a, err := bot.ParseAction(p.Action)
 	switch {
-	case strings.HasPrefix(p.Action, ConfirmPrefix):
-		return r.finish(ctx, who, start, Command{}, r.confirm(ctx, who, strings.TrimPrefix(p.Action, ConfirmPrefix)))
-	case strings.HasPrefix(p.Action, CancelPrefix):
-		return r.finish(ctx, who, start, Command{}, r.cancel(ctx, who, strings.TrimPrefix(p.Action, CancelPrefix)))
+	case err == nil && a.Verb == bot.VerbConfirm:
+		return r.finish(ctx, who, start, Command{}, r.confirm(ctx, who, a.Arg))
+	case err == nil && a.Verb == bot.VerbCancel:
+		return r.finish(ctx, who, start, Command{}, r.cancel(ctx, who, a.Arg))
 	}
-	cmd, err := r.alertCommand(p.Action)
+	var cmd Command
+	if err == nil {
+		cmd, err = r.alertCommand(a)
+	}
 	if err != nil {
 		res := refusal("This button is not valid (any more)", bot.T(err.Error()+" Type the command instead; "), bot.C("help"), bot.T(" lists them."))
 		res.command, res.args, res.toast = "(button)", []string{}, "Not valid"

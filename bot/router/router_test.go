@@ -15,7 +15,6 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
-	"github.com/openclaw-bot/openclaw-bot/scheduler"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
@@ -402,8 +401,8 @@ func TestAlertButtons(t *testing.T) {
 	if typed.Message.Title != pressed.Message.Title || len(typed.Message.Items) != len(pressed.Message.Items) {
 		t.Fatalf("press %q vs typed %q", pressed.Message.Title, typed.Message.Title)
 	}
-	// A profile id cut by FitAction is found again.
-	action := scheduler.FitAction("reset:", longProfile, "")
+	// A profile id cut by Format is found again.
+	action := bot.Action{Verb: bot.VerbReset, Arg: longProfile}.Format()
 	if action == "reset:"+longProfile {
 		t.Fatal("fixture: the long profile should be cut")
 	}
