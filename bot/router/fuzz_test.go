@@ -16,7 +16,7 @@ import (
 // same command; what it refuses has a bounded message and says why.
 // Seeds: testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"status", "cooldown reset all prod", "silence 1d12h prod a:b x.y", "help /cooldown_reset@bot"} {
+	for _, s := range []string{"status", "cooldown reset all prod", "silence 1d12h prod a:b x.y", "help /cooldown_reset@bot", "doctor fix anthropic:oauth prod"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {

@@ -108,7 +108,7 @@ func expectUpdate(u *tgbotapi.Update) (*bot.Request, *bot.Press) {
 			return nil, nil
 		}
 		private := m.Chat.Type == "private"
-		g, ok := ParseCommand(m.Text, fuzzBotName)
+		g, ok := ParseCommand(m.Text, fuzzBotName, testMenu)
 		if !ok && private {
 			// Unknown commands are answered ("unknown command") in a
 			// private chat: parse it as if addressed to us.
@@ -117,7 +117,7 @@ func expectUpdate(u *tgbotapi.Update) (*bot.Request, *bot.Press) {
 				tok, rest = m.Text[:i], m.Text[i:]
 			}
 			if !strings.Contains(tok, "@") {
-				g, ok = ParseCommand(tok+"@"+fuzzBotName+rest, fuzzBotName)
+				g, ok = ParseCommand(tok+"@"+fuzzBotName+rest, fuzzBotName, testMenu)
 			}
 		}
 		if !ok {

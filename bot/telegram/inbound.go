@@ -142,48 +142,52 @@ func (o InboundOptions) withDefaults(api *tgbotapi.BotAPI) InboundOptions {
 // ---------------------------------------------------------------------------
 // Command parsing
 
-// Commands is the bot's command menu (setMyCommands): the contract's chat
-// grammar with "_" where the grammar has a space.
-var Commands = []tgbotapi.BotCommand{
-	{Command: "status", Description: "Health of every target"},
-	{Command: "diagnose", Description: "Every finding with evidence and remedies"},
-	{Command: "cooldowns", Description: "Profiles in cooldown"},
-	{Command: "silences", Description: "Active silences"},
-	{Command: "check", Description: "Zero-token key check now"},
-	{Command: "cooldown_reset", Description: "Reset a cooldown: <profile|all> (confirm)"},
-	{Command: "undo", Description: "Restore the backup a reset took: <audit id> (confirm)"},
-	{Command: "silence", Description: "Silence alerts"},
-	{Command: "unsilence", Description: "Remove a silence"},
-	{Command: "ack", Description: "Acknowledge an alert"},
-	{Command: "doctor", Description: "Read-only OpenClaw doctor lint"},
-	{Command: "doctor_fix", Description: "Run openclaw doctor --fix (admin, confirm)"},
-	{Command: "restart", Description: "Restart the OpenClaw gateway (admin, confirm)"},
-	{Command: "probe_spend", Description: "OpenClaw's token-spending probe (admin, confirm)"},
-	{Command: "audit", Description: "Recent actions (admin)"},
-	{Command: "whoami", Description: "Your Telegram id and role"},
-	{Command: "help", Description: "What I can do"},
-	{Command: "openclaw", Description: "/openclaw <command>: any command as typed in Slack"},
+// Commander is implemented by a handler that lists its chat commands (the
+// router: its registry). They are the bot's command menu (setMyCommands)
+// and the commands answered in a group without an @mention; a handler
+// without it gets only /openclaw there.
+type Commander interface {
+	Commands() []bot.CommandInfo
 }
 
-// commandAliases are command names whose grammar is not just "_" → " ".
-var commandAliases = map[string]string{
-	"probe_spend": "probe --spend",
-	"start":       "help", // what a Telegram client sends on "Start"
+// openclawCommand is Telegram's own entry: any command as typed in Slack.
+var openclawCommand = tgbotapi.BotCommand{Command: "openclaw", Description: "/openclaw <command>: any command as typed in Slack"}
+
+// menu is the bot's command menu and what its names stand for.
+type menu struct {
+	list []tgbotapi.BotCommand
+	// known maps the names answered without an @mention to grammar words:
+	// the menu's, the first words of multi-word commands ("/cooldown reset
+	// x") and /start (what a Telegram client sends on "Start").
+	known map[string]string
 }
 
-// knownCommands are the names answered without an @mention: the menu, the
-// first words of multi-word commands ("/cooldown reset x") and /start.
-var knownCommands = func() map[string]bool {
-	m := map[string]bool{"start": true, "cooldown": true, "probe": true}
-	for _, c := range Commands {
-		m[c.Command] = true
+func newMenu(cmds []bot.CommandInfo) menu {
+	m := menu{known: map[string]string{"start": "help", openclawCommand.Command: "help"}}
+	for _, c := range cmds {
+		m.list = append(m.list, tgbotapi.BotCommand{Command: c.Telegram, Description: c.Description})
+		m.known[c.Telegram] = c.Name
+		if first, _, multi := strings.Cut(c.Name, " "); multi {
+			if _, ok := m.known[first]; !ok {
+				m.known[first] = first
+			}
+		}
 	}
+	m.list = append(m.list, openclawCommand)
 	return m
-}()
+}
+
+func menuOf(h bot.Handler) menu {
+	var cmds []bot.CommandInfo
+	if c, ok := h.(Commander); ok {
+		cmds = c.Commands()
+	}
+	return newMenu(cmds)
+}
 
 // ParseCommand turns a Telegram message text into the chat grammar the
 // handler understands, or reports ok == false when text is not a command
-// for this bot. Accepted forms: "/status", "/status@botname", "/openclaw
+// for this bot; cmds are the handler's commands (Commander). Accepted forms: "/status", "/status@botname", "/openclaw
 // status", "/openclaw@botname cooldown reset anthropic:default" and
 // "/cooldown_reset anthropic:default" (→ "cooldown reset
 // anthropic:default"); "/doctor_fix" → "doctor fix", "/probe_spend" →
@@ -195,18 +199,18 @@ var knownCommands = func() map[string]bool {
 // is an unknown command that is not addressed to this bot by name
 // ("/weather" may be for another bot in the group). botUsername may carry a
 // leading "@"; when it is empty, addressed commands are not checked.
-func ParseCommand(text, botUsername string) (grammar string, ok bool) {
-	g, valid, known, addressed := parseCommand(text, botUsername)
+func ParseCommand(text, botUsername string, cmds []bot.CommandInfo) (grammar string, ok bool) {
+	g, valid, known, addressed := newMenu(cmds).parse(text, botUsername)
 	if !valid || !(known || addressed) {
 		return "", false
 	}
 	return g, true
 }
 
-// parseCommand is ParseCommand's detail: valid means a syntactically valid
+// parse is ParseCommand's detail: valid means a syntactically valid
 // command not addressed to another bot; known that its name is one of ours
 // (or /openclaw); addressed that it names this bot.
-func parseCommand(text, botUsername string) (grammar string, valid, known, addressed bool) {
+func (m menu) parse(text, botUsername string) (grammar string, valid, known, addressed bool) {
 	if !strings.HasPrefix(text, "/") {
 		return "", false, false, false
 	}
@@ -227,10 +231,10 @@ func parseCommand(text, botUsername string) (grammar string, valid, known, addre
 	}
 	name = strings.ToLower(name)
 	args := strings.Fields(rest)
-	if name == "openclaw" {
+	if name == openclawCommand.Command {
 		// "/openclaw cooldown_reset x" as well as "/openclaw cooldown reset x".
 		for len(args) > 0 && strings.Contains(args[0], "_") && validCommandName(args[0]) {
-			if first := expandCommand(strings.ToLower(args[0])); first != "" {
+			if first := m.expand(strings.ToLower(args[0])); first != "" {
 				args[0] = first
 				break
 			}
@@ -241,16 +245,17 @@ func parseCommand(text, botUsername string) (grammar string, valid, known, addre
 		}
 		return strings.Join(args, " "), true, true, addressed
 	}
-	head := expandCommand(name)
+	head := m.expand(name)
 	if head == "" {
 		return "", false, false, false
 	}
-	return strings.Join(append([]string{head}, args...), " "), true, knownCommands[name], addressed
+	_, known = m.known[name]
+	return strings.Join(append([]string{head}, args...), " "), true, known, addressed
 }
 
-// expandCommand maps a lower-case command name to grammar words.
-func expandCommand(name string) string {
-	if g, ok := commandAliases[name]; ok {
+// expand maps a lower-case command name to grammar words.
+func (m menu) expand(name string) string {
+	if g, ok := m.known[name]; ok {
 		return g
 	}
 	return strings.Join(strings.FieldsFunc(name, func(r rune) bool { return r == '_' }), " ")
@@ -279,6 +284,7 @@ func validCommandName(s string) bool {
 type inbound struct {
 	api   *tgbotapi.BotAPI
 	h     bot.Handler
+	menu  menu
 	opts  InboundOptions
 	scrub func(string) string
 	log   zerolog.Logger
@@ -299,15 +305,20 @@ type previewKey struct {
 
 func newInbound(api *tgbotapi.BotAPI, h bot.Handler, opts InboundOptions) *inbound {
 	opts = opts.withDefaults(api)
-	return &inbound{
+	in := &inbound{
 		api:      api,
 		h:        h,
+		menu:     menuOf(h),
 		opts:     opts,
 		scrub:    inboundScrub(api.Token, opts.WebhookSecret, opts.Scrubber),
 		log:      opts.Logger.With().Str("surface", bot.SurfaceTelegram).Logger(),
 		sem:      make(chan struct{}, opts.MaxConcurrent),
 		previews: map[previewKey]time.Time{},
 	}
+	if len(in.menu.list) == 1 {
+		in.log.Warn().Msg("telegram: the handler lists no commands (no Commands method): in groups only /openclaw and commands to @" + opts.BotUsername + " are answered")
+	}
+	return in
 }
 
 // inboundScrub removes the token, the webhook secret, extra's values and
@@ -350,7 +361,7 @@ func (in *inbound) jobFor(u *tgbotapi.Update) *job {
 		if m.From == nil || m.From.IsBot || m.Chat == nil {
 			return nil
 		}
-		grammar, valid, known, addressed := parseCommand(m.Text, in.opts.BotUsername)
+		grammar, valid, known, addressed := in.menu.parse(m.Text, in.opts.BotUsername)
 		if !valid || !(known || addressed || m.Chat.IsPrivate()) {
 			return nil
 		}
@@ -574,24 +585,23 @@ func titleOnly(m bot.Message) bool {
 // ---------------------------------------------------------------------------
 // Previews: a message with Confirm/Cancel buttons whose outcome edits it.
 
-func isPreviewButtons(texts []string) (confirm, cancel bool) {
-	for _, t := range texts {
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "confirm":
-			confirm = true
-		case "cancel":
-			cancel = true
-		}
+// previewPayloads tells a preview by its buttons' payloads (bot.Action):
+// a Confirm and a Cancel of a pending action.
+func previewPayloads(payloads []string) (confirm, cancel bool) {
+	for _, p := range payloads {
+		a, err := bot.ParseAction(p)
+		confirm = confirm || err == nil && a.Verb == bot.VerbConfirm
+		cancel = cancel || err == nil && a.Verb == bot.VerbCancel
 	}
 	return
 }
 
 func previewMessage(m bot.Message) bool {
-	texts := make([]string, len(m.Buttons))
+	payloads := make([]string, len(m.Buttons))
 	for i, b := range m.Buttons {
-		texts[i] = b.Text
+		payloads[i] = b.Action
 	}
-	c, x := isPreviewButtons(texts)
+	c, x := previewPayloads(payloads)
 	return c || x
 }
 
@@ -623,7 +633,7 @@ func (in *inbound) forgetPreview(chat int64, msg int) {
 
 // isPreview reports whether the pressed message is a preview: one this
 // process sent with Confirm/Cancel buttons, or (after a restart) one whose
-// keyboard, as Telegram reports it, has them.
+// keyboard, as Telegram reports it, carries their payloads.
 func (in *inbound) isPreview(chat int64, msg int, kb *tgbotapi.InlineKeyboardMarkup) bool {
 	in.mu.Lock()
 	exp, ok := in.previews[previewKey{chat, msg}]
@@ -634,13 +644,15 @@ func (in *inbound) isPreview(chat int64, msg int, kb *tgbotapi.InlineKeyboardMar
 	if kb == nil {
 		return false
 	}
-	var texts []string
+	var payloads []string
 	for _, row := range kb.InlineKeyboard {
 		for _, b := range row {
-			texts = append(texts, b.Text)
+			if b.CallbackData != nil {
+				payloads = append(payloads, *b.CallbackData)
+			}
 		}
 	}
-	c, x := isPreviewButtons(texts)
+	c, x := previewPayloads(payloads)
 	return c && x
 }
 
@@ -804,12 +816,17 @@ func withContext(api *tgbotapi.BotAPI, ctx context.Context) *tgbotapi.BotAPI {
 	return &cp
 }
 
-// SetMyCommands publishes Commands as the bot's command menu. RunPolling
-// and SetWebhook call it; errors are scrubbed of the token.
-func SetMyCommands(ctx context.Context, api *tgbotapi.BotAPI) error {
+// SetMyCommands publishes cmds (the handler's, see Commander) and
+// /openclaw as the bot's command menu. RunPolling and SetWebhook call it;
+// errors are scrubbed of the token.
+func SetMyCommands(ctx context.Context, api *tgbotapi.BotAPI, cmds []bot.CommandInfo) error {
+	return setMenu(ctx, api, newMenu(cmds))
+}
+
+func setMenu(ctx context.Context, api *tgbotapi.BotAPI, m menu) error {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	if _, err := withContext(api, cctx).Request(tgbotapi.NewSetMyCommands(Commands...)); err != nil {
+	if _, err := withContext(api, cctx).Request(tgbotapi.NewSetMyCommands(m.list...)); err != nil {
 		return classifyErr(ctx, Scrub(api.Token, nil), "setMyCommands", "", err)
 	}
 	return nil

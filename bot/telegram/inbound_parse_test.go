@@ -4,7 +4,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
+
+	"github.com/openclaw-bot/openclaw-bot/bot"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -65,12 +68,24 @@ func TestParseCommand(t *testing.T) {
 		// Unknown bot name: addressed commands are not checked.
 		{"/status@anybot", "", "status", true},
 	} {
-		got, ok := ParseCommand(tc.text, tc.bot)
+		got, ok := ParseCommand(tc.text, tc.bot, testMenu)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("ParseCommand(%q, %q) = %q, %v; want %q, %v", tc.text, tc.bot, got, ok, tc.want, tc.ok)
 		}
 	}
 }
+
+// testMenu stands for the router's registry (the handler's Commands);
+// bot/router TestTelegramMenu checks the real one the same way.
+var testMenu = func() []bot.CommandInfo {
+	var out []bot.CommandInfo
+	for _, n := range []string{"status", "diagnose", "cooldowns", "silences", "whoami", "help", "check", "silence", "unsilence",
+		"ack", "doctor", "cooldown reset", "undo", "audit", "restart", "doctor fix", "probe --spend"} {
+		tg := strings.ReplaceAll(strings.ReplaceAll(n, "--", ""), " ", "_")
+		out = append(out, bot.CommandInfo{Name: n, Telegram: tg, Description: "The " + n + " command"})
+	}
+	return out
+}()
 
 // Every command of the menu parses to the grammar it stands for, and its
 // name is valid for setMyCommands.
@@ -81,7 +96,7 @@ func TestCommandsMenu(t *testing.T) {
 		"openclaw": "help",
 	}
 	seen := map[string]bool{}
-	for _, c := range Commands {
+	for _, c := range newMenu(testMenu).list {
 		if !nameRE.MatchString(c.Command) || seen[c.Command] {
 			t.Errorf("invalid or duplicate command %q", c.Command)
 		}
@@ -89,7 +104,7 @@ func TestCommandsMenu(t *testing.T) {
 		if n := len([]rune(c.Description)); n < 3 || n > 256 {
 			t.Errorf("%s: description length %d", c.Command, n)
 		}
-		g, ok := ParseCommand("/"+c.Command, "thebot")
+		g, ok := ParseCommand("/"+c.Command, "thebot", testMenu)
 		w := want[c.Command]
 		if w == "" {
 			w = c.Command
@@ -119,7 +134,7 @@ func FuzzParseCommand(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, text, botName string) {
-		g, ok := ParseCommand(text, botName)
+		g, ok := ParseCommand(text, botName, testMenu)
 		if !ok {
 			if g != "" {
 				t.Fatalf("not ok but grammar %q", g)
@@ -133,12 +148,12 @@ func FuzzParseCommand(f *testing.F) {
 			t.Fatalf("grammar %q is not normalised", g)
 		}
 		// The grammar is a fixed point of the /openclaw form.
-		if g2, ok2 := ParseCommand("/openclaw "+g, botName); !ok2 || g2 != g {
+		if g2, ok2 := ParseCommand("/openclaw "+g, botName, testMenu); !ok2 || g2 != g {
 			t.Fatalf("/openclaw %q → %q, %v; want %q", g, g2, ok2, g)
 		}
 		name := strings.TrimPrefix(strings.TrimSpace(botName), "@")
 		if botNameRE.MatchString(name) {
-			if g2, ok2 := ParseCommand("/openclaw@"+name+" "+g, botName); !ok2 || g2 != g {
+			if g2, ok2 := ParseCommand("/openclaw@"+name+" "+g, botName, testMenu); !ok2 || g2 != g {
 				t.Fatalf("/openclaw@%s %q → %q, %v", name, g, g2, ok2)
 			}
 			// A command addressed to another bot is never accepted.
@@ -149,9 +164,33 @@ func FuzzParseCommand(f *testing.F) {
 			if _, at, found := strings.Cut(tok, "@"); found && !strings.EqualFold(at, name) {
 				t.Fatalf("%q accepted for bot %q", text, botName)
 			}
-			if _, ok2 := ParseCommand("/openclaw@"+name+"x "+g, botName); ok2 {
+			if _, ok2 := ParseCommand("/openclaw@"+name+"x "+g, botName, testMenu); ok2 {
 				t.Fatalf("command for %sx accepted by %s", name, name)
 			}
 		}
 	})
+}
+
+// A preview is told by its buttons' payloads (bot.Action), not their texts:
+// an alert with buttons labelled Confirm/Cancel is no preview, a Confirm
+// and Cancel payload under other labels is one (also after a restart,
+// from the keyboard Telegram reports).
+func TestPreviewByPayload(t *testing.T) {
+	in := &inbound{previews: map[previewKey]time.Time{}}
+	for _, tc := range []struct {
+		buttons []bot.Button
+		preview bool
+	}{
+		{[]bot.Button{{Text: "Confirm", Action: "check:prod"}, {Text: "Cancel", Action: "silence:prod:1h"}}, false},
+		{[]bot.Button{{Text: "Yes", Action: "ok:9b1d"}, {Text: "No", Action: "no:9b1d"}}, true},
+		{[]bot.Button{{Text: "Confirm", Action: "ok:"}, {Text: "Cancel", Action: "no:"}}, false},
+		{[]bot.Button{{Text: "Re-check", Action: "check:prod"}}, false},
+	} {
+		if got := previewMessage(bot.Message{Buttons: tc.buttons}); got != tc.preview {
+			t.Errorf("previewMessage(%+v) = %v", tc.buttons, got)
+		}
+		if got := in.isPreview(1, 2, Keyboard(tc.buttons)); got != tc.preview {
+			t.Errorf("isPreview(keyboard %+v) = %v", tc.buttons, got)
+		}
+	}
 }

@@ -58,7 +58,7 @@ func RunPolling(ctx context.Context, api *tgbotapi.BotAPI, h bot.Handler, opts I
 		}
 		return err
 	}
-	if err := SetMyCommands(ctx, api); err != nil {
+	if err := setMenu(ctx, api, in.menu); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}

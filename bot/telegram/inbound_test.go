@@ -61,6 +61,8 @@ func (h *recHandler) Press(ctx context.Context, p bot.Press) bot.Reply {
 	return bot.Reply{Toast: "ok"}
 }
 
+func (h *recHandler) Commands() []bot.CommandInfo { return testMenu }
+
 func (h *recHandler) Requests() []bot.Request {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -83,7 +85,7 @@ func statusReply(cmd string) bot.Message {
 
 func preview() bot.Message {
 	m := replyWithCode()
-	m.Buttons = []bot.Button{{Text: "Confirm", Action: "p:9b1d", Style: "primary"}, {Text: "Cancel", Action: "x:9b1d"}}
+	m.Buttons = []bot.Button{{Text: "Confirm", Action: "ok:9b1d", Style: "primary"}, {Text: "Cancel", Action: "no:9b1d"}}
 	return m
 }
 
@@ -258,7 +260,7 @@ func TestPollingEndToEnd(t *testing.T) {
 		t.Errorf("start-up calls %v", order)
 	}
 	cmds := e.srv.Commands()
-	if len(cmds) != len(Commands) {
+	if len(cmds) != len(testMenu)+1 {
 		t.Fatalf("commands %+v", cmds)
 	}
 	valid := regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
@@ -294,7 +296,7 @@ func TestPollingCallbacks(t *testing.T) {
 		switch p.Action {
 		case "a:7f3c9e": // an alert's "Reset cooldown" button: opens the preview
 			return bot.Reply{Message: preview(), Toast: "Preview below"}
-		case "p:9b1d": // the preview's Confirm
+		case "ok:9b1d": // the preview's Confirm
 			return bot.Reply{Message: outcome(), Toast: "Done"}
 		case "slow":
 			time.Sleep(400 * time.Millisecond)
@@ -334,7 +336,7 @@ func TestPollingCallbacks(t *testing.T) {
 	}
 
 	// Confirm on the preview: the outcome edits the preview (buttons gone).
-	_, cb2 := e.srv.QueueCallback(groupID, alice, previewID, "p:9b1d")
+	_, cb2 := e.srv.QueueCallback(groupID, alice, previewID, "ok:9b1d")
 	waitFor(t, 5*time.Second, "the edit", func() bool { return len(e.srv.CallsFor("editMessageText")) == 1 })
 	m, _ := e.srv.Message(groupID, previewID)
 	wantHTML, _ := Render(outcome(), time.UTC, fixedNow)
@@ -388,7 +390,7 @@ func TestPreviewEditAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	kbJSON, _ := json.Marshal(kb)
-	e.srv.QueueUpdate(fmt.Sprintf(`{"callback_query":{"id":"cbq-restart","from":{"id":999,"first_name":"A"},"data":"p:9b1d",
+	e.srv.QueueUpdate(fmt.Sprintf(`{"callback_query":{"id":"cbq-restart","from":{"id":999,"first_name":"A"},"data":"ok:9b1d",
 		"message":{"message_id":%d,"date":0,"chat":{"id":%d,"type":"supergroup"},"text":"x","reply_markup":%s}}}`, sent.MessageID, groupID, kbJSON))
 	waitFor(t, 5*time.Second, "the edit", func() bool { return len(e.srv.CallsFor("editMessageText")) == 1 })
 	if m, _ := e.srv.Message(groupID, sent.MessageID); m.ReplyMarkup != "" || !strings.Contains(m.Plain, "reset") {
@@ -866,7 +868,7 @@ func TestSetWebhook(t *testing.T) {
 		{"https://bot.example.com/telegram/webhook", "", "webhook_secret"},
 		{"https://bot.example.com/telegram/webhook", "bad secret!", "webhook_secret"},
 	} {
-		err := SetWebhook(ctx, api, tc.url, redact.Secret(tc.secret))
+		err := SetWebhook(ctx, api, tc.url, redact.Secret(tc.secret), testMenu)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q %q: %v", tc.url, tc.secret, err)
 		}
@@ -875,7 +877,7 @@ func TestSetWebhook(t *testing.T) {
 		t.Fatalf("invalid settings reached Telegram (%d calls)", n)
 	}
 	const u = "https://bot.example.com/telegram/webhook"
-	if err := SetWebhook(ctx, api, u, hookSecret); err != nil {
+	if err := SetWebhook(ctx, api, u, hookSecret, testMenu); err != nil {
 		t.Fatal(err)
 	}
 	if w := srv.Webhook(); w.URL != u || w.SecretToken != hookSecret {
@@ -885,11 +887,11 @@ func TestSetWebhook(t *testing.T) {
 	if c.Params.Get("allowed_updates") != `["message","callback_query"]` || c.Params.Get("secret_token") != hookSecret {
 		t.Errorf("%v", c.Params)
 	}
-	if len(srv.Commands()) != len(Commands) {
+	if len(srv.Commands()) != len(testMenu)+1 {
 		t.Errorf("commands not set: %+v", srv.Commands())
 	}
 	srv.FailNext("setWebhook", 1, 502, 0)
-	if err := SetWebhook(ctx, api, u, hookSecret); !isRetry(err) {
+	if err := SetWebhook(ctx, api, u, hookSecret, testMenu); !isRetry(err) {
 		t.Errorf("502 must be temporary: %v", err)
 	}
 }
@@ -967,17 +969,17 @@ func TestInboundSecretsNeverLeak(t *testing.T) {
 
 			// SetWebhook: an error echoing both, and a dead server.
 			srv.FailNextError("setWebhook", 1, 400, "Bad Request: "+leaky)
-			err = SetWebhook(context.Background(), api, "https://bot.example.com/telegram/webhook", hookSecret)
+			err = SetWebhook(context.Background(), api, "https://bot.example.com/telegram/webhook", hookSecret, testMenu)
 			if err == nil {
 				t.Fatal("no error")
 			}
 			check("SetWebhook error", err.Error())
-			err = SetWebhook(context.Background(), &dead, "https://bot.example.com/telegram/webhook", hookSecret)
+			err = SetWebhook(context.Background(), &dead, "https://bot.example.com/telegram/webhook", hookSecret, testMenu)
 			if err == nil {
 				t.Fatal("no error")
 			}
 			check("SetWebhook dead", err.Error())
-			if err := SetMyCommands(context.Background(), &dead); err != nil {
+			if err := SetMyCommands(context.Background(), &dead, testMenu); err != nil {
 				check("SetMyCommands dead", err.Error())
 			}
 

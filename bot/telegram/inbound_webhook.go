@@ -204,10 +204,11 @@ var webhookPorts = map[string]bool{"": true, "443": true, "80": true, "88": true
 
 // SetWebhook registers webhookURL (telegram.webhook_url, https) with
 // Telegram: setWebhook with secret_token = secret and allowed_updates
-// ["message","callback_query"], then setMyCommands. secret must be 1-256 of
+// ["message","callback_query"], then setMyCommands with cmds (the
+// handler's, see Commander). secret must be 1-256 of
 // A-Z a-z 0-9 _ - (Telegram's rule). Errors are scrubbed of the token and
 // the secret; a *bot.RetryError is temporary (retry in the background).
-func SetWebhook(ctx context.Context, api *tgbotapi.BotAPI, webhookURL string, secret redact.Secret) error {
+func SetWebhook(ctx context.Context, api *tgbotapi.BotAPI, webhookURL string, secret redact.Secret, cmds []bot.CommandInfo) error {
 	if api == nil {
 		return errors.New("telegram: SetWebhook needs a Bot API client")
 	}
@@ -235,7 +236,7 @@ func SetWebhook(ctx context.Context, api *tgbotapi.BotAPI, webhookURL string, se
 		err = classifyErr(ctx, scrub, "setWebhook", "", err)
 		return fmt.Errorf("telegram: registering the webhook %s: %w", scrub(u.Redacted()), err)
 	}
-	if err := SetMyCommands(ctx, api); err != nil {
+	if err := SetMyCommands(ctx, api, cmds); err != nil {
 		return fmt.Errorf("telegram: the webhook is set but the command menu is not: %w", err)
 	}
 	return nil

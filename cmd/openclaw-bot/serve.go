@@ -544,6 +544,7 @@ func (h *handlerRef) Handle(ctx context.Context, req bot.Request) bot.Reply {
 func (h *handlerRef) Press(ctx context.Context, p bot.Press) bot.Reply {
 	return h.p.Load().Press(ctx, p)
 }
+func (h *handlerRef) Commands() []bot.CommandInfo { return router.Commands() }
 
 // buildInfo labels openclaw_bot_build_info (the -X stamps of a Docker
 // build, else the module's VCS stamp).
@@ -684,7 +685,7 @@ func (s *server) startSurfaces(ctx context.Context, cfg *config.Config) {
 			})
 			goRun(bot.SurfaceTelegram, func() error {
 				for { // retry setWebhook while Telegram is unreachable
-					err := telegram.SetWebhook(ctx, p.telegram, cfg.Telegram.WebhookURL, cfg.Telegram.WebhookSecret)
+					err := telegram.SetWebhook(ctx, p.telegram, cfg.Telegram.WebhookURL, cfg.Telegram.WebhookSecret, s.handler.Commands())
 					if err == nil {
 						s.metrics.SurfaceUp(bot.SurfaceTelegram, true)
 						return nil
