@@ -58,9 +58,6 @@ func (a Action) Button(text, style string) Button {
 	return Button{Text: text, Action: a.Format(), Style: style}
 }
 
-// Preview reports whether a is a preview's Confirm or Cancel.
-func (a Action) Preview() bool { return a.Verb == VerbConfirm || a.Verb == VerbCancel }
-
 // Errors of ParseAction: sentences shown to the presser as they are.
 var (
 	errUnknownButton = errors.New("unknown button.")

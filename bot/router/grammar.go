@@ -319,12 +319,10 @@ func normalizeHead(words []string) []string {
 		for _, d := range []string{"—", "–", "−"} {
 			second = strings.Replace(second, d, "--", 1)
 		}
-		if out[0] == "probe" && (second == "--spend" || second == "spend" || second == "-spend") {
-			out[1] = "--spend"
-		} else if out[0] == "cooldown" && second == "reset" {
-			out[1] = second
-		} else if out[0] == "doctor" && (second == "fix" || second == "--fix") {
-			out[1] = "fix"
+		for _, s := range specs { // "Doctor --FIX", "probe spend": the registry's second word
+			if first, rest, ok := strings.Cut(s.Name, " "); ok && first == out[0] && strings.TrimLeft(second, "-") == strings.TrimLeft(rest, "-") {
+				out[1] = rest
+			}
 		}
 	}
 	return out

@@ -283,13 +283,8 @@ func (r *Router) finish(ctx context.Context, who Who, start time.Time, cmd Comma
 
 // metricName bounds the command label: a grammar name or a pseudo-command.
 func metricName(command string) string {
-	if strings.HasPrefix(command, "(") {
+	if _, ok := SpecOf(command); ok || strings.HasPrefix(command, "(") {
 		return command
-	}
-	for _, s := range specs {
-		if s.Name == command {
-			return command
-		}
 	}
 	return "(other)"
 }

@@ -163,7 +163,7 @@ type menu struct {
 }
 
 func newMenu(cmds []bot.CommandInfo) menu {
-	m := menu{known: map[string]string{"start": "help", openclawCommand.Command: "help"}}
+	m := menu{known: map[string]string{"start": "help"}}
 	for _, c := range cmds {
 		m.list = append(m.list, tgbotapi.BotCommand{Command: c.Telegram, Description: c.Description})
 		m.known[c.Telegram] = c.Name
@@ -187,10 +187,10 @@ func menuOf(h bot.Handler) menu {
 
 // ParseCommand turns a Telegram message text into the chat grammar the
 // handler understands, or reports ok == false when text is not a command
-// for this bot; cmds are the handler's commands (Commander). Accepted forms: "/status", "/status@botname", "/openclaw
-// status", "/openclaw@botname cooldown reset anthropic:default" and
-// "/cooldown_reset anthropic:default" (→ "cooldown reset
-// anthropic:default"); "/doctor_fix" → "doctor fix", "/probe_spend" →
+// for this bot; cmds are the handler's (Commander). Accepted forms:
+// "/status", "/status@botname", "/openclaw status", "/openclaw@botname
+// cooldown reset anthropic:default" and "/cooldown_reset anthropic:default"
+// (→ "cooldown reset anthropic:default"); "/doctor_fix" → "doctor fix", "/probe_spend" →
 // "probe --spend", "/start" and a bare "/openclaw" → "help". Command names
 // are matched case-insensitively and lower-cased; arguments are kept as
 // typed, with runs of white space collapsed to one space.
