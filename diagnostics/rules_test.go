@@ -352,12 +352,13 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// allCodes is every code a rule can emit.
-var allCodes = []string{CodeAuthMissing, CodeAgentMissing, CodeKeyMalformed, CodeKeyRejected, CodeKeyForbidden,
-	CodeBillingBlocked, CodeCredentialExpired, CodeCredentialExpiring, CodeOAuthRefreshFailed, CodeVersionKnownBug,
-	CodeFailoverNone, CodeCooldownActive, CodeDisabledActive, CodeCooldownAll, CodeEnvShadowed, CodeEnvOverride,
-	CodeConfigSyntax, CodeConfigSchema, CodeModelRef, CodeStoreLegacyUnmigrated, CodeFilesPermissions, CodeVersionChanged,
-	CodeStateUnreadable, CodeInstallMissing, CodeCooldownStale, CodeAuthExternal, CodeOAuthRefreshPending}
+// allCodes is every code of the table.
+var allCodes = func() (out []string) {
+	for _, s := range Specs() {
+		out = append(out, s.Code)
+	}
+	return out
+}()
 
 func readSnap(t testing.TB, dir string) *openclaw.Snapshot {
 	t.Helper()
@@ -469,17 +470,6 @@ func TestMultiAgentWithoutOwnershipIsASchemaError(t *testing.T) {
 		}
 	}
 	t.Errorf("want config.schema about agents.ownership, got %v", codes(rep.Findings))
-}
-
-func TestShortDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		30 * time.Second: "30s", 4*time.Minute + 20*time.Second: "4m", time.Hour + 59*time.Minute + 40*time.Second: "2h",
-		2*time.Hour + 5*time.Minute: "2h5m", 72 * time.Hour: "3d",
-	} {
-		if got := shortDuration(d); got != want {
-			t.Errorf("shortDuration(%s) = %q, want %q", d, got, want)
-		}
-	}
 }
 
 func TestShellEnvIsMentionedWhenNothingIsFound(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // MaxActionBytes is the longest button action: Telegram callback data is at
@@ -66,17 +67,17 @@ func (n Notice) Message(now time.Time) bot.Message {
 	case bot.KindResolved:
 		m.Title = "Resolved: " + base
 	case bot.KindReminder:
-		m.Title = "Still firing (" + msgDuration(now.Sub(fired)) + "): " + base
+		m.Title = "Still firing (" + text.Duration(now.Sub(fired), "") + "): " + base
 	default:
 		m.Title = base
 	}
 
 	m.Footer = []bot.Span{bot.T("target " + n.Target), bot.T(" · ")}
 	if n.Kind == bot.KindResolved {
-		m.Footer = append(m.Footer, bot.T("resolved after "+msgDuration(resolved.Sub(fired))))
+		m.Footer = append(m.Footer, bot.T("resolved after "+text.Duration(resolved.Sub(fired), "")))
 		return m
 	}
-	m.Footer = append(m.Footer, bot.T("firing since "), bot.At(fired), bot.T(" ("+msgDuration(now.Sub(fired))+")"))
+	m.Footer = append(m.Footer, bot.T("firing since "), bot.At(fired), bot.T(" ("+text.Duration(now.Sub(fired), "")+")"))
 	m.Buttons = msgButtons(n)
 	return m
 }
@@ -162,37 +163,43 @@ func msgCount(list []Incident) string {
 }
 
 func msgButtons(n Notice) []bot.Button {
-	var out []bot.Button
+	var out, resets []bot.Button
 	seen := map[string]bool{}
-	type reset struct{ label, action string }
-	var resets []reset
 	for _, in := range n.Incidents {
-		var r reset
-		switch {
-		case resetButtonCodes[in.Code]:
-			r = reset{in.Subject, FitAction("reset:", in.Subject, "")}
-		case in.Code == diagnostics.CodeCooldownAll:
-			r = reset{"all", "reset:all"}
-		default:
-			continue
-		}
-		if !seen[r.action] && len(resets) < maxResetButtons {
-			seen[r.action] = true
-			resets = append(resets, r)
+		b, ok := alertButton(diagnostics.Spec(in.Code).Button, in.Subject)
+		if ok && !seen[b.Action] && len(resets) < maxResetButtons {
+			seen[b.Action] = true
+			resets = append(resets, b)
 		}
 	}
-	for _, r := range resets {
-		text := "Reset cooldown"
-		if len(resets) > 1 {
-			text += ": " + msgTruncate(r.label, 40)
+	for _, b := range resets {
+		if len(resets) == 1 {
+			b.Text = "Reset cooldown"
 		}
-		out = append(out, bot.Button{Text: text, Action: r.action, Style: "primary"})
+		out = append(out, b)
 	}
-	out = append(out,
-		bot.Button{Text: "Re-check", Action: FitAction("check:", n.Target, "")},
-		bot.Button{Text: "Silence 1h", Action: FitAction("silence:", n.Target, ":1h")},
-	)
-	return out
+	check, _ := alertButton(diagnostics.ButtonCheck, n.Target)
+	silence, _ := alertButton(diagnostics.ButtonSilence, n.Target)
+	return append(out, check, silence)
+}
+
+// alertButton is the one place that encodes the code table's alert buttons
+// (diagnostics.AlertButton) as chat buttons: arg is the finding's subject
+// for a reset, the target for Re-check and Silence. A reset button's text
+// names what it resets; a message with one reset button says just "Reset
+// cooldown".
+func alertButton(kind diagnostics.AlertButton, arg string) (bot.Button, bool) {
+	switch kind {
+	case diagnostics.ButtonReset:
+		return bot.Button{Text: "Reset cooldown: " + text.Truncate(arg, 40), Action: FitAction("reset:", arg, ""), Style: "primary"}, true
+	case diagnostics.ButtonResetAll:
+		return bot.Button{Text: "Reset cooldown: all", Action: "reset:all", Style: "primary"}, true
+	case diagnostics.ButtonCheck:
+		return bot.Button{Text: "Re-check", Action: FitAction("check:", arg, "")}, true
+	case diagnostics.ButtonSilence:
+		return bot.Button{Text: "Silence 1h", Action: FitAction("silence:", arg, ":1h")}, true
+	}
+	return bot.Button{}, false
 }
 
 // FitAction builds a button action prefix+arg+suffix of at most
@@ -232,33 +239,4 @@ func ActionArgMatches(arg, full string) bool {
 	}
 	sum := sha256.Sum256([]byte(full))
 	return arg[i+1:] == hex.EncodeToString(sum[:4])
-}
-
-// msgTruncate cuts s to at most n runes, with "…" when cut.
-func msgTruncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// msgDuration renders 45s, 12m, 4h, 4h30m, 3d.
-func msgDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
