@@ -56,7 +56,7 @@ type CodeSpec struct {
 	Severities []Severity
 	// Kind: how the incident engine treats it.
 	Kind CodeKind
-	// GatewayMuted: true, and kept from resolving, while the target's
+	// GatewayMuted: muted, and kept from resolving, while the target's
 	// gateway is down (a down gateway makes it unreliable, and it is not
 	// what needs fixing first).
 	GatewayMuted bool
@@ -123,6 +123,7 @@ var (
 // the README's finding table (TestCodeTable checks all of it).
 var codeTable = []CodeSpec{
 	{Code: CodeInstallMissing, Severities: crit, GatewayMuted: true, Rule: &ruleInstallMissing},
+	// A broken openclaw.json is often why the gateway is down: not muted.
 	{Code: CodeConfigSyntax, Severities: crit, Rule: &ruleConfigSyntax},
 	{Code: CodeConfigSchema, Severities: critOrWarn, Rule: &ruleConfigSchema},
 	{Code: CodeStateUnreadable, Severities: crit, GatewayMuted: true, Rule: &ruleStateUnreadable},
@@ -152,6 +153,8 @@ var codeTable = []CodeSpec{
 	{Code: CodeVersionChanged, Severities: info, Kind: KindEvent, Rule: &ruleVersionChanged},
 	{Code: CodeFilesPermissions, Severities: warn, GatewayMuted: true, Rule: &ruleFilesPermissions},
 
+	// Only serve reports these (package scheduler: its health check and
+	// logPatterns). The gateway's own finding is not muted by itself.
 	{Code: CodeGatewayDown, Severities: crit, Kind: KindNetwork},
 	{Code: CodeLogNoAPIKey, Severities: crit, GatewayMuted: true, CoveredBy: []string{CodeAuthMissing}},
 	{Code: CodeLogOAuthRefresh, Severities: crit, GatewayMuted: true,
