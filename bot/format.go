@@ -1,48 +1,15 @@
 package bot
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Relative describes t relative to now the same way on every surface:
 // "in 45s", "in 4m", "in 2h 5m", "3d 2h ago", "now".
-func Relative(t, now time.Time) string {
-	d := t.Sub(now)
-	switch {
-	case d > -time.Second/2 && d < time.Second/2:
-		return "now"
-	case d >= 0:
-		return "in " + ShortDuration(d)
-	default:
-		return ShortDuration(-d) + " ago"
-	}
-}
-
-// ShortDuration writes d compactly: 45s, 4m, 2h 5m, 3d 2h.
-func ShortDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Round(time.Minute)/time.Minute))
-	case d < 48*time.Hour:
-		d = d.Round(time.Minute)
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh %dm", h, m)
-	default:
-		d = d.Round(time.Hour)
-		days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-		if h == 0 {
-			return fmt.Sprintf("%dd", days)
-		}
-		return fmt.Sprintf("%dd %dh", days, h)
-	}
-}
+func Relative(t, now time.Time) string { return text.Relative(t, now, " ") }
 
 // UTF16Len is the length of s in UTF-16 code units: the unit of Slack's
 // and Telegram's text limits.

@@ -7,6 +7,8 @@ package bot
 import (
 	"context"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/severity"
 )
 
 // Kind says what a message is for.
@@ -98,19 +100,7 @@ func At(t time.Time) Span                { return Span{Text: t.UTC().Format(time
 func Line(spans ...Span) []Span          { return spans }
 func (m Message) IsEdit() bool           { return m.Kind == KindResolved }
 func (s Span) IsTime() bool              { return !s.Time.IsZero() }
-func (s Severity) Worse(o Severity) bool { return rank(s) < rank(o) }
-
-func rank(s Severity) int {
-	switch s {
-	case SevCritical:
-		return 0
-	case SevWarning:
-		return 1
-	case SevInfo:
-		return 2
-	}
-	return 3
-}
+func (s Severity) Worse(o Severity) bool { return severity.Rank(s) < severity.Rank(o) }
 
 // Sent identifies a delivered message on its platform, so it can be edited
 // (Slack channel + ts, Telegram chat id + message id).

@@ -42,6 +42,7 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/pgdsn"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Defaults. Durations and addresses that the contract fixes are repeated in
@@ -609,9 +610,9 @@ func syntaxError(e error) *Error {
 		if yamlParserErrors[m[2]] {
 			line++ // yaml.v3 reports parser (not scanner) errors with a 0-based line
 		}
-		return &Error{Line: line, Msg: "invalid YAML: " + clip(m[2], 200)}
+		return &Error{Line: line, Msg: "invalid YAML: " + text.Truncate(m[2], 201)}
 	}
-	return &Error{Msg: "invalid YAML: " + clip(strings.TrimPrefix(msg, "yaml: "), 200)}
+	return &Error{Msg: "invalid YAML: " + text.Truncate(strings.TrimPrefix(msg, "yaml: "), 201)}
 }
 
 // normalize fills defaults for values left empty and canonicalises spelling
@@ -835,7 +836,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, top bool) 
 		}
 		name := k.Value
 		if first, dup := seen[name]; dup {
-			d.errf(k.Line, joinKey(path, name), "duplicate key %q %s (first set at line %d); keep only one", clip(name, 60), section(path), first)
+			d.errf(k.Line, joinKey(path, name), "duplicate key %q %s (first set at line %d); keep only one", text.Truncate(name, 61), section(path), first)
 			continue
 		}
 		seen[name] = k.Line
@@ -887,7 +888,7 @@ func (d *decoder) unknown(k *yaml.Node, path string, fields []field) {
 		d.failed[joinKey(path, name)] = true
 		return
 	}
-	msg := fmt.Sprintf("unknown key %q %s", clip(name, 60), section(path))
+	msg := fmt.Sprintf("unknown key %q %s", text.Truncate(name, 61), section(path))
 	names := make([]string, len(fields))
 	for i, f := range fields {
 		names[i] = f.name
@@ -907,41 +908,11 @@ func suggest(name string, known []string) string {
 	best, bestD := "", 3
 	ln := strings.ToLower(name)
 	for _, k := range known {
-		if dist := editDistance(ln, k, bestD); dist < bestD {
+		if dist := text.OSA(ln, k, bestD); dist < bestD {
 			best, bestD = k, dist
 		}
 	}
 	return best
-}
-
-// editDistance is the optimal-string-alignment distance (a transposition
-// counts as one edit), giving up once it exceeds max.
-func editDistance(a, b string, max int) int {
-	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d > max || -d > max {
-		return max + 1
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // homeOf names the section(s) where a key that is unknown here exists.
@@ -986,7 +957,7 @@ func describe(n *yaml.Node, secret bool) string {
 		if secret {
 			return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " value"
 		}
-		return fmt.Sprintf("%q", clip(redact.String(n.Value), 60))
+		return fmt.Sprintf("%q", text.Truncate(redact.String(n.Value), 61))
 	}
 	return "something else"
 }
@@ -1007,7 +978,7 @@ func (d *decoder) str(n *yaml.Node, v reflect.Value, path string, secret bool) {
 		if secret {
 			hint = `; write the secret literally, as "${ENV_NAME}" or in a ` + lastKey(path) + "_file"
 		}
-		d.errf(n.Line, path, "%s: the YAML tag %s is not supported here%s", path, clip(tag, 40), hint)
+		d.errf(n.Line, path, "%s: the YAML tag %s is not supported here%s", path, text.Truncate(tag, 41), hint)
 		return
 	}
 	v.SetString(n.Value)
@@ -1046,7 +1017,7 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 			v.SetInt(0)
 			return
 		}
-		d.errf(n.Line, path, "%s: %s has no unit; %s", path, clip(s, 40), how)
+		d.errf(n.Line, path, "%s: %s has no unit; %s", path, text.Truncate(s, 41), how)
 		return
 	}
 	dur, err := time.ParseDuration(s)
@@ -1055,7 +1026,7 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 		if strings.HasSuffix(s, "d") {
 			hint = "durations have no days unit; write hours, e.g. 24h"
 		}
-		d.errf(n.Line, path, "%s: %q is not a duration; %s", path, clip(redact.String(s), 40), hint)
+		d.errf(n.Line, path, "%s: %q is not a duration; %s", path, text.Truncate(redact.String(s), 41), hint)
 		return
 	}
 	if dur < 0 {
@@ -1164,15 +1135,6 @@ func readSecretFile(p, dir string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d KiB; it should hold just the secret", p, maxSecretFile>>10)
 	}
 	return b, nil
-}
-
-// clip shortens s for a message.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 // Equal reports whether two configs mean the same (secrets compared by

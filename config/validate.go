@@ -11,8 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/netutil"
 	"github.com/openclaw-bot/openclaw-bot/internal/pgdsn"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Floors for intervals: anything shorter would hammer the install, the API
@@ -110,7 +112,7 @@ func oneOf(s string, allowed []string) bool {
 	return false
 }
 
-func show(s string) string { return fmt.Sprintf("%q", clip(redact.String(s), 80)) }
+func show(s string) string { return fmt.Sprintf("%q", text.Truncate(redact.String(s), 81)) }
 
 // enum checks a choice; "" means the default and is accepted.
 func (v *validator) enum(key, val string, allowed []string) {
@@ -175,15 +177,6 @@ func (v *validator) http() {
 	}
 }
 
-// isLoopback reports whether host is localhost or a loopback IP.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // httpURL checks an API base URL: https, or http:// to a loopback host.
 func (v *validator) httpURL(key, s string) {
 	u, err := url.Parse(s)
@@ -199,7 +192,7 @@ func (v *validator) httpURL(key, s string) {
 		v.errf(key, "%s: %s contains a user name or password; remove the credentials from the URL", key, show(u.Redacted()))
 		return
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !netutil.IsLoopback(u.Hostname()) {
 		v.errf(key, "%s: %s uses plain http:// to a non-loopback host; use https:// (http:// is only allowed for 127.0.0.1, ::1 or localhost, e.g. a local fake or proxy)", key, show(s))
 	}
 }

@@ -1,12 +1,14 @@
 // Package diagnostics turns a snapshot of an OpenClaw install into findings:
 // each with a stable code, a severity, redacted evidence and remedies that are
-// true for the detected OpenClaw version. One rule a file (rule_*.go).
+// true for the detected OpenClaw version. Every code has a row in one table
+// (codes.go); one rule a file (rule_*.go).
 package diagnostics
 
 import (
 	"sort"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/severity"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
@@ -18,56 +20,6 @@ const (
 	Critical Severity = "critical"
 	Warning  Severity = "warning"
 	Info     Severity = "info"
-)
-
-func (s Severity) rank() int {
-	switch s {
-	case Critical:
-		return 0
-	case Warning:
-		return 1
-	default:
-		return 2
-	}
-}
-
-// Finding codes. These are a public contract (CONTRACT.md): never rename.
-const (
-	CodeAuthMissing           = "auth.missing"
-	CodeAgentMissing          = "auth.agent_missing"
-	CodeKeyMalformed          = "key.malformed"
-	CodeKeyRejected           = "key.rejected"
-	CodeKeyForbidden          = "key.forbidden"
-	CodeBillingBlocked        = "billing.blocked"
-	CodeCredentialExpired     = "credential.expired"
-	CodeCredentialExpiring    = "credential.expiring"
-	CodeOAuthRefreshFailed    = "oauth.refresh_failed"
-	CodeVersionKnownBug       = "version.known_bug"
-	CodeFailoverNone          = "failover.none"
-	CodeCooldownActive        = "cooldown.active"
-	CodeDisabledActive        = "disabled.active"
-	CodeCooldownAll           = "cooldown.all"
-	CodeEnvShadowed           = "env.shadowed"
-	CodeEnvOverride           = "env.override"
-	CodeConfigSyntax          = "config.syntax"
-	CodeConfigSchema          = "config.schema"
-	CodeModelRef              = "model.ref"
-	CodeStoreLegacyUnmigrated = "store.legacy_unmigrated"
-	CodeFilesPermissions      = "files.permissions"
-	CodeVersionChanged        = "version.changed"
-	// Codes beyond the contract's table.
-	CodeStateUnreadable = "state.unreadable"
-	CodeInstallMissing  = "install.missing"
-	// CodeCooldownStale: a cooldown/disable that began before the
-	// profile's current secret was stored, which the zero-token check
-	// accepts (rule_cooldown_stale.go).
-	CodeCooldownStale = "cooldown.stale"
-	// CodeAuthExternal: Anthropic models run on Claude Code's own login,
-	// outside the state dir (info; a warning when there is no login).
-	CodeAuthExternal = "auth.external"
-	// CodeOAuthRefreshPending: an OAuth login held by a refresh fence that
-	// has not settled (info while a refresh may still run, critical after).
-	CodeOAuthRefreshPending = "oauth.refresh_pending"
 )
 
 // Finding is one diagnosis. Evidence never contains a secret.
@@ -110,22 +62,14 @@ type Rule struct {
 	Check func(in *Input) []Finding
 }
 
-// Rules is the ordered rule set.
-func Rules() []Rule {
-	return []Rule{
-		ruleInstallMissing, ruleConfigSyntax, ruleConfigSchema, ruleStateUnreadable, ruleLegacyUnmigrated,
-		ruleAuthMissing, ruleAgentMissing, ruleKeyMalformed, ruleKeyRejected, ruleKeyForbidden,
-		ruleBilling, ruleDisabled, ruleCooldown, ruleCooldownAll, ruleCooldownStale,
-		ruleOAuthRefreshFailed, ruleOAuthRefreshPending, ruleCredentialExpiry, ruleClaudeCLI, ruleEnvShadowed, ruleEnvOverride,
-		ruleModelRef, ruleFailoverNone, ruleVersionKnownBug, ruleVersionChanged, ruleFilesPermissions,
-	}
-}
+// Rules is the rule set: every rule of the code table, in its order.
+func Rules() []Rule { return append([]Rule(nil), rules...) }
 
 // Evaluate runs every rule and returns the findings, worst first.
 func Evaluate(in *Input) []Finding {
 	in.prepare()
 	var out []Finding
-	for _, r := range Rules() {
+	for _, r := range rules {
 		out = append(out, r.Check(in)...)
 	}
 	SortFindings(out)
@@ -135,7 +79,7 @@ func Evaluate(in *Input) []Finding {
 // SortFindings orders findings by severity, then code, then subject.
 func SortFindings(f []Finding) {
 	sort.SliceStable(f, func(i, j int) bool {
-		if a, b := f[i].Severity.rank(), f[j].Severity.rank(); a != b {
+		if a, b := severity.Rank(f[i].Severity), severity.Rank(f[j].Severity); a != b {
 			return a < b
 		}
 		if f[i].Code != f[j].Code {

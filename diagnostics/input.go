@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
@@ -334,35 +335,7 @@ func shellQuote(s string) string {
 
 // when renders an instant as "2026-11-25T13:00:00Z (in 4m)".
 func when(t, now time.Time) string {
-	return fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), relative(t, now))
-}
-
-// relative renders "in 4m", "3h ago".
-func relative(t, now time.Time) string {
-	d := t.Sub(now)
-	if d >= 0 {
-		return "in " + shortDuration(d)
-	}
-	return shortDuration(-d) + " ago"
-}
-
-func shortDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Round(time.Minute)/time.Minute))
-	case d < 48*time.Hour:
-		d = d.Round(time.Minute) // 1h59m40s is 2h, not 1h60m
-		h := int(d / time.Hour)
-		m := int(d % time.Hour / time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	default:
-		return fmt.Sprintf("%dd", int(d.Round(24*time.Hour)/(24*time.Hour)))
-	}
+	return fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), text.Relative(t, now, ""))
 }
 
 func contains(list []string, s string) bool {

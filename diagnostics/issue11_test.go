@@ -101,11 +101,9 @@ type issueCase struct {
 	status []string
 }
 
-func TestIssue11(t *testing.T) {
-	if runtime.GOOS == "darwin" {
-		t.Skip("macOS keeps Claude Code's login in the keychain")
-	}
-	cases := []issueCase{
+// issue11Cases: TestCodeTable runs them too.
+func issue11Cases() []issueCase {
+	return []issueCase{
 		// 1. Claude Code logins.
 		{name: "2026.9.6 native Claude login, readable OAuth: where and whose, no auth.missing",
 			build: func(t *testing.T, d *sandbox.Dir) {
@@ -298,7 +296,13 @@ func TestIssue11(t *testing.T) {
 			says:   map[string][]string{CodeCooldownActive: {"no reason recorded; failures auth:1", "cooldownReason=(none)"}},
 			status: []string{"cooldown (no reason recorded) until 2026-11-25T12:01:00Z"}},
 	}
-	for _, tc := range cases {
+}
+
+func TestIssue11(t *testing.T) {
+	if runtime.GOOS == "darwin" {
+		t.Skip("macOS keeps Claude Code's login in the keychain")
+	}
+	for _, tc := range issue11Cases() {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := sandbox.New(t.TempDir())
 			mustNil(t, err)

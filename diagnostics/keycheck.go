@@ -15,7 +15,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -23,9 +22,10 @@ import (
 	"syscall"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/netutil"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
@@ -173,7 +173,7 @@ func kcNormalizeBaseURL(raw string) (string, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !kcIsLoopback(host) {
+		if !netutil.IsLoopback(host) {
 			return "", fmt.Errorf("refusing plain http:// base URL %s: the credential would cross the network in clear text; use https:// (http:// is only allowed to a loopback host: 127.0.0.0/8, ::1 or localhost)", kcDisplayURL(u))
 		}
 	default:
@@ -188,20 +188,6 @@ func kcDisplayURL(u *url.URL) string {
 	v := *u
 	v.User, v.RawQuery, v.ForceQuery, v.Fragment, v.RawFragment = nil, "", false, "", ""
 	return redact.String(v.String())
-}
-
-// kcIsLoopback reports whether host (no brackets, no port) is localhost
-// or a loopback IP address.
-func kcIsLoopback(host string) bool {
-	h := strings.TrimSuffix(strings.ToLower(host), ".")
-	if h == "localhost" {
-		return true
-	}
-	a, err := netip.ParseAddr(h)
-	if err != nil {
-		return false
-	}
-	return a.WithZone("").Unmap().IsLoopback()
 }
 
 // CheckerOptions configure a Checker. The zero value is usable.
@@ -631,14 +617,7 @@ func kcSeal(r KeyCheck, cred openclaw.Credential) KeyCheck {
 			}
 		}
 		s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-		if len(s) > limit {
-			cut := limit
-			for cut > 0 && !utf8.RuneStart(s[cut]) {
-				cut--
-			}
-			s = s[:cut] + "…"
-		}
-		return s
+		return text.Truncate(s, limit+1)
 	}
 	r.Message = clean(r.Message, maxMessageLen)
 	r.Reason = clean(r.Reason, 4*maxMessageLen)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
@@ -30,7 +31,7 @@ func (in *Input) windowFinding(k keyRef, w openclaw.Window, code string) Finding
 	ev := fmt.Sprintf("usageStats[%s] in %s: %s; %s; errorCount=%d%s.",
 		k.ID, k.Store.StateFile(), storedWindow(w.Kind, u, in.Now), in.windowScope(w, u), u.ErrorCount, failureCounts(u))
 	if !u.LastFailureAt.IsZero() {
-		ev += " Last failure " + relative(u.LastFailureAt, in.Now) + "."
+		ev += " Last failure " + text.Relative(u.LastFailureAt, in.Now, "") + "."
 	}
 	if why := in.staleUnknown(k, w); why != "" {
 		ev += " " + why

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
@@ -37,7 +38,7 @@ var ruleCredentialExpiry = Rule{Name: CodeCredentialExpired, Check: func(in *Inp
 		case !in.Now.Before(c.Expires):
 			f := Finding{
 				Code: CodeCredentialExpired, Severity: Critical, Subject: subject(k),
-				Title:    fmt.Sprintf("The %s of %s expired %s", kind(c.Type), k.ID, relative(c.Expires, in.Now)),
+				Title:    fmt.Sprintf("The %s of %s expired %s", kind(c.Type), k.ID, text.Relative(c.Expires, in.Now, "")),
 				Evidence: fmt.Sprintf("%s (%s) in %s expired at %s.", k.ID, c.Type, where(k), when(c.Expires, in.Now)),
 				Remedy:   in.replaceRemedy(k),
 				Until:    c.Expires,
@@ -50,7 +51,7 @@ var ruleCredentialExpiry = Rule{Name: CodeCredentialExpired, Check: func(in *Inp
 		case c.Expires.Sub(in.Now) <= expiringWindow:
 			f := Finding{
 				Code: CodeCredentialExpiring, Severity: Warning, Subject: subject(k),
-				Title:    fmt.Sprintf("The %s of %s expires %s", kind(c.Type), k.ID, relative(c.Expires, in.Now)),
+				Title:    fmt.Sprintf("The %s of %s expires %s", kind(c.Type), k.ID, text.Relative(c.Expires, in.Now, "")),
 				Evidence: fmt.Sprintf("%s (%s) in %s expires at %s.", k.ID, c.Type, where(k), when(c.Expires, in.Now)),
 				Remedy:   in.replaceRemedy(k),
 				Until:    c.Expires,
@@ -78,14 +79,14 @@ func claudeExpiry(in *Input) []Finding {
 	case !in.Now.Before(l.Expires):
 		return []Finding{{
 			Code: CodeCredentialExpired, Severity: Critical, Subject: k.ID,
-			Title:    "Claude Code's login (claude-cli) expired " + relative(l.Expires, in.Now) + ": the Claude CLI routes fail",
+			Title:    "Claude Code's login (claude-cli) expired " + text.Relative(l.Expires, in.Now, "") + ": the Claude CLI routes fail",
 			Evidence: fmt.Sprintf("%s has no refresh token and expired at %s.", claudeWhere(l), when(l.Expires, in.Now)),
 			Remedy:   remedy, Until: l.Expires,
 		}}
 	case l.Expires.Sub(in.Now) <= expiringWindow:
 		return []Finding{{
 			Code: CodeCredentialExpiring, Severity: Warning, Subject: k.ID,
-			Title:    "Claude Code's login (claude-cli) expires " + relative(l.Expires, in.Now),
+			Title:    "Claude Code's login (claude-cli) expires " + text.Relative(l.Expires, in.Now, ""),
 			Evidence: fmt.Sprintf("%s has no refresh token and expires at %s.", claudeWhere(l), when(l.Expires, in.Now)),
 			Remedy:   remedy, Until: l.Expires,
 		}}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
@@ -25,7 +26,7 @@ var ruleOAuthRefreshPending = Rule{Name: CodeOAuthRefreshPending, Check: func(in
 		}
 		ev := fmt.Sprintf("%s in %s holds OpenClaw's pending refresh fence (access/refresh = openclaw-oauth-refresh-fence:v1:<claim>:access|refresh:…, expires=1 — a marker, not an expiry date): "+
 			"a process claimed the login to refresh it and has not written the result. Meanwhile `openclaw models status` shows it expired; other requests wait up to %s for the result.",
-			k.ID, where(k), shortDuration(refreshCallTimeout))
+			k.ID, where(k), text.Duration(refreshCallTimeout, ""))
 		f := Finding{Code: CodeOAuthRefreshPending, Subject: subject(k)}
 		var at time.Time
 		if k.Store != nil {
@@ -34,14 +35,14 @@ var ruleOAuthRefreshPending = Rule{Name: CodeOAuthRefreshPending, Check: func(in
 		switch {
 		case !at.IsZero() && in.Now.Sub(at) < refreshCallTimeout:
 			f.Severity = Info
-			f.Title = "The OAuth login of " + k.ID + " is being refreshed (claimed " + relative(at, in.Now) + ")"
+			f.Title = "The OAuth login of " + k.ID + " is being refreshed (claimed " + text.Relative(at, in.Now, "") + ")"
 			ev += " The store was written " + when(at, in.Now) + ": the refresh may still be running."
 			f.Remedy = []string{"Nothing yet: look again in a few minutes. If it stays pending, the refreshing process died and the login must be replaced: " + in.cmd.login(k.Agent, k.ID)}
 		default:
 			f.Severity = Critical
 			age := "for an unknown time (the store's write time is not recorded)"
 			if !at.IsZero() {
-				age = "for at least " + shortDuration(in.Now.Sub(at)) + " (the store was last written " + when(at, in.Now) + ")"
+				age = "for at least " + text.Duration(in.Now.Sub(at), "") + " (the store was last written " + when(at, in.Now) + ")"
 			}
 			f.Title = "The OAuth login of " + k.ID + " is stuck in an interrupted refresh: log in again"
 			ev += " It has been pending " + age + ", longer than OpenClaw waits: the process that claimed it most likely died mid-refresh (a gateway restart or crash), " +

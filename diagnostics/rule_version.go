@@ -3,6 +3,7 @@ package diagnostics
 import (
 	"fmt"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
@@ -33,7 +34,7 @@ var ruleVersionKnownBug = Rule{Name: CodeVersionKnownBug, Check: func(in *Input)
 			out = append(out, Finding{
 				Code: CodeVersionKnownBug, Severity: Warning, Subject: subject(k),
 				Title:    "Plain-text `openclaw models status` can destroy this OAuth login",
-				Evidence: fmt.Sprintf("OpenClaw %s refreshes expired or expiring OAuth logins when `models status` runs without --json; when that refresh fails, the refresh token is replaced by a fence and the login is gone. %s expires %s.", v, k.ID, relative(k.Cred.Expires, in.Now)),
+				Evidence: fmt.Sprintf("OpenClaw %s refreshes expired or expiring OAuth logins when `models status` runs without --json; when that refresh fails, the refresh token is replaced by a fence and the login is gone. %s expires %s.", v, k.ID, text.Relative(k.Cred.Expires, in.Now, "")),
 				Remedy:   []string{"Use `" + in.cmd.run("", "models status --json") + "` or `openclaw-bot status` only, until " + k.ID + " is re-authenticated."},
 			})
 		}

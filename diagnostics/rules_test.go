@@ -55,14 +55,11 @@ type ruleCase struct {
 	sev    map[string]Severity
 }
 
-func TestRules(t *testing.T) {
-	must := func(t *testing.T, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	cases := []ruleCase{
+// ruleCases are states of an install and what the rules must say about
+// them; TestCodeTable runs them too.
+func ruleCases() []ruleCase {
+	must := mustNil
+	return []ruleCase{
 		{name: "healthy install with fallback has no finding",
 			build: func(t *testing.T, d *sandbox.Dir) {
 				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
@@ -313,18 +310,46 @@ func TestRules(t *testing.T) {
 				must(t, d.AgentStore("main", apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{"cooldownUntil": ms(time.Minute), "cooldownReason": "auth"})))
 			},
 			want: []string{CodeCooldownActive}},
+		{name: "an agent's own profile without a secret overrides the shared one",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.9.6", map[string]any{"agents": map[string]any{"ownership": "explicit",
+					"entries":  map[string]any{"main": map[string]any{"name": "main"}, "ops": map[string]any{"name": "ops"}},
+					"defaults": withFallback["agents"].(map[string]any)["defaults"]}}, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), nil))
+				must(t, d.AgentStore("ops", map[string]any{"version": 1, "profiles": map[string]any{
+					"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": ""}}}, nil))
+			},
+			want: []string{CodeAgentMissing}, sev: map[string]Severity{CodeAgentMissing: Critical}},
+		{name: "an auth cooldown older than the key, which Anthropic accepts",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				failure := testNow.Add(-10 * time.Minute)
+				d.Now = func() time.Time { return failure.Add(5 * time.Minute) } // the key was stored after the failure
+				must(t, d.Config("2026.9.6", withFallback, "anthropic:default"))
+				must(t, d.SharedStore(apiKeyStore("anthropic:default"), usage("anthropic:default", map[string]any{
+					"cooldownUntil": ms(50 * time.Minute), "cooldownReason": "auth", "lastFailureAt": failure.UnixMilli()})))
+			},
+			checks: statusFor(StatusAccepted, 200, ""),
+			want:   []string{CodeCooldownStale, CodeCooldownActive}, sev: map[string]Severity{CodeCooldownStale: Critical}},
 	}
-	for _, tc := range cases {
+}
+
+// input builds the case's install and the rules' input about it.
+func (tc ruleCase) input(t *testing.T) *Input {
+	d, err := sandbox.New(t.TempDir())
+	mustNil(t, err)
+	tc.build(t, d)
+	snap := readSnap(t, d.Path)
+	in := &Input{Snap: snap, Now: testNow, PreviousVersion: tc.prev}
+	if tc.checks != nil {
+		in.Checks = tc.checks(snap)
+	}
+	return in
+}
+
+func TestRules(t *testing.T) {
+	for _, tc := range ruleCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := sandbox.New(t.TempDir())
-			must(t, err)
-			tc.build(t, d)
-			snap := readSnap(t, d.Path)
-			in := &Input{Snap: snap, Now: testNow, PreviousVersion: tc.prev}
-			if tc.checks != nil {
-				in.Checks = tc.checks(snap)
-			}
-			rep := Diagnose("t", in)
+			rep := Diagnose("t", tc.input(t))
 			got := map[string]Finding{}
 			for _, f := range rep.Findings {
 				got[f.Code] = f
@@ -352,12 +377,13 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// allCodes is every code a rule can emit.
-var allCodes = []string{CodeAuthMissing, CodeAgentMissing, CodeKeyMalformed, CodeKeyRejected, CodeKeyForbidden,
-	CodeBillingBlocked, CodeCredentialExpired, CodeCredentialExpiring, CodeOAuthRefreshFailed, CodeVersionKnownBug,
-	CodeFailoverNone, CodeCooldownActive, CodeDisabledActive, CodeCooldownAll, CodeEnvShadowed, CodeEnvOverride,
-	CodeConfigSyntax, CodeConfigSchema, CodeModelRef, CodeStoreLegacyUnmigrated, CodeFilesPermissions, CodeVersionChanged,
-	CodeStateUnreadable, CodeInstallMissing, CodeCooldownStale, CodeAuthExternal, CodeOAuthRefreshPending}
+// allCodes is every code of the table.
+var allCodes = func() (out []string) {
+	for _, s := range Specs() {
+		out = append(out, s.Code)
+	}
+	return out
+}()
 
 func readSnap(t testing.TB, dir string) *openclaw.Snapshot {
 	t.Helper()
@@ -469,17 +495,6 @@ func TestMultiAgentWithoutOwnershipIsASchemaError(t *testing.T) {
 		}
 	}
 	t.Errorf("want config.schema about agents.ownership, got %v", codes(rep.Findings))
-}
-
-func TestShortDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		30 * time.Second: "30s", 4*time.Minute + 20*time.Second: "4m", time.Hour + 59*time.Minute + 40*time.Second: "2h",
-		2*time.Hour + 5*time.Minute: "2h5m", 72 * time.Hour: "3d",
-	} {
-		if got := shortDuration(d); got != want {
-			t.Errorf("shortDuration(%s) = %q, want %q", d, got, want)
-		}
-	}
 }
 
 func TestShellEnvIsMentionedWhenNothingIsFound(t *testing.T) {

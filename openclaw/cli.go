@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Defaults for CLI.
@@ -290,10 +291,7 @@ func cliMatch(argv []string, spend bool) (*cliCommand, error) {
 			why = append(why, err.Error())
 		}
 	}
-	shown := strings.Join(argv, " ")
-	if len(shown) > 120 {
-		shown = shown[:120] + "…"
-	}
+	shown := text.Truncate(strings.Join(argv, " "), 121)
 	if len(why) == 0 {
 		return nil, fmt.Errorf("%w: `openclaw %s` is not on the allow-list", ErrCLINotAllowed, shown)
 	}
@@ -390,21 +388,21 @@ const cliMaxParams = 64 << 10
 
 func cliCheckAgentID(s string) error {
 	if re := cliAgentIDRE(); !re.MatchString(s) {
-		return fmt.Errorf("agent id %q must match %s", cliTrim(s), re)
+		return fmt.Errorf("agent id %q must match %s", text.Truncate(s, 41), re)
 	}
 	return nil
 }
 
 func cliCheckProvider(s string) error {
 	if re := cliProviderRE(); !re.MatchString(s) {
-		return fmt.Errorf("provider id %q must match %s", cliTrim(s), re)
+		return fmt.Errorf("provider id %q must match %s", text.Truncate(s, 41), re)
 	}
 	return nil
 }
 
 func cliCheckProfileID(s string) error {
 	if re := cliProfileIDRE(); !re.MatchString(s) {
-		return fmt.Errorf("profile id %q must match %s", cliTrim(s), re)
+		return fmt.Errorf("profile id %q must match %s", text.Truncate(s, 41), re)
 	}
 	return nil
 }
@@ -421,7 +419,7 @@ func cliCheckProfileList(s string) error {
 func cliCheckPositiveInt(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 || strconv.Itoa(n) != s {
-		return fmt.Errorf("%q is not a positive integer", cliTrim(s))
+		return fmt.Errorf("%q is not a positive integer", text.Truncate(s, 41))
 	}
 	return nil
 }
@@ -455,13 +453,6 @@ func cliCheckParams(s string) error {
 		}
 	}
 	return nil
-}
-
-func cliTrim(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // ---------------------------------------------------------------------------
@@ -587,7 +578,7 @@ func (c *CLI) GatewayProbe(ctx context.Context, params any) (*Result, error) {
 func (c *CLI) gatewayCall(ctx context.Context, method string, params any, spend bool) (*Result, error) {
 	spends, ok := cliGatewayMethods[method]
 	if !ok {
-		return nil, fmt.Errorf("%w: gateway method %q is not on the allow-list", ErrCLINotAllowed, cliTrim(method))
+		return nil, fmt.Errorf("%w: gateway method %q is not on the allow-list", ErrCLINotAllowed, text.Truncate(method, 41))
 	}
 	if spends && !spend {
 		return nil, fmt.Errorf("%w: gateway method %q spends tokens; use GatewayProbe", ErrCLINotAllowed, method)
@@ -1047,11 +1038,7 @@ func (c *CLI) stderrTail(res *Result) string {
 }
 
 func cliSnippet(b []byte, n int) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		return strings.ToValidUTF8(string(b[:n]), "?") + "…"
-	}
-	return strings.ToValidUTF8(string(b), "?")
+	return text.Truncate(strings.ToValidUTF8(string(bytes.TrimSpace(b)), "?"), n+1)
 }
 
 // ---------------------------------------------------------------------------

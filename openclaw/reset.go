@@ -50,6 +50,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // ResetPlan is the preview of one cooldown reset: which profiles, in which
@@ -928,10 +930,7 @@ func legacyLockOwner(b []byte) string {
 	if s == "" {
 		return "empty lock file"
 	}
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
-	return s
+	return text.Truncate(s, 121)
 }
 
 func parseJSDate(s string) (time.Time, error) {
@@ -1215,10 +1214,4 @@ func resetState(doc []byte, profiles, fields []string, indent bool) ([]byte, err
 	return b.Bytes(), nil
 }
 
-func resetSnippet(b []byte) string {
-	s := string(b)
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	return s
-}
+func resetSnippet(b []byte) string { return text.Truncate(string(b), 81) }

@@ -59,6 +59,7 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Restart methods (the values of targets[].restart.method).
@@ -399,9 +400,9 @@ func checkUnit(unit string) error {
 	case unit == "":
 		return errors.New("method systemd needs the unit, e.g. openclaw-gateway.service")
 	case len(unit) > 256 || !restartUnitRE.MatchString(unit):
-		return fmt.Errorf("unit %q is not a systemd unit name (letters, digits and @ . _ : - only)", cliTrim(redact.String(unit)))
+		return fmt.Errorf("unit %q is not a systemd unit name (letters, digits and @ . _ : - only)", text.Truncate(redact.String(unit), 41))
 	case strings.HasPrefix(unit, "-"):
-		return fmt.Errorf("unit %q starts with '-' and would be read as an option", cliTrim(unit))
+		return fmt.Errorf("unit %q starts with '-' and would be read as an option", text.Truncate(unit, 41))
 	}
 	return nil
 }
@@ -409,9 +410,9 @@ func checkUnit(unit string) error {
 func checkService(svc string) error {
 	switch {
 	case len(svc) > 128 || !restartServiceRE.MatchString(svc):
-		return fmt.Errorf("compose service %q is not a service name (letters, digits and . _ - only)", cliTrim(redact.String(svc)))
+		return fmt.Errorf("compose service %q is not a service name (letters, digits and . _ - only)", text.Truncate(redact.String(svc), 41))
 	case strings.HasPrefix(svc, "-"):
-		return fmt.Errorf("compose service %q starts with '-' and would be read as an option", cliTrim(svc))
+		return fmt.Errorf("compose service %q starts with '-' and would be read as an option", text.Truncate(svc, 41))
 	}
 	return nil
 }
@@ -457,11 +458,11 @@ func (r *Restarter) commandArgv() ([]string, error) {
 	case !strings.ContainsRune(prog, '/'):
 		p, err := r.lookPath(prog)
 		if err != nil {
-			return nil, fmt.Errorf("command %q not found on PATH", cliTrim(prog))
+			return nil, fmt.Errorf("command %q not found on PATH", text.Truncate(prog, 41))
 		}
 		prog = p
 	case !filepath.IsAbs(prog):
-		return nil, fmt.Errorf("command %q must be an absolute path or a name on PATH", cliTrim(prog))
+		return nil, fmt.Errorf("command %q must be an absolute path or a name on PATH", text.Truncate(prog, 41))
 	}
 	st, err := os.Stat(prog)
 	switch {
@@ -1192,11 +1193,7 @@ func (r *Restarter) lastLines(b []byte) []string {
 		lines = lines[len(lines)-restartTailLines:]
 	}
 	for i, l := range lines {
-		l = r.scrub(l)
-		if len(l) > restartLineMax {
-			l = strings.ToValidUTF8(l[:restartLineMax], "") + "…"
-		}
-		lines[i] = l
+		lines[i] = text.Truncate(r.scrub(l), restartLineMax+1)
 	}
 	return lines
 }
@@ -1321,17 +1318,10 @@ func (r *Restarter) probe(ctx context.Context, client *http.Client, u string) re
 			o.uptime = &u
 		}
 		if len(doc.Failing) > 0 && string(doc.Failing) != "null" {
-			o.failing = r.scrub(restartTrim(string(doc.Failing), 200))
+			o.failing = r.scrub(text.Truncate(string(doc.Failing), 201))
 		}
 	}
 	return o
-}
-
-func restartTrim(s string, n int) string {
-	if len(s) > n {
-		return strings.ToValidUTF8(s[:n], "") + "…"
-	}
-	return s
 }
 
 // notReady builds the error for a gateway that did not come back in time.

@@ -14,12 +14,12 @@ package scheduler
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/internal/severity"
 )
 
 // Incident states.
@@ -36,51 +36,26 @@ const (
 	DefaultResolveAfter = 1
 )
 
-// incidentNetworkCodes are findings about reaching something over the
-// network: one failed request is not an outage, so they need two
-// consecutive evaluations before they fire (unless Thresholds says
-// otherwise). Everything else is a fact read from the install (a cooldown is
-// in the state file or it is not) and fires at once.
-var incidentNetworkCodes = map[string]bool{
-	"key.check_network": true,
-	"gateway.down":      true,
-}
-
-// incidentEventCodes are findings that report something that happened, not
-// a condition that holds. An event fires once (threshold 1, whatever
-// Thresholds says), is never reminded, closes at the first evaluation that
-// no longer reports it (ResolveAfter does not apply) and never gets a
-// resolved notice of its own.
-//
-// Events are also the one exception to MinSeverity: version.changed is an
-// info finding, below the default MinSeverity, and is sent anyway because
-// an OpenClaw upgrade changes storage, cooldown rules and error texts, a
-// fact people need when the next alert arrives. It is not muted by a down
-// gateway either (an upgrade is often why the gateway is down).
-var incidentEventCodes = map[string]bool{
-	diagnostics.CodeVersionChanged: true,
-}
-
-// IsEventCode reports whether findings with this code are events (see
-// above): fire once, close silently, sent regardless of MinSeverity.
-func IsEventCode(code string) bool { return incidentEventCodes[code] }
+// IsEventCode reports whether findings with this code are events
+// (diagnostics.KindEvent): they fire once whatever the thresholds, are never
+// reminded, close at the first evaluation that no longer reports them
+// (ResolveAfter does not apply) without a resolved notice of their own, and
+// are the one exception to MinSeverity (version.changed is info, and sent:
+// an OpenClaw upgrade changes storage, cooldown rules and error texts).
+func IsEventCode(code string) bool { return diagnostics.Spec(code).Kind == diagnostics.KindEvent }
 
 // InhibitedByGateway reports whether an incident with this code is muted
-// (and kept from resolving) while the target's gateway is down: every
-// profile-level finding is, because a down gateway makes them unreliable
-// and they are not what needs fixing first. Exempt: the gateway's own
-// findings (gateway.*), config.* (a broken openclaw.json is often why the
-// gateway is down) and events (version.changed).
-func InhibitedByGateway(code string) bool {
-	return !strings.HasPrefix(code, "gateway.") && !strings.HasPrefix(code, "config.") && !IsEventCode(code)
-}
+// (and kept from resolving) while the target's gateway is down: the code
+// table's GatewayMuted.
+func InhibitedByGateway(code string) bool { return diagnostics.Spec(code).GatewayMuted }
 
 // EngineOptions tune an Engine. The zero value gives the defaults.
 type EngineOptions struct {
 	// Thresholds: consecutive evaluations a finding must be reported
 	// before its incident fires, by finding code. Default 1 (facts such
-	// as a cooldown fire at once); 2 for network codes (key.check_network,
-	// gateway.down). Values < 1 mean the default. Ignored for events.
+	// as a cooldown fire at once); 2 for network codes
+	// (diagnostics.KindNetwork: gateway.down). Values < 1 mean the default.
+	// Ignored for events.
 	Thresholds map[string]int
 	// ResolveAfter: consecutive evaluations a firing incident must be
 	// absent before it is resolved (Gatus' success-threshold). Default 1.
@@ -127,7 +102,7 @@ func (o EngineOptions) Threshold(code string) int {
 	if n, ok := o.Thresholds[code]; ok && n >= 1 {
 		return n
 	}
-	if incidentNetworkCodes[code] {
+	if diagnostics.Spec(code).Kind == diagnostics.KindNetwork {
 		return 2
 	}
 	return 1
@@ -525,11 +500,11 @@ func (e *Engine) relevant(target string, findings []diagnostics.Finding) map[inc
 		if f.Code == "" {
 			continue
 		}
-		if !IsEventCode(f.Code) && incidentSevRank(f.Severity) > incidentSevRank(e.opts.MinSeverity) {
+		if !IsEventCode(f.Code) && severity.Rank(f.Severity) > severity.Rank(e.opts.MinSeverity) {
 			continue
 		}
 		k := incidentKey{target, f.Subject, f.Code}
-		if old, ok := out[k]; ok && incidentSevRank(old.Severity) <= incidentSevRank(f.Severity) {
+		if old, ok := out[k]; ok && severity.Rank(old.Severity) <= severity.Rank(f.Severity) {
 			continue
 		}
 		out[k] = f
@@ -556,23 +531,11 @@ func (e *Engine) newRef(target string, now time.Time) string {
 	}
 }
 
-func incidentSevRank(s diagnostics.Severity) int {
-	switch s {
-	case diagnostics.Critical:
-		return 0
-	case diagnostics.Warning:
-		return 1
-	case diagnostics.Info:
-		return 2
-	}
-	return 3
-}
-
 // sortIncidents orders worst first, then by code, subject and target.
 func sortIncidents(list []Incident) {
 	sort.Slice(list, func(i, j int) bool {
 		a, b := list[i], list[j]
-		if ra, rb := incidentSevRank(a.Severity), incidentSevRank(b.Severity); ra != rb {
+		if ra, rb := severity.Rank(a.Severity), severity.Rank(b.Severity); ra != rb {
 			return ra < rb
 		}
 		if a.Code != b.Code {

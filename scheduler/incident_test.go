@@ -98,9 +98,9 @@ func TestThresholds(t *testing.T) {
 	}{
 		{"cooldown fires at once", EngineOptions{}, incCooldown("anthropic:default"), "x", 0},
 		{"gateway.down needs two", EngineOptions{}, incFinding("gateway.down", diagnostics.Critical, "http://127.0.0.1:18789/healthz"), "xx", 1},
-		{"key.check_network needs two", EngineOptions{}, incFinding("key.check_network", diagnostics.Warning, "anthropic:default"), "xx", 1},
-		{"one gap resets Seen", EngineOptions{}, incFinding("key.check_network", diagnostics.Warning, "anthropic:default"), "x.xx", 3},
-		{"never two in a row", EngineOptions{}, incFinding("key.check_network", diagnostics.Warning, "anthropic:default"), "x.x.x.", -1},
+		{"a network code needs two", EngineOptions{}, incFinding(diagnostics.CodeGatewayDown, diagnostics.Warning, "anthropic:default"), "xx", 1},
+		{"one gap resets Seen", EngineOptions{}, incFinding(diagnostics.CodeGatewayDown, diagnostics.Warning, "anthropic:default"), "x.xx", 3},
+		{"never two in a row", EngineOptions{}, incFinding(diagnostics.CodeGatewayDown, diagnostics.Warning, "anthropic:default"), "x.x.x.", -1},
 		{"configured threshold", EngineOptions{Thresholds: map[string]int{diagnostics.CodeModelRef: 3}}, incFinding(diagnostics.CodeModelRef, diagnostics.Warning, "x"), "xxx", 2},
 		{"threshold override to 1", EngineOptions{Thresholds: map[string]int{"gateway.down": 1}}, incFinding("gateway.down", diagnostics.Critical, "gw"), "x", 0},
 		{"invalid threshold means default", EngineOptions{Thresholds: map[string]int{diagnostics.CodeCooldownActive: 0}}, incCooldown("p"), "x", 0},
@@ -354,7 +354,7 @@ func TestOptionsNormalized(t *testing.T) {
 		}
 	}
 	o := NewEngine(EngineOptions{}).Options()
-	for code, want := range map[string]int{"gateway.down": 2, "key.check_network": 2, diagnostics.CodeCooldownActive: 1, diagnostics.CodeVersionChanged: 1} {
+	for code, want := range map[string]int{"gateway.down": 2, diagnostics.CodeCooldownActive: 1, diagnostics.CodeVersionChanged: 1} {
 		if got := o.Threshold(code); got != want {
 			t.Errorf("Threshold(%s) = %d, want %d", code, got, want)
 		}
@@ -580,7 +580,7 @@ func TestInhibitionKeepsAnnouncedIncidentOpen(t *testing.T) {
 
 func TestInhibitedByGateway(t *testing.T) {
 	for code, want := range map[string]bool{
-		diagnostics.CodeCooldownActive: true, diagnostics.CodeKeyRejected: true, "key.check_network": true,
+		diagnostics.CodeCooldownActive: true, diagnostics.CodeKeyRejected: true, diagnostics.CodeLogAuthRejected: true,
 		"gateway.down": false, diagnostics.CodeConfigSyntax: false, diagnostics.CodeConfigSchema: false,
 		diagnostics.CodeVersionChanged: false,
 	} {

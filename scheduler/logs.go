@@ -14,14 +14,10 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
-// Log-derived finding codes: failures that leave no state behind (an env
-// key never gets a cooldown), seen in OpenClaw's own log.
 const (
-	CodeLogNoAPIKey      = "log.no_api_key"
-	CodeLogOAuthRefresh  = "log.oauth_refresh_failed"
-	CodeLogAuthRejected  = "log.auth_rejected"
 	defaultLogDir        = "/tmp/openclaw"
 	logEventTTL          = 15 * time.Minute
 	maxLogLine           = 64 << 10
@@ -32,10 +28,10 @@ const (
 var logPatterns = []struct {
 	needle, code, title string
 }{
-	{`No API key found for provider "anthropic"`, CodeLogNoAPIKey, "OpenClaw found no Anthropic credential for a request"},
-	{`OAuth token refresh failed for anthropic`, CodeLogOAuthRefresh, "OpenClaw could not refresh an Anthropic OAuth login"},
-	{`authentication failed, HTTP 401`, CodeLogAuthRejected, "Anthropic rejected OpenClaw's credential (HTTP 401)"},
-	{`401 authentication_error`, CodeLogAuthRejected, "Anthropic rejected OpenClaw's credential (HTTP 401)"},
+	{`No API key found for provider "anthropic"`, diagnostics.CodeLogNoAPIKey, "OpenClaw found no Anthropic credential for a request"},
+	{`OAuth token refresh failed for anthropic`, diagnostics.CodeLogOAuthRefresh, "OpenClaw could not refresh an Anthropic OAuth login"},
+	{`authentication failed, HTTP 401`, diagnostics.CodeLogAuthRejected, "Anthropic rejected OpenClaw's credential (HTTP 401)"},
+	{`401 authentication_error`, diagnostics.CodeLogAuthRejected, "Anthropic rejected OpenClaw's credential (HTTP 401)"},
 }
 
 // LogEvent is one matching log line.
@@ -122,7 +118,7 @@ func (f *LogFollower) read(path string, offset int64) int64 {
 // Feed matches one log line (exported for tests and for logs.tail over the
 // gateway).
 func (f *LogFollower) Feed(line string) {
-	text := line
+	msg := line
 	var obj map[string]any
 	if json.Unmarshal([]byte(line), &obj) == nil {
 		var parts []string
@@ -131,20 +127,17 @@ func (f *LogFollower) Feed(line string) {
 				parts = append(parts, s)
 			}
 		}
-		text = strings.Join(parts, " ")
+		msg = strings.Join(parts, " ")
 	}
 	for _, p := range logPatterns {
-		if !strings.Contains(text, p.needle) {
+		if !strings.Contains(msg, p.needle) {
 			continue
 		}
 		now := time.Now()
 		if f.Now != nil {
 			now = f.Now()
 		}
-		short := redact.String(strings.TrimSpace(text))
-		if len(short) > 300 {
-			short = short[:300] + "…"
-		}
+		short := text.Truncate(redact.String(strings.TrimSpace(msg)), 301)
 		f.mu.Lock()
 		if f.events == nil {
 			f.events = map[string]LogEvent{}

@@ -36,7 +36,7 @@ func TestLogFollower(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	got := f.Findings(now)
-	if len(got) != 2 || got[0].Code != CodeLogAuthRejected || got[1].Code != CodeLogOAuthRefresh {
+	if len(got) != 2 || got[0].Code != diagnostics.CodeLogAuthRejected || got[1].Code != diagnostics.CodeLogOAuthRefresh {
 		t.Fatalf("findings %+v", got)
 	}
 	if strings.Contains(got[0].Evidence, "SECRETSECRET") {
@@ -50,21 +50,21 @@ func TestLogFollower(t *testing.T) {
 // Log lines that the state already explains do not become incidents of their
 // own (they would keep an alert group from resolving).
 func TestLogFindingsOnlyForWhatLeavesNoState(t *testing.T) {
-	logged := []diagnostics.Finding{{Code: CodeLogAuthRejected}, {Code: CodeLogNoAPIKey}, {Code: CodeLogOAuthRefresh}}
+	logged := []diagnostics.Finding{{Code: diagnostics.CodeLogAuthRejected}, {Code: diagnostics.CodeLogNoAPIKey}, {Code: diagnostics.CodeLogOAuthRefresh}}
 	stored := diagnostics.Report{Profiles: []diagnostics.ProfileStatus{{Provider: "anthropic", Source: diagnostics.SourceStore}},
 		Findings: []diagnostics.Finding{{Code: diagnostics.CodeOAuthRefreshFailed}}}
-	if got := logFindings(stored, logged); len(got) != 1 || got[0].Code != CodeLogNoAPIKey {
+	if got := logFindings(stored, logged); len(got) != 1 || got[0].Code != diagnostics.CodeLogNoAPIKey {
 		t.Errorf("with a stored profile: %+v", got)
 	}
 	envOnly := diagnostics.Report{Profiles: []diagnostics.ProfileStatus{{Provider: "anthropic", Source: diagnostics.SourceEnv}},
 		Findings: []diagnostics.Finding{{Code: diagnostics.CodeAuthMissing}}}
-	if got := logFindings(envOnly, logged); len(got) != 2 || got[0].Code != CodeLogAuthRejected || got[1].Code != CodeLogOAuthRefresh {
+	if got := logFindings(envOnly, logged); len(got) != 2 || got[0].Code != diagnostics.CodeLogAuthRejected || got[1].Code != diagnostics.CodeLogOAuthRefresh {
 		t.Errorf("env-only: %+v", got)
 	}
 	// An interrupted refresh (pending fence) explains the refresh failure too.
 	pending := diagnostics.Report{Profiles: []diagnostics.ProfileStatus{{Provider: "anthropic", Source: diagnostics.SourceStore}},
 		Findings: []diagnostics.Finding{{Code: diagnostics.CodeOAuthRefreshPending}}}
-	if got := logFindings(pending, logged); len(got) != 1 || got[0].Code != CodeLogNoAPIKey {
+	if got := logFindings(pending, logged); len(got) != 1 || got[0].Code != diagnostics.CodeLogNoAPIKey {
 		t.Errorf("with a pending fence: %+v", got)
 	}
 }

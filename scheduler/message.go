@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // maxResetButtons caps the "Reset cooldown" buttons of one message.
@@ -60,17 +60,17 @@ func (n Notice) Message(now time.Time) bot.Message {
 	case bot.KindResolved:
 		m.Title = "Resolved: " + base
 	case bot.KindReminder:
-		m.Title = "Still firing (" + msgDuration(now.Sub(fired)) + "): " + base
+		m.Title = "Still firing (" + text.Duration(now.Sub(fired), "") + "): " + base
 	default:
 		m.Title = base
 	}
 
 	m.Footer = []bot.Span{bot.T("target " + n.Target), bot.T(" · ")}
 	if n.Kind == bot.KindResolved {
-		m.Footer = append(m.Footer, bot.T("resolved after "+msgDuration(resolved.Sub(fired))))
+		m.Footer = append(m.Footer, bot.T("resolved after "+text.Duration(resolved.Sub(fired), "")))
 		return m
 	}
-	m.Footer = append(m.Footer, bot.T("firing since "), bot.At(fired), bot.T(" ("+msgDuration(now.Sub(fired))+")"))
+	m.Footer = append(m.Footer, bot.T("firing since "), bot.At(fired), bot.T(" ("+text.Duration(now.Sub(fired), "")+")"))
 	m.Buttons = msgButtons(n)
 	return m
 }
@@ -158,57 +158,37 @@ func msgCount(list []Incident) string {
 func msgButtons(n Notice) []bot.Button {
 	var resets []bot.Action
 	for _, in := range n.Incidents {
-		a := bot.Action{Verb: bot.VerbReset, Arg: in.Subject}
-		switch {
-		case resetButtonCodes[in.Code]:
-		case in.Code == diagnostics.CodeCooldownAll:
-			a.Arg = "all"
-		default:
-			continue
-		}
-		if !slices.Contains(resets, a) && len(resets) < maxResetButtons {
+		a, ok := alertAction(diagnostics.Spec(in.Code).Button, in.Subject)
+		if ok && !slices.Contains(resets, a) && len(resets) < maxResetButtons {
 			resets = append(resets, a)
 		}
 	}
 	var out []bot.Button
 	for _, a := range resets {
-		text := "Reset cooldown"
+		label := "Reset cooldown"
 		if len(resets) > 1 {
-			text += ": " + msgTruncate(a.Arg, 40)
+			label += ": " + text.Truncate(a.Arg, 40)
 		}
-		out = append(out, a.Button(text, "primary"))
+		out = append(out, a.Button(label, "primary"))
 	}
-	return append(out,
-		bot.Action{Verb: bot.VerbCheck, Arg: n.Target}.Button("Re-check", ""),
-		bot.Action{Verb: bot.VerbSilence, Arg: n.Target, For: "1h"}.Button("Silence 1h", ""),
-	)
+	check, _ := alertAction(diagnostics.ButtonCheck, n.Target)
+	silence, _ := alertAction(diagnostics.ButtonSilence, n.Target)
+	return append(out, check.Button("Re-check", ""), silence.Button("Silence 1h", ""))
 }
 
-// msgTruncate cuts s to at most n runes, with "…" when cut.
-func msgTruncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
+// alertAction is the one place that turns the code table's alert buttons
+// (diagnostics.AlertButton) into chat actions: arg is the finding's subject
+// for a reset, the target for Re-check and Silence.
+func alertAction(kind diagnostics.AlertButton, arg string) (bot.Action, bool) {
+	switch kind {
+	case diagnostics.ButtonReset:
+		return bot.Action{Verb: bot.VerbReset, Arg: arg}, true
+	case diagnostics.ButtonResetAll:
+		return bot.Action{Verb: bot.VerbReset, Arg: "all"}, true
+	case diagnostics.ButtonCheck:
+		return bot.Action{Verb: bot.VerbCheck, Arg: arg}, true
+	case diagnostics.ButtonSilence:
+		return bot.Action{Verb: bot.VerbSilence, Arg: arg, For: "1h"}, true
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// msgDuration renders 45s, 12m, 4h, 4h30m, 3d.
-func msgDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	return bot.Action{}, false
 }

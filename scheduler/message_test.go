@@ -231,17 +231,6 @@ func TestMessageButtons(t *testing.T) {
 	}
 }
 
-func TestMessageDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		-time.Second: "0s", 45 * time.Second: "45s", 12 * time.Minute: "12m", 4 * time.Hour: "4h",
-		4*time.Hour + 30*time.Minute: "4h30m", 47 * time.Hour: "47h", 72 * time.Hour: "3d",
-	} {
-		if got := msgDuration(d); got != want {
-			t.Errorf("msgDuration(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 // End to end: engine notices rendered, in virtual time.
 func TestMessageFromEngine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

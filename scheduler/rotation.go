@@ -141,10 +141,3 @@ func (s *Service) autoReset(ctx context.Context, target string, reqs []AutoReset
 		}
 	}
 }
-
-// resetButtonCodes are the findings whose alert carries a Reset cooldown
-// button for their subject.
-var resetButtonCodes = map[string]bool{
-	diagnostics.CodeCooldownActive: true,
-	diagnostics.CodeCooldownStale:  true,
-}

@@ -21,12 +21,10 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/internal/severity"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
-
-// CodeGatewayDown is the finding of a gateway whose /healthz does not answer.
-const CodeGatewayDown = "gateway.down"
 
 // Route sends notices to one destination of one notifier: about the
 // listed targets only (none = all) and at least MinSeverity ("" = warning).
@@ -47,21 +45,11 @@ func (r Route) wants(n Notice) bool {
 		min = diagnostics.Warning
 	}
 	for _, i := range n.Incidents {
-		if sevRank(i.Severity) <= sevRank(min) || IsEventCode(i.Code) {
+		if severity.Rank(i.Severity) <= severity.Rank(min) || IsEventCode(i.Code) {
 			return true
 		}
 	}
 	return false
-}
-
-func sevRank(s diagnostics.Severity) int {
-	switch s {
-	case diagnostics.Critical:
-		return 0
-	case diagnostics.Warning:
-		return 1
-	}
-	return 2
 }
 
 // Observer is told about evaluations and deliveries (the metrics); its
@@ -401,7 +389,7 @@ func (s *Service) evaluateLocked(ctx context.Context, name string, live bool) (r
 		gatewayDown = hs.down
 		if hs.down {
 			findings = append(findings, diagnostics.Finding{
-				Code: CodeGatewayDown, Severity: diagnostics.Critical, Subject: t.HealthURL,
+				Code: diagnostics.CodeGatewayDown, Severity: diagnostics.Critical, Subject: t.HealthURL,
 				Title:    "The OpenClaw gateway does not answer /healthz",
 				Evidence: fmt.Sprintf("GET %s at %s: %s", t.HealthURL, hs.at.UTC().Format(time.RFC3339), hs.err),
 				Remedy:   []string{"Check the gateway process or service (`openclaw gateway status --json`); profile alerts of this target are muted while it is down."},
@@ -479,21 +467,11 @@ func logFindings(rep diagnostics.Report, logged []diagnostics.Finding) []diagnos
 	}
 	var out []diagnostics.Finding
 	for _, f := range logged {
-		switch f.Code {
-		case CodeLogAuthRejected:
-			// A stored profile that Anthropic rejects gets a cooldown, which
-			// the state shows; only env-only keys need the log.
-			if stored {
-				continue
-			}
-		case CodeLogNoAPIKey:
-			if has[diagnostics.CodeAuthMissing] {
-				continue
-			}
-		case CodeLogOAuthRefresh:
-			if has[diagnostics.CodeOAuthRefreshFailed] || has[diagnostics.CodeOAuthRefreshPending] || has[diagnostics.CodeCredentialExpired] {
-				continue
-			}
+		// A stored profile that Anthropic rejects gets a cooldown, which
+		// the state shows; only env-only keys need the log.
+		if f.Code == diagnostics.CodeLogAuthRejected && stored ||
+			slices.ContainsFunc(diagnostics.Spec(f.Code).CoveredBy, func(c string) bool { return has[c] }) {
+			continue
 		}
 		out = append(out, f)
 	}

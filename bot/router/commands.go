@@ -11,6 +11,7 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
@@ -354,7 +355,7 @@ func (r *Router) audit(ctx context.Context, _ Who, cmd Command) result {
 		m.Text = append(m.Text, bot.B(fmt.Sprintf("#%d", e.ID)), bot.T(" "), bot.At(e.At),
 			bot.T(" "+who+" · "+where+" · "), bot.C(line), bot.T(" → "+e.Outcome))
 		if e.Error != "" {
-			m.Text = append(m.Text, bot.T(" ("+cut(e.Error, 120)+")"))
+			m.Text = append(m.Text, bot.T(" ("+text.Truncate(e.Error, 120)+")"))
 		}
 		took := e.Duration.Round(time.Millisecond).String()
 		if e.Duration < time.Millisecond {
@@ -371,13 +372,6 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-func cut(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 func (r *Router) doctorLint(ctx context.Context, _ Who, cmd Command) result {

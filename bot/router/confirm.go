@@ -395,10 +395,8 @@ func doctorFixPreview(cmd Command, target string, tr targetReport, m *bot.Messag
 	name := targetName(tr.name)
 	m.Title = "Run openclaw doctor --fix on " + name + "?"
 	st.Profiles = targetProfiles(cmd.Name, tr.rep)
-	relevant := map[string]bool{diagnostics.CodeStoreLegacyUnmigrated: true, diagnostics.CodeCredentialExpired: true,
-		diagnostics.CodeCredentialExpiring: true, diagnostics.CodeOAuthRefreshFailed: true, diagnostics.CodeOAuthRefreshPending: true}
 	for _, f := range tr.rep.Findings {
-		if relevant[f.Code] {
+		if diagnostics.Spec(f.Code).Remedy == diagnostics.RemedyDoctorFix {
 			m.Items = append(m.Items, bot.Item{Code: f.Code, Severity: bot.SeverityOf(string(f.Severity)), Subject: f.Subject, Title: f.Title})
 		}
 	}

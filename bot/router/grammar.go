@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Command names (CONTRACT.md "Chat": fixed).
@@ -386,54 +388,23 @@ func suggest(words []string) string {
 	}
 	// Compare as many typed words as the name has; on a tie the name that
 	// matched more words wins ("doctr fix" is "doctor fix", not "doctor").
-	best, bestD, bestN := CmdHelp, 1<<30, 0
+	limit := max(2, utf8.RuneCountInString(first)/4)
+	best, bestD, bestN := "", limit+1, 0
 	for _, s := range specs {
 		name := strings.Fields(s.Name)
 		n := min(len(name), len(words))
 		typed := strings.ToLower(strings.Join(words[:n], " "))
-		d := editDistance(typed, s.Name)
+		d := text.Levenshtein(typed, s.Name, limit)
 		if len(name) > 1 { // "cooldownreset": the name typed as one word
-			if d1 := editDistance(first, strings.Join(name, "")); d1 < d {
+			if d1 := text.Levenshtein(first, strings.Join(name, ""), limit); d1 < d {
 				d, n = d1, len(name)
 			}
 		}
-		if d < bestD || d == bestD && n > bestN {
+		if d <= limit && (d < bestD || d == bestD && n > bestN) {
 			best, bestD, bestN = s.Name, d, n
 		}
 	}
-	if bestD > max(2, utf8.RuneCountInString(first)/4) {
-		return ""
-	}
 	return best
-}
-
-// editDistance is the Levenshtein distance over runes (inputs are cut to
-// 64 runes, so the cost stays bounded).
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 {
-		ra = ra[:64]
-	}
-	if len(rb) > 64 {
-		rb = rb[:64]
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // ParseDuration parses a chat duration: one or more <number><unit> with
@@ -540,8 +511,5 @@ func validSilenceID(id string) bool {
 
 // quote shows a user's word in a reply: quoted, cut to 40 runes.
 func quote(s string) string {
-	if utf8.RuneCountInString(s) > 40 {
-		s = string([]rune(s)[:39]) + "…"
-	}
-	return strconv.Quote(s)
+	return strconv.Quote(text.Truncate(s, 40))
 }

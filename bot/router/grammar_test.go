@@ -158,17 +158,6 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"status", "status", 0}, {"statsu", "status", 2}, {"kitten", "sitting", 3}, {"", "abc", 3}, {"é", "e", 1}} {
-		if got := editDistance(tc.a, tc.b); got != tc.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
-		}
-	}
-}
-
 // Every spec is reachable, has a usage starting with its name and an
 // example that parses to it.
 func TestSpecsConsistent(t *testing.T) {

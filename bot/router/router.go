@@ -20,6 +20,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	txt "github.com/openclaw-bot/openclaw-bot/internal/text"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
@@ -437,11 +438,7 @@ func parseRefusal(perr error, text string) result {
 		res.command = "(usage)"
 	}
 	// What was typed, scrubbed and cut, so the audit shows what was refused.
-	t := strings.Join(strings.Fields(text), " ")
-	if r := []rune(t); len(r) > 80 {
-		t = string(r[:79]) + "…"
-	}
-	res.args = []string{t}
+	res.args = []string{txt.Truncate(strings.Join(strings.Fields(text), " "), 80)}
 	res.err = "parse: " + pe.Error()
 	res.toast = "Unknown command"
 	if !pe.Unknown {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -26,6 +25,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/internal/netutil"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 )
 
@@ -509,7 +509,7 @@ func checkResponseURL(s string, api *url.URL) (*url.URL, error) {
 		return nil, errors.New("response_url scheme " + strconv.Quote(truncate(u.Scheme, 20)) + " is not https")
 	}
 	if api != nil && u.Scheme == api.Scheme && sameHostPort(u, api) {
-		if u.Scheme == "https" || isLoopbackHost(u.Hostname()) {
+		if u.Scheme == "https" || netutil.IsLoopback(u.Hostname()) {
 			return u, nil
 		}
 		return nil, errors.New("http:// response_url to a non-loopback host")
@@ -542,14 +542,6 @@ func sameHostPort(a, b *url.URL) bool {
 		return "443"
 	}
 	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // responseURLHost is the host[:port] of a response_url for logs (never its

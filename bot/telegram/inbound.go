@@ -15,13 +15,13 @@ import (
 	"sync"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Inbound defaults.
@@ -496,11 +496,7 @@ func (in *inbound) toast(r bot.Reply, private bool) string {
 	if t == "" && r.Ephemeral && !private && titleOnly(r.Message) {
 		t = r.Message.Title
 	}
-	t = strings.TrimSpace(in.scrub(bot.CleanText(t)))
-	if utf8.RuneCountInString(t) > MaxToastLen {
-		t = string([]rune(t)[:MaxToastLen-1]) + "…"
-	}
-	return t
+	return text.Truncate(strings.TrimSpace(in.scrub(bot.CleanText(t))), MaxToastLen)
 }
 
 func (in *inbound) deliverPress(ctx context.Context, cq *tgbotapi.CallbackQuery, p bot.Press, r bot.Reply) {

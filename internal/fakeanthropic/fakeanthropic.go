@@ -31,6 +31,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/netutil"
 )
 
 // Mode selects how the server answers a request.
@@ -212,8 +214,8 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad listen address %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("listen address %q is not a loopback IP", addr)
+	if !netutil.IsLoopback(host) {
+		return nil, fmt.Errorf("listen address %q is not a loopback address", addr)
 	}
 	mode := opts.Mode
 	if mode == "" {

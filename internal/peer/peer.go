@@ -33,6 +33,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // Version is the OpenClaw version the peer tests were written against.
@@ -184,10 +186,7 @@ func checkCandidate(bin, want string) (*CLI, error) {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	setProcessGroup(cmd)
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
+		msg := text.Truncate(strings.TrimSpace(errb.String()), 301)
 		return nil, fmt.Errorf("%s --version failed: %v %s", abs, err, msg)
 	}
 	line := strings.TrimSpace(strings.SplitN(strings.TrimSpace(out.String()), "\n", 2)[0])

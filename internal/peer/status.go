@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // ModelsStatus is the output of `openclaw models status --json` (2026.9.6),
@@ -255,10 +257,4 @@ func (s *ModelsStatus) MissingInUse(provider string) bool {
 	return false
 }
 
-func head(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
+func head(s string, n int) string { return text.Truncate(strings.TrimSpace(s), n+1) }
