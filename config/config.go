@@ -78,17 +78,6 @@ const (
 	TelegramWebhook = "webhook"
 )
 
-// Restart methods (targets[].restart.method). The empty method means the bot
-// chooses one itself.
-const (
-	RestartRPC           = "rpc"
-	RestartSystemd       = "systemd"
-	RestartDockerCompose = "docker-compose"
-	RestartOpenClaw      = "openclaw"
-	RestartSignal        = "signal"
-	RestartCommand       = "command"
-)
-
 // Config is the bot's whole configuration. Construct it with Default, Load or
 // Parse; a Config built by hand should be checked with Validate.
 type Config struct {
@@ -187,7 +176,7 @@ type Target struct {
 
 // Restart says how the `restart` chat command restarts a target's gateway.
 type Restart struct {
-	Method  string   `yaml:"method" json:"method"`   // see the Restart* constants; "" = automatic
+	Method  string   `yaml:"method" json:"method"`   // one of openclaw.RestartMethods; "" = automatic
 	Unit    string   `yaml:"unit" json:"unit"`       // systemd unit (method systemd)
 	Command []string `yaml:"command" json:"command"` // argv, no shell (method command)
 }
