@@ -231,7 +231,8 @@ func (t *Telegram) Location() *time.Location {
 }
 
 // Access lists who may do what. Ids are compared as strings (Slack "U…",
-// Telegram numeric ids).
+// Telegram numeric ids); a user id may carry its platform as a prefix
+// ("slack:U…", "telegram:42") to match on that platform only (access.go).
 type Access struct {
 	Viewers       []string `yaml:"viewers" json:"viewers"`
 	Responders    []string `yaml:"responders" json:"responders"`

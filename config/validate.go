@@ -380,9 +380,14 @@ func (v *validator) access() {
 			}
 		}
 	}
-	ids("access.viewers", a.Viewers, nil)
-	ids("access.responders", a.Responders, nil)
-	ids("access.admins", a.Admins, nil)
+	users := func(k, id string) {
+		if msg := checkUserKey(id); msg != "" {
+			v.errf(k, "%s: %s", k, msg)
+		}
+	}
+	ids("access.viewers", a.Viewers, users)
+	ids("access.responders", a.Responders, users)
+	ids("access.admins", a.Admins, users)
 	ids("access.slack_channels", a.SlackChannels, func(k, id string) {
 		if strings.HasPrefix(id, "#") {
 			v.errf(k, "%s: %s is a channel name; write the channel id (C…) instead, since commands carry ids", k, show(id))
