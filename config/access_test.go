@@ -40,8 +40,8 @@ func TestAccessPrefixValidation(t *testing.T) {
 		t.Fatalf("prefixed ids refused: %v", err)
 	}
 	for in, want := range map[string]string{
-		"access:\n  viewers: [\"slak:U0123\"]\n":  `access.viewers[0]: "slak:U0123" has the prefix "slak", which is no chat platform`,
-		"access:\n  admins: [\"telegram:\"]\n":     `access.admins[0]: "telegram:" has no id after the prefix`,
+		"access:\n  viewers: [\"slak:U0123\"]\n": `access.viewers[0]: "slak:U0123" has the prefix "slak", which is no chat platform`,
+		"access:\n  admins: [\"telegram:\"]\n":   `access.admins[0]: "telegram:" has no id after the prefix`,
 		"access:\n  responders: [\"irc:bob\"]\n": "write slack:ID, telegram:ID or the bare id",
 	} {
 		_, err := Parse([]byte(in), "c.yaml", func(string) string { return "" })
