@@ -217,6 +217,24 @@ type Telegram struct {
 // Enabled reports whether Telegram is configured (a bot token is set).
 func (t *Telegram) Enabled() bool { return t != nil && !t.Token.IsZero() }
 
+// AlertRoute is where a chat section sends alerts, and which: its alert
+// destination and alert_targets / alert_min_severity.
+type AlertRoute struct {
+	Dest        string
+	Targets     []string // [] = every target
+	MinSeverity string   // critical | warning | info; "" = warning
+}
+
+// Alerts is the slack section's alert route (alert_channel).
+func (s *Slack) Alerts() AlertRoute {
+	return AlertRoute{Dest: s.AlertChannel, Targets: s.AlertTargets, MinSeverity: s.AlertMinSeverity}
+}
+
+// Alerts is the telegram section's alert route (alert_chat).
+func (t *Telegram) Alerts() AlertRoute {
+	return AlertRoute{Dest: t.AlertChat, Targets: t.AlertTargets, MinSeverity: t.AlertMinSeverity}
+}
+
 // Location is the loaded Timezone; UTC when it is empty or does not load
 // (Validate reports the latter).
 func (t *Telegram) Location() *time.Location {
