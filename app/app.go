@@ -236,6 +236,8 @@ func (a *App) Stop(ctx context.Context) {
 		defer a.mu.Unlock()
 		if a.runCtx != nil {
 			a.shutdown(ctx)
+		} else if a.gen != nil {
+			closeNew(a.gen.chats, nil) // built by New, never started
 		}
 		if a.stopHTTP != nil {
 			a.stopHTTP()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -200,5 +201,58 @@ func (r *respRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *respRecorder) WriteHeader(c int) {
 	if r.code == 0 {
 		r.code = c
+	}
+}
+
+// A reload restarts a chat surface only when its own section changed: a
+// new Telegram alert chat restarts Telegram and leaves Slack's connection
+// (and notifier) alone; a refused reload leaves both.
+func TestReloadRestartsOnlyTheChangedSurface(t *testing.T) {
+	d := servetest.Install(t, "", "", "")
+	fs := fakeslack.NewSocketMode()
+	defer fs.Close()
+	ft := faketelegram.New(servetest.TGToken)
+	defer ft.Close()
+	path := servetest.ServeConfig(t, d, fs.URL(), ft.URL(), "http://127.0.0.1:9")
+	cfg, err := loadConfig(path)
+	servetest.Must(t, err)
+	var rl struct {
+		sync.Mutex
+		got []string
+	}
+	ctx := context.Background()
+	a, err := New(ctx, cfg, Options{Log: zerolog.Nop(), ConfigPath: path, Stdout: &servetest.SyncBuffer{},
+		OnReload: func(r string, _ error) { rl.Lock(); rl.got = append(rl.got, r); rl.Unlock() }})
+	servetest.Must(t, err)
+	defer a.Stop(ctx)
+	servetest.Must(t, a.Start(ctx))
+	servetest.WaitFor(t, "both surfaces ready", 10*time.Second, func() bool { return len(a.notReady()) == 0 })
+	slack1, tg1 := a.gen.chat(bot.SurfaceSlack), a.gen.chat(bot.SurfaceTelegram)
+
+	b, err := os.ReadFile(path)
+	servetest.Must(t, err)
+	servetest.Must(t, os.WriteFile(path, []byte(strings.Replace(string(b), `alert_chat: "`+servetest.Chat+`"`, `alert_chat: "-1009"`, 1)), 0o600))
+	a.Reload("test")
+	slack2, tg2 := a.gen.chat(bot.SurfaceSlack), a.gen.chat(bot.SurfaceTelegram)
+	if slack2 != slack1 {
+		t.Error("the Slack surface was rebuilt although its section did not change")
+	}
+	if tg2 == tg1 || tg2 == nil {
+		t.Error("the Telegram surface was not rebuilt after its section changed")
+	}
+	if _, r := tg2.s.Notifier(); r.Dest != "-1009" {
+		t.Errorf("the new Telegram surface alerts to %q", r.Dest)
+	}
+	servetest.WaitFor(t, "both surfaces ready again", 10*time.Second, func() bool { return len(a.notReady()) == 0 })
+
+	servetest.Must(t, os.WriteFile(path, append(b, "bogus: 1\n"...), 0o600))
+	a.Reload("test")
+	if a.gen.chat(bot.SurfaceSlack) != slack1 || a.gen.chat(bot.SurfaceTelegram) != tg2 {
+		t.Error("a refused reload replaced a surface")
+	}
+	rl.Lock()
+	defer rl.Unlock()
+	if fmt.Sprint(rl.got) != "[applied refused]" {
+		t.Errorf("reloads %v", rl.got)
 	}
 }
