@@ -180,118 +180,6 @@ type (
 	restartCommand  struct{}
 )
 
-func (restartRPC) name() string { return RestartMethodRPC }
-func (restartRPC) describe() string {
-	return "a gateway token with the operator.admin scope (gateway_token / gateway_token_file); the gateway must be running and reachable"
-}
-func (restartRPC) keys() []string                     { return nil }
-func (restartRPC) check(RestartSpec) []RestartProblem { return nil }
-func (restartRPC) validate(r *Restarter) []string     { return r.needCLI(RestartMethodRPC) }
-func (restartRPC) trigger(ctx context.Context, r *Restarter) (trigger, error) {
-	return r.restartRPC(ctx)
-}
-
-func (restartSystemd) name() string { return RestartMethodSystemd }
-func (restartSystemd) describe() string {
-	return "root, or a polkit rule that lets the bot's user manage that unit (org.freedesktop.systemd1.manage-units); for a user unit (systemctl --user) the bot runs as the same user as the unit"
-}
-func (restartSystemd) keys() []string { return []string{"unit"} }
-func (restartSystemd) check(s RestartSpec) []RestartProblem {
-	switch {
-	case s.Unit == "":
-		return []RestartProblem{{Key: "unit", Near: "method", Msg: " is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service"}}
-	case !unitNameOK(s.Unit):
-		return []RestartProblem{{Key: "unit", Msg: fmt.Sprintf(": %q is not a systemd unit name; write e.g. openclaw-gateway.service", restartTrim(redact.String(s.Unit), 80))}}
-	}
-	return nil
-}
-func (restartSystemd) validate(r *Restarter) []string {
-	var probs []string
-	if err := checkUnit(r.Unit); err != nil {
-		probs = append(probs, err.Error())
-	}
-	if _, err := r.lookPath("systemctl"); err != nil {
-		probs = append(probs, "systemctl not found on PATH: method systemd needs systemd")
-	}
-	return probs
-}
-func (restartSystemd) trigger(ctx context.Context, r *Restarter) (trigger, error) {
-	return r.restartSystemd(ctx)
-}
-
-func (restartCompose) name() string { return RestartMethodDockerCompose }
-func (restartCompose) describe() string {
-	return "access to the Docker socket (the docker group), which is root-equivalent on the host"
-}
-func (restartCompose) keys() []string                     { return nil }
-func (restartCompose) check(RestartSpec) []RestartProblem { return nil }
-func (restartCompose) validate(r *Restarter) []string {
-	var probs []string
-	if _, err := r.composeFile(); err != nil {
-		probs = append(probs, err.Error())
-	}
-	if err := checkService(r.composeService()); err != nil {
-		probs = append(probs, err.Error())
-	}
-	_, errD := r.lookPath("docker")
-	_, errC := r.lookPath("docker-compose")
-	if errD != nil && errC != nil {
-		probs = append(probs, "neither docker nor docker-compose is on PATH")
-	}
-	return probs
-}
-func (restartCompose) trigger(ctx context.Context, r *Restarter) (trigger, error) {
-	return r.restartCompose(ctx)
-}
-
-func (restartOpenClaw) name() string { return RestartMethodOpenClaw }
-func (restartOpenClaw) describe() string {
-	return "the same user as the gateway service (`openclaw gateway restart` drives its own launchd/systemd service)"
-}
-func (restartOpenClaw) keys() []string                     { return nil }
-func (restartOpenClaw) check(RestartSpec) []RestartProblem { return nil }
-func (restartOpenClaw) validate(r *Restarter) []string     { return r.needCLI(RestartMethodOpenClaw) }
-func (restartOpenClaw) trigger(ctx context.Context, r *Restarter) (trigger, error) {
-	return r.restartOpenClaw(ctx)
-}
-
-func (restartSignal) name() string { return RestartMethodSignal }
-func (restartSignal) describe() string {
-	return "the same uid as the gateway process (or CAP_KILL), and /proc/<pid>/environ readable to prove it serves the state dir; sends SIGUSR2"
-}
-func (restartSignal) keys() []string                     { return nil }
-func (restartSignal) check(RestartSpec) []RestartProblem { return nil }
-func (restartSignal) validate(r *Restarter) []string {
-	if r.stateDir() == "" {
-		return []string{"method signal needs the install's state dir"}
-	}
-	return nil
-}
-func (restartSignal) trigger(ctx context.Context, r *Restarter) (trigger, error) {
-	return r.restartSignal(ctx)
-}
-
-func (restartCommand) name() string { return RestartMethodCommand }
-func (restartCommand) describe() string {
-	return "whatever the configured command needs; it runs as the bot's user, without a shell"
-}
-func (restartCommand) keys() []string { return []string{"command"} }
-func (restartCommand) check(s RestartSpec) []RestartProblem {
-	if len(s.Command) == 0 || strings.TrimSpace(s.Command[0]) == "" {
-		return []RestartProblem{{Key: "command", Near: "method", Msg: ` is missing; method command needs the program and its arguments as a list, e.g. ["/usr/local/bin/restart-openclaw", "--now"]`}}
-	}
-	return nil
-}
-func (restartCommand) validate(r *Restarter) []string {
-	if _, err := r.commandArgv(); err != nil {
-		return []string{err.Error()}
-	}
-	return nil
-}
-func (restartCommand) trigger(ctx context.Context, r *Restarter) (trigger, error) {
-	return r.restartCommand(ctx)
-}
-
 // needCLI is the validation of the methods that run the openclaw CLI.
 func (r *Restarter) needCLI(method string) []string {
 	if r.CLI == nil {
@@ -759,7 +647,16 @@ func joinDetail(a, b string) string {
 
 // --- rpc and openclaw (through the guarded CLI) ---
 
-func (r *Restarter) restartRPC(ctx context.Context) (trigger, error) {
+// restartRPC asks the running gateway to restart itself (gateway.restart.request).
+func (restartRPC) name() string { return RestartMethodRPC }
+func (restartRPC) describe() string {
+	return "a gateway token with the operator.admin scope (gateway_token / gateway_token_file); the gateway must be running and reachable"
+}
+func (restartRPC) keys() []string                     { return nil }
+func (restartRPC) check(RestartSpec) []RestartProblem { return nil }
+func (restartRPC) validate(r *Restarter) []string     { return r.needCLI(RestartMethodRPC) }
+
+func (restartRPC) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "`openclaw gateway status --deep` and the gateway log (OpenClaw 2026.9.6 writes /tmp/openclaw/openclaw-YYYY-MM-DD.log)"
 	res, err := r.CLI.GatewayCall(ctx, "gateway.restart.request", map[string]any{})
 	if err != nil {
@@ -799,7 +696,16 @@ func (r *Restarter) restartRPC(ctx context.Context) (trigger, error) {
 	return trigger{detail: r.scrub(d), check: check}, nil
 }
 
-func (r *Restarter) restartOpenClaw(ctx context.Context) (trigger, error) {
+// restartOpenClaw runs `openclaw gateway restart`, which drives the gateway's own service.
+func (restartOpenClaw) name() string { return RestartMethodOpenClaw }
+func (restartOpenClaw) describe() string {
+	return "the same user as the gateway service (`openclaw gateway restart` drives its own launchd/systemd service)"
+}
+func (restartOpenClaw) keys() []string                     { return nil }
+func (restartOpenClaw) check(RestartSpec) []RestartProblem { return nil }
+func (restartOpenClaw) validate(r *Restarter) []string     { return r.needCLI(RestartMethodOpenClaw) }
+
+func (restartOpenClaw) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "`openclaw gateway status --deep`; `no supported service manager detected` means the gateway is not a launchd/systemd service: use restart.method rpc, signal or docker-compose"
 	res, err := r.CLI.GatewayRestart(ctx)
 	if err != nil {
@@ -833,7 +739,33 @@ func (r *Restarter) cliFail(method string, res *Result, err error, check string)
 
 // --- systemd ---
 
-func (r *Restarter) restartSystemd(ctx context.Context) (trigger, error) {
+// restartSystemd restarts the unit with systemctl (--user when its unit file is the user's).
+func (restartSystemd) name() string { return RestartMethodSystemd }
+func (restartSystemd) describe() string {
+	return "root, or a polkit rule that lets the bot's user manage that unit (org.freedesktop.systemd1.manage-units); for a user unit (systemctl --user) the bot runs as the same user as the unit"
+}
+func (restartSystemd) keys() []string { return []string{"unit"} }
+func (restartSystemd) check(s RestartSpec) []RestartProblem {
+	switch {
+	case s.Unit == "":
+		return []RestartProblem{{Key: "unit", Near: "method", Msg: " is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service"}}
+	case !unitNameOK(s.Unit):
+		return []RestartProblem{{Key: "unit", Msg: fmt.Sprintf(": %q is not a systemd unit name; write e.g. openclaw-gateway.service", restartTrim(redact.String(s.Unit), 80))}}
+	}
+	return nil
+}
+func (restartSystemd) validate(r *Restarter) []string {
+	var probs []string
+	if err := checkUnit(r.Unit); err != nil {
+		probs = append(probs, err.Error())
+	}
+	if _, err := r.lookPath("systemctl"); err != nil {
+		probs = append(probs, "systemctl not found on PATH: method systemd needs systemd")
+	}
+	return probs
+}
+
+func (restartSystemd) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	bin, _ := r.lookPath("systemctl")
 	user, where := r.isUserUnit(r.Unit)
 	argv := []string{bin}
@@ -946,7 +878,30 @@ func (r *Restarter) unitDirs() (own, global, system []string) {
 var restartDockerEnv = []string{"DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH",
 	"DOCKER_TLS_VERIFY", "COMPOSE_PROJECT_NAME"}
 
-func (r *Restarter) restartCompose(ctx context.Context) (trigger, error) {
+// restartCompose restarts the compose service (docker compose, else docker-compose).
+func (restartCompose) name() string { return RestartMethodDockerCompose }
+func (restartCompose) describe() string {
+	return "access to the Docker socket (the docker group), which is root-equivalent on the host"
+}
+func (restartCompose) keys() []string                     { return nil }
+func (restartCompose) check(RestartSpec) []RestartProblem { return nil }
+func (restartCompose) validate(r *Restarter) []string {
+	var probs []string
+	if _, err := r.composeFile(); err != nil {
+		probs = append(probs, err.Error())
+	}
+	if err := checkService(r.composeService()); err != nil {
+		probs = append(probs, err.Error())
+	}
+	_, errD := r.lookPath("docker")
+	_, errC := r.lookPath("docker-compose")
+	if errD != nil && errC != nil {
+		probs = append(probs, "neither docker nor docker-compose is on PATH")
+	}
+	return probs
+}
+
+func (restartCompose) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	file, _ := r.composeFile()
 	svc := r.composeService()
 	extra := map[string]string{}
@@ -994,7 +949,26 @@ func (r *Restarter) restartCompose(ctx context.Context) (trigger, error) {
 
 // --- command ---
 
-func (r *Restarter) restartCommand(ctx context.Context) (trigger, error) {
+// restartCommand runs the configured argv, without a shell.
+func (restartCommand) name() string { return RestartMethodCommand }
+func (restartCommand) describe() string {
+	return "whatever the configured command needs; it runs as the bot's user, without a shell"
+}
+func (restartCommand) keys() []string { return []string{"command"} }
+func (restartCommand) check(s RestartSpec) []RestartProblem {
+	if len(s.Command) == 0 || strings.TrimSpace(s.Command[0]) == "" {
+		return []RestartProblem{{Key: "command", Near: "method", Msg: ` is missing; method command needs the program and its arguments as a list, e.g. ["/usr/local/bin/restart-openclaw", "--now"]`}}
+	}
+	return nil
+}
+func (restartCommand) validate(r *Restarter) []string {
+	if _, err := r.commandArgv(); err != nil {
+		return []string{err.Error()}
+	}
+	return nil
+}
+
+func (restartCommand) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	argv, _ := r.commandArgv()
 	extra := map[string]string{}
 	if sd := r.stateDir(); sd != "" {
@@ -1042,9 +1016,23 @@ func (r *Restarter) home() string {
 	return ""
 }
 
+// restartSignal sends the release's restart signal to the one gateway serving the state dir.
+func (restartSignal) name() string { return RestartMethodSignal }
+func (restartSignal) describe() string {
+	return "the same uid as the gateway process (or CAP_KILL), and /proc/<pid>/environ readable to prove it serves the state dir; sends SIGUSR2"
+}
+func (restartSignal) keys() []string                     { return nil }
+func (restartSignal) check(RestartSpec) []RestartProblem { return nil }
+func (restartSignal) validate(r *Restarter) []string {
+	if r.stateDir() == "" {
+		return []string{"method signal needs the install's state dir"}
+	}
+	return nil
+}
+
 // restartSignal sends GatewayRestartSignal to the one gateway serving the
 // state dir, after verifying it once more through a pidfd-backed handle.
-func (r *Restarter) restartSignal(ctx context.Context) (trigger, error) {
+func (restartSignal) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "the gateway log (OpenClaw 2026.9.6 writes /tmp/openclaw/openclaw-YYYY-MM-DD.log): `SIGUSR2 restart ignored (not authorized; commands.restart=false)` means openclaw.json disables restarts"
 	stateDir := filepath.Clean(r.stateDir())
 	refuse := func(format string, a ...any) (trigger, error) {
