@@ -79,17 +79,6 @@ const (
 	TelegramWebhook = "webhook"
 )
 
-// Restart methods (targets[].restart.method). The empty method means the bot
-// chooses one itself.
-const (
-	RestartRPC           = "rpc"
-	RestartSystemd       = "systemd"
-	RestartDockerCompose = "docker-compose"
-	RestartOpenClaw      = "openclaw"
-	RestartSignal        = "signal"
-	RestartCommand       = "command"
-)
-
 // Config is the bot's whole configuration. Construct it with Default, Load or
 // Parse; a Config built by hand should be checked with Validate.
 type Config struct {
@@ -188,7 +177,7 @@ type Target struct {
 
 // Restart says how the `restart` chat command restarts a target's gateway.
 type Restart struct {
-	Method  string   `yaml:"method" json:"method"`   // see the Restart* constants; "" = automatic
+	Method  string   `yaml:"method" json:"method"`   // one of openclaw.RestartMethods; "" = automatic
 	Unit    string   `yaml:"unit" json:"unit"`       // systemd unit (method systemd)
 	Command []string `yaml:"command" json:"command"` // argv, no shell (method command)
 }
@@ -229,6 +218,24 @@ type Telegram struct {
 // Enabled reports whether Telegram is configured (a bot token is set).
 func (t *Telegram) Enabled() bool { return t != nil && !t.Token.IsZero() }
 
+// AlertRoute is where a chat section sends alerts, and which: its alert
+// destination and alert_targets / alert_min_severity.
+type AlertRoute struct {
+	Dest        string
+	Targets     []string // [] = every target
+	MinSeverity string   // critical | warning | info; "" = warning
+}
+
+// Alerts is the slack section's alert route (alert_channel).
+func (s *Slack) Alerts() AlertRoute {
+	return AlertRoute{Dest: s.AlertChannel, Targets: s.AlertTargets, MinSeverity: s.AlertMinSeverity}
+}
+
+// Alerts is the telegram section's alert route (alert_chat).
+func (t *Telegram) Alerts() AlertRoute {
+	return AlertRoute{Dest: t.AlertChat, Targets: t.AlertTargets, MinSeverity: t.AlertMinSeverity}
+}
+
 // Location is the loaded Timezone; UTC when it is empty or does not load
 // (Validate reports the latter).
 func (t *Telegram) Location() *time.Location {
@@ -243,7 +250,8 @@ func (t *Telegram) Location() *time.Location {
 }
 
 // Access lists who may do what. Ids are compared as strings (Slack "U…",
-// Telegram numeric ids).
+// Telegram numeric ids); a user id may carry its platform as a prefix
+// ("slack:U…", "telegram:42") to match on that platform only (access.go).
 type Access struct {
 	Viewers       []string `yaml:"viewers" json:"viewers"`
 	Responders    []string `yaml:"responders" json:"responders"`

@@ -15,6 +15,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/pgdsn"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/internal/text"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // Floors for intervals: anything shorter would hammer the install, the API
@@ -31,7 +32,6 @@ var (
 	targetNameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 	profileRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	serviceRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	unitRE          = regexp.MustCompile(`^[A-Za-z0-9:_.@][A-Za-z0-9:_.@\\-]*$`) // no leading "-": it would be read as a systemctl option
 	telegramChatRE  = regexp.MustCompile(`^-?[0-9]+$`)
 	telegramAlertRE = regexp.MustCompile(`^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{3,})$`)
 	// Compiled on first use: {1,256} compiles into a large program (~1 ms
@@ -40,12 +40,11 @@ var (
 )
 
 var (
-	storeDrivers   = []string{StoreSQLite, StorePostgres}
-	slackModes     = []string{SlackSocket, SlackHTTP}
-	telegramModes  = []string{TelegramPolling, TelegramWebhook}
-	restartMethods = []string{RestartRPC, RestartSystemd, RestartDockerCompose, RestartOpenClaw, RestartSignal, RestartCommand}
-	logLevels      = []string{"trace", "debug", "info", "warn", "error"}
-	logFormats     = []string{"auto", "json", "console"}
+	storeDrivers  = []string{StoreSQLite, StorePostgres}
+	slackModes    = []string{SlackSocket, SlackHTTP}
+	telegramModes = []string{TelegramPolling, TelegramWebhook}
+	logLevels     = []string{"trace", "debug", "info", "warn", "error"}
+	logFormats    = []string{"auto", "json", "console"}
 )
 
 type validator struct {
@@ -251,22 +250,16 @@ func (v *validator) targets() {
 	}
 }
 
+// restart checks targets[].restart against the restart methods' own rules
+// (openclaw/restart.go: the one list of methods).
 func (v *validator) restart(p string, r *Restart) {
-	v.enum(p+".method", r.Method, restartMethods)
-	method := strings.ToLower(r.Method)
-	switch {
-	case method == RestartSystemd && r.Unit == "":
-		v.errfNear(p+".unit", p+".method", "%s.unit is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service", p)
-	case r.Unit != "" && method != RestartSystemd:
-		v.errf(p+".unit", "%s.unit is only used with method systemd; set method: systemd or remove unit", p)
-	case r.Unit != "" && !unitRE.MatchString(r.Unit):
-		v.errf(p+".unit", "%s.unit: %s is not a systemd unit name; write e.g. openclaw-gateway.service", p, show(r.Unit))
-	}
-	switch {
-	case method == RestartCommand && (len(r.Command) == 0 || strings.TrimSpace(r.Command[0]) == ""):
-		v.errfNear(p+".command", p+".method", "%s.command is missing; method command needs the program and its arguments as a list, e.g. [\"/usr/local/bin/restart-openclaw\", \"--now\"]", p)
-	case len(r.Command) > 0 && method != RestartCommand:
-		v.errf(p+".command", "%s.command is only used with method command; set method: command or remove command", p)
+	v.enum(p+".method", r.Method, openclaw.RestartMethods)
+	for _, pr := range openclaw.CheckRestart(openclaw.RestartSpec{Method: r.Method, Unit: r.Unit, Command: r.Command}) {
+		near := ""
+		if pr.Near != "" {
+			near = p + "." + pr.Near
+		}
+		v.errfNear(p+"."+pr.Key, near, "%s.%s%s", p, pr.Key, pr.Msg)
 	}
 }
 
@@ -380,9 +373,14 @@ func (v *validator) access() {
 			}
 		}
 	}
-	ids("access.viewers", a.Viewers, nil)
-	ids("access.responders", a.Responders, nil)
-	ids("access.admins", a.Admins, nil)
+	users := func(k, id string) {
+		if msg := checkUserKey(id); msg != "" {
+			v.errf(k, "%s: %s", k, msg)
+		}
+	}
+	ids("access.viewers", a.Viewers, users)
+	ids("access.responders", a.Responders, users)
+	ids("access.admins", a.Admins, users)
 	ids("access.slack_channels", a.SlackChannels, func(k, id string) {
 		if strings.HasPrefix(id, "#") {
 			v.errf(k, "%s: %s is a channel name; write the channel id (C…) instead, since commands carry ids", k, show(id))

@@ -1477,12 +1477,12 @@ func TestComposeConfig(t *testing.T) {
 		}},
 		{"a restart method that works in this setup", func() error {
 			switch m := cfg.Targets[0].Restart.Method; m {
-			case config.RestartSignal:
+			case openclaw.RestartMethodSignal:
 				if bot.Pid != "service:"+gatewaySvc {
 					return fmt.Errorf("restart.method signal needs pid: service:%s in compose.yaml (the bot must see the gateway's process)", gatewaySvc)
 				}
 				return nil
-			case config.RestartRPC, "":
+			case openclaw.RestartMethodRPC, "":
 				return errors.New("restart.method rpc runs the openclaw CLI (Node), which the distroless image lacks")
 			default:
 				return fmt.Errorf("restart.method %q needs the Docker socket, systemd or a program the image lacks", m)

@@ -3,7 +3,9 @@ package openclaw
 // restart.go — restarting an install's gateway, and proving it came back.
 //
 // Six methods (targets[].restart.method), each a fixed argv or a direct
-// syscall, never a shell:
+// syscall, never a shell; each is one small type (restartRPC, restartSystemd,
+// …) listed once in restartMethods, which config validation, Describe,
+// Validate and Restart all read:
 //
 //	rpc             openclaw gateway call gateway.restart.request --params {} --json
 //	systemd         systemctl [--user] restart <unit>
@@ -52,6 +54,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,9 +75,119 @@ const (
 	RestartMethodCommand       = "command"
 )
 
-// RestartMethods lists every method, in the order the README documents them.
-var RestartMethods = []string{RestartMethodRPC, RestartMethodSystemd, RestartMethodDockerCompose,
-	RestartMethodOpenClaw, RestartMethodSignal, RestartMethodCommand}
+// restartMethod is one way of restarting a gateway. Adding a method is
+// adding one type and one line to restartMethods; TestRestartMethodsComplete
+// fails for a method that describes or validates nothing.
+type restartMethod interface {
+	// name is the value of targets[].restart.method.
+	name() string
+	// describe says which privilege the method needs (Describe, README).
+	describe() string
+	// keys are the targets[].restart keys only this method uses.
+	keys() []string
+	// check reports what is wrong in the config alone (config validation:
+	// nothing is looked up), the problems of keys this method uses.
+	check(RestartSpec) []RestartProblem
+	// validate reports what would stop r from working here (programs,
+	// files), without running anything.
+	validate(r *Restarter) []string
+	// trigger restarts the gateway (Restarter.Restart then waits for it).
+	trigger(ctx context.Context, r *Restarter) (trigger, error)
+}
+
+// restartMethods is every method, in the order the README documents them.
+var restartMethods = []restartMethod{restartRPC{}, restartSystemd{}, restartCompose{}, restartOpenClaw{}, restartSignal{}, restartCommand{}}
+
+// RestartMethods lists every method's name, in the order the README
+// documents them.
+var RestartMethods = func() []string {
+	names := make([]string, len(restartMethods))
+	for i, m := range restartMethods {
+		names[i] = m.name()
+	}
+	return names
+}()
+
+// lookupRestartMethod finds a method by its config value (any case).
+func lookupRestartMethod(name string) (restartMethod, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, m := range restartMethods {
+		if m.name() == name {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// RestartSpec is what the bot config says about one target's restart
+// (targets[].restart): what CheckRestart validates.
+type RestartSpec struct {
+	Method  string
+	Unit    string
+	Command []string
+}
+
+// set lists the method-specific keys spec sets, in key order.
+func (s RestartSpec) set() []string {
+	var keys []string
+	if s.Unit != "" {
+		keys = append(keys, "unit")
+	}
+	if len(s.Command) > 0 {
+		keys = append(keys, "command")
+	}
+	return keys
+}
+
+// RestartProblem is one problem CheckRestart found: Key is the
+// targets[].restart key ("unit"), Msg follows the key's path in the message
+// (" is missing; …" or ": \"x y\" is not …"), Near is the key whose line
+// to show when Key itself is not in the file ("method").
+type RestartProblem struct {
+	Key, Msg, Near string
+}
+
+// CheckRestart validates a target's restart settings from the config alone
+// (the method itself, an unknown one included, is the config's to check):
+// keys the method does not use, and each method's own rules.
+func CheckRestart(spec RestartSpec) []RestartProblem {
+	m, known := lookupRestartMethod(spec.Method)
+	var probs []RestartProblem
+	for _, key := range spec.set() {
+		if known && slices.Contains(m.keys(), key) {
+			continue
+		}
+		for _, o := range restartMethods {
+			if slices.Contains(o.keys(), key) {
+				probs = append(probs, RestartProblem{Key: key, Msg: fmt.Sprintf(" is only used with method %s; set method: %s or remove %s", o.name(), o.name(), key)})
+				break
+			}
+		}
+	}
+	if known {
+		probs = append(probs, m.check(spec)...)
+	}
+	order := map[string]int{"unit": 1, "command": 2}
+	slices.SortStableFunc(probs, func(a, b RestartProblem) int { return order[a.Key] - order[b.Key] })
+	return probs
+}
+
+type (
+	restartRPC      struct{}
+	restartSystemd  struct{}
+	restartCompose  struct{}
+	restartOpenClaw struct{}
+	restartSignal   struct{}
+	restartCommand  struct{}
+)
+
+// needCLI is the validation of the methods that run the openclaw CLI.
+func (r *Restarter) needCLI(method string) []string {
+	if r.CLI == nil {
+		return []string{fmt.Sprintf("method %s runs the openclaw CLI but none is configured (targets[].openclaw_bin)", method)}
+	}
+	return nil
+}
 
 // GatewayRestartSignal is what method signal sends to 2026.9.6+: its
 // restart signal. SIGUSR1 would open Node's inspector instead (see the file
@@ -163,8 +276,9 @@ var (
 )
 
 var (
-	// systemd unit names (config/validate.go uses the same class).
-	restartUnitRE = regexp.MustCompile(`^[A-Za-z0-9@._:-]+$`)
+	// systemd unit names (CheckRestart and Validate; "\\" for systemd's
+	// escapes such as \x2d).
+	restartUnitRE = regexp.MustCompile(`^[A-Za-z0-9@._:\\-]+$`)
 	// docker compose service names (the compose spec's pattern).
 	restartServiceRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	// known systemd unit type suffixes; a bare name means .service.
@@ -271,22 +385,10 @@ func (e *RestartError) Unwrap() []error { return e.errs }
 
 // Describe says which privilege each restart method needs (README table).
 func Describe(method string) string {
-	switch strings.ToLower(strings.TrimSpace(method)) {
-	case RestartMethodRPC:
-		return "a gateway token with the operator.admin scope (gateway_token / gateway_token_file); the gateway must be running and reachable"
-	case RestartMethodSystemd:
-		return "root, or a polkit rule that lets the bot's user manage that unit (org.freedesktop.systemd1.manage-units); for a user unit (systemctl --user) the bot runs as the same user as the unit"
-	case RestartMethodDockerCompose:
-		return "access to the Docker socket (the docker group), which is root-equivalent on the host"
-	case RestartMethodOpenClaw:
-		return "the same user as the gateway service (`openclaw gateway restart` drives its own launchd/systemd service)"
-	case RestartMethodSignal:
-		return "the same uid as the gateway process (or CAP_KILL), and /proc/<pid>/environ readable to prove it serves the state dir; sends SIGUSR2"
-	case RestartMethodCommand:
-		return "whatever the configured command needs; it runs as the bot's user, without a shell"
-	default:
-		return fmt.Sprintf("unknown restart method %q (want one of %s)", method, strings.Join(RestartMethods, ", "))
+	if m, ok := lookupRestartMethod(method); ok {
+		return m.describe()
 	}
+	return fmt.Sprintf("unknown restart method %q (want one of %s)", method, strings.Join(RestartMethods, ", "))
 }
 
 // GatewayHTTPURLs turns a gateway URL (targets[].gateway_url, e.g.
@@ -336,39 +438,8 @@ func (r *Restarter) Validate() error {
 			add("%s %q must be an http(s) URL like http://127.0.0.1:18789/readyz", u.name, redact.String(u.v))
 		}
 	}
-	switch method {
-	case RestartMethodRPC, RestartMethodOpenClaw:
-		if r.CLI == nil {
-			add("method %s runs the openclaw CLI but none is configured (targets[].openclaw_bin)", method)
-		}
-	case RestartMethodSystemd:
-		if err := checkUnit(r.Unit); err != nil {
-			add("%v", err)
-		}
-		if _, err := r.lookPath("systemctl"); err != nil {
-			add("systemctl not found on PATH: method systemd needs systemd")
-		}
-	case RestartMethodDockerCompose:
-		if _, err := r.composeFile(); err != nil {
-			add("%v", err)
-		}
-		if err := checkService(r.composeService()); err != nil {
-			add("%v", err)
-		}
-		_, errD := r.lookPath("docker")
-		_, errC := r.lookPath("docker-compose")
-		if errD != nil && errC != nil {
-			add("neither docker nor docker-compose is on PATH")
-		}
-	case RestartMethodSignal:
-		if r.stateDir() == "" {
-			add("method signal needs the install's state dir")
-		}
-	case RestartMethodCommand:
-		if _, err := r.commandArgv(); err != nil {
-			add("%v", err)
-		}
-	}
+	m, _ := lookupRestartMethod(method)
+	probs = append(probs, m.validate(r)...)
 	if len(probs) == 0 {
 		return nil
 	}
@@ -386,13 +457,17 @@ func (r *Restarter) method() (string, error) {
 		}
 		return RestartMethodRPC, nil
 	}
-	for _, k := range RestartMethods {
-		if m == k {
-			return m, nil
-		}
+	if _, ok := lookupRestartMethod(m); ok {
+		return m, nil
 	}
 	return "", r.fail(m, "validate", []error{ErrRestartInvalid}, nil, "",
 		"%v: unknown restart method %q (want one of %s)", ErrRestartInvalid, redact.String(r.Method), strings.Join(RestartMethods, ", "))
+}
+
+// unitNameOK is the systemd unit name rule (CheckRestart; checkUnit says
+// which part of it failed).
+func unitNameOK(unit string) bool {
+	return unit != "" && len(unit) <= 256 && restartUnitRE.MatchString(unit) && !strings.HasPrefix(unit, "-")
 }
 
 func checkUnit(unit string) error {
@@ -400,7 +475,7 @@ func checkUnit(unit string) error {
 	case unit == "":
 		return errors.New("method systemd needs the unit, e.g. openclaw-gateway.service")
 	case len(unit) > 256 || !restartUnitRE.MatchString(unit):
-		return fmt.Errorf("unit %q is not a systemd unit name (letters, digits and @ . _ : - only)", text.Truncate(redact.String(unit), 41))
+		return fmt.Errorf("unit %q is not a systemd unit name (letters, digits and @ . _ : \\ - only)", text.Truncate(redact.String(unit), 41))
 	case strings.HasPrefix(unit, "-"):
 		return fmt.Errorf("unit %q starts with '-' and would be read as an option", text.Truncate(unit, 41))
 	}
@@ -509,6 +584,9 @@ type trigger struct {
 	// (systemctl, docker compose), so the first 200 afterwards is new.
 	sync  bool
 	check string // what to look at if the gateway does not come back
+	// at, when set, is when the restart really began (the signal was
+	// sent); readiness counts from it.
+	at time.Time
 }
 
 // Restart restarts the gateway with the configured method and waits until
@@ -533,24 +611,10 @@ func (r *Restarter) Restart(ctx context.Context) (RestartResult, error) {
 	defer cancel()
 
 	start := time.Now()
-	var tr trigger
-	switch method {
-	case RestartMethodRPC:
-		tr, err = r.restartRPC(ctx)
-	case RestartMethodOpenClaw:
-		tr, err = r.restartOpenClaw(ctx)
-	case RestartMethodSystemd:
-		tr, err = r.restartSystemd(ctx)
-	case RestartMethodDockerCompose:
-		tr, err = r.restartCompose(ctx)
-	case RestartMethodSignal:
-		var at time.Time
-		tr, at, err = r.restartSignal(ctx)
-		if err == nil {
-			start = at
-		}
-	case RestartMethodCommand:
-		tr, err = r.restartCommand(ctx)
+	m, _ := lookupRestartMethod(method)
+	tr, err := m.trigger(ctx, r)
+	if err == nil && !tr.at.IsZero() {
+		start = tr.at // signal: from the moment it was sent
 	}
 	res.Detail = tr.detail
 	if err != nil {
@@ -584,7 +648,16 @@ func joinDetail(a, b string) string {
 
 // --- rpc and openclaw (through the guarded CLI) ---
 
-func (r *Restarter) restartRPC(ctx context.Context) (trigger, error) {
+// restartRPC asks the running gateway to restart itself (gateway.restart.request).
+func (restartRPC) name() string { return RestartMethodRPC }
+func (restartRPC) describe() string {
+	return "a gateway token with the operator.admin scope (gateway_token / gateway_token_file); the gateway must be running and reachable"
+}
+func (restartRPC) keys() []string                     { return nil }
+func (restartRPC) check(RestartSpec) []RestartProblem { return nil }
+func (restartRPC) validate(r *Restarter) []string     { return r.needCLI(RestartMethodRPC) }
+
+func (restartRPC) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "`openclaw gateway status --deep` and the gateway log (OpenClaw 2026.9.6 writes /tmp/openclaw/openclaw-YYYY-MM-DD.log)"
 	res, err := r.CLI.GatewayCall(ctx, "gateway.restart.request", map[string]any{})
 	if err != nil {
@@ -624,7 +697,16 @@ func (r *Restarter) restartRPC(ctx context.Context) (trigger, error) {
 	return trigger{detail: r.scrub(d), check: check}, nil
 }
 
-func (r *Restarter) restartOpenClaw(ctx context.Context) (trigger, error) {
+// restartOpenClaw runs `openclaw gateway restart`, which drives the gateway's own service.
+func (restartOpenClaw) name() string { return RestartMethodOpenClaw }
+func (restartOpenClaw) describe() string {
+	return "the same user as the gateway service (`openclaw gateway restart` drives its own launchd/systemd service)"
+}
+func (restartOpenClaw) keys() []string                     { return nil }
+func (restartOpenClaw) check(RestartSpec) []RestartProblem { return nil }
+func (restartOpenClaw) validate(r *Restarter) []string     { return r.needCLI(RestartMethodOpenClaw) }
+
+func (restartOpenClaw) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "`openclaw gateway status --deep`; `no supported service manager detected` means the gateway is not a launchd/systemd service: use restart.method rpc, signal or docker-compose"
 	res, err := r.CLI.GatewayRestart(ctx)
 	if err != nil {
@@ -658,7 +740,33 @@ func (r *Restarter) cliFail(method string, res *Result, err error, check string)
 
 // --- systemd ---
 
-func (r *Restarter) restartSystemd(ctx context.Context) (trigger, error) {
+// restartSystemd restarts the unit with systemctl (--user when its unit file is the user's).
+func (restartSystemd) name() string { return RestartMethodSystemd }
+func (restartSystemd) describe() string {
+	return "root, or a polkit rule that lets the bot's user manage that unit (org.freedesktop.systemd1.manage-units); for a user unit (systemctl --user) the bot runs as the same user as the unit"
+}
+func (restartSystemd) keys() []string { return []string{"unit"} }
+func (restartSystemd) check(s RestartSpec) []RestartProblem {
+	switch {
+	case s.Unit == "":
+		return []RestartProblem{{Key: "unit", Near: "method", Msg: " is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service"}}
+	case !unitNameOK(s.Unit):
+		return []RestartProblem{{Key: "unit", Msg: fmt.Sprintf(": %q is not a systemd unit name; write e.g. openclaw-gateway.service", text.Truncate(redact.String(s.Unit), 80))}}
+	}
+	return nil
+}
+func (restartSystemd) validate(r *Restarter) []string {
+	var probs []string
+	if err := checkUnit(r.Unit); err != nil {
+		probs = append(probs, err.Error())
+	}
+	if _, err := r.lookPath("systemctl"); err != nil {
+		probs = append(probs, "systemctl not found on PATH: method systemd needs systemd")
+	}
+	return probs
+}
+
+func (restartSystemd) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	bin, _ := r.lookPath("systemctl")
 	user, where := r.isUserUnit(r.Unit)
 	argv := []string{bin}
@@ -771,7 +879,30 @@ func (r *Restarter) unitDirs() (own, global, system []string) {
 var restartDockerEnv = []string{"DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH",
 	"DOCKER_TLS_VERIFY", "COMPOSE_PROJECT_NAME"}
 
-func (r *Restarter) restartCompose(ctx context.Context) (trigger, error) {
+// restartCompose restarts the compose service (docker compose, else docker-compose).
+func (restartCompose) name() string { return RestartMethodDockerCompose }
+func (restartCompose) describe() string {
+	return "access to the Docker socket (the docker group), which is root-equivalent on the host"
+}
+func (restartCompose) keys() []string                     { return nil }
+func (restartCompose) check(RestartSpec) []RestartProblem { return nil }
+func (restartCompose) validate(r *Restarter) []string {
+	var probs []string
+	if _, err := r.composeFile(); err != nil {
+		probs = append(probs, err.Error())
+	}
+	if err := checkService(r.composeService()); err != nil {
+		probs = append(probs, err.Error())
+	}
+	_, errD := r.lookPath("docker")
+	_, errC := r.lookPath("docker-compose")
+	if errD != nil && errC != nil {
+		probs = append(probs, "neither docker nor docker-compose is on PATH")
+	}
+	return probs
+}
+
+func (restartCompose) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	file, _ := r.composeFile()
 	svc := r.composeService()
 	extra := map[string]string{}
@@ -819,7 +950,26 @@ func (r *Restarter) restartCompose(ctx context.Context) (trigger, error) {
 
 // --- command ---
 
-func (r *Restarter) restartCommand(ctx context.Context) (trigger, error) {
+// restartCommand runs the configured argv, without a shell.
+func (restartCommand) name() string { return RestartMethodCommand }
+func (restartCommand) describe() string {
+	return "whatever the configured command needs; it runs as the bot's user, without a shell"
+}
+func (restartCommand) keys() []string { return []string{"command"} }
+func (restartCommand) check(s RestartSpec) []RestartProblem {
+	if len(s.Command) == 0 || strings.TrimSpace(s.Command[0]) == "" {
+		return []RestartProblem{{Key: "command", Near: "method", Msg: ` is missing; method command needs the program and its arguments as a list, e.g. ["/usr/local/bin/restart-openclaw", "--now"]`}}
+	}
+	return nil
+}
+func (restartCommand) validate(r *Restarter) []string {
+	if _, err := r.commandArgv(); err != nil {
+		return []string{err.Error()}
+	}
+	return nil
+}
+
+func (restartCommand) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	argv, _ := r.commandArgv()
 	extra := map[string]string{}
 	if sd := r.stateDir(); sd != "" {
@@ -867,17 +1017,31 @@ func (r *Restarter) home() string {
 	return ""
 }
 
+// restartSignal sends the release's restart signal to the one gateway serving the state dir.
+func (restartSignal) name() string { return RestartMethodSignal }
+func (restartSignal) describe() string {
+	return "the same uid as the gateway process (or CAP_KILL), and /proc/<pid>/environ readable to prove it serves the state dir; sends SIGUSR2"
+}
+func (restartSignal) keys() []string                     { return nil }
+func (restartSignal) check(RestartSpec) []RestartProblem { return nil }
+func (restartSignal) validate(r *Restarter) []string {
+	if r.stateDir() == "" {
+		return []string{"method signal needs the install's state dir"}
+	}
+	return nil
+}
+
 // restartSignal sends GatewayRestartSignal to the one gateway serving the
 // state dir, after verifying it once more through a pidfd-backed handle.
-func (r *Restarter) restartSignal(ctx context.Context) (trigger, time.Time, error) {
+func (restartSignal) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "the gateway log (OpenClaw 2026.9.6 writes /tmp/openclaw/openclaw-YYYY-MM-DD.log): `SIGUSR2 restart ignored (not authorized; commands.restart=false)` means openclaw.json disables restarts"
 	stateDir := filepath.Clean(r.stateDir())
-	refuse := func(format string, a ...any) (trigger, time.Time, error) {
-		return trigger{}, time.Time{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartRefused}, nil, "",
+	refuse := func(format string, a ...any) (trigger, error) {
+		return trigger{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartRefused}, nil, "",
 			"%v (signal): "+format, append([]any{ErrRestartRefused}, a...)...)
 	}
 	if err := ctx.Err(); err != nil {
-		return trigger{}, time.Time{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, "",
+		return trigger{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, "",
 			"%v (signal): %v", ErrRestartFailed, err)
 	}
 	found, unreadable, err := findGatewayProcs(r.procRoot(), stateDir, r.home())
@@ -929,11 +1093,11 @@ func (r *Restarter) restartSignal(ctx context.Context) (trigger, time.Time, erro
 		if errors.Is(err, syscall.EPERM) {
 			hint = "the bot needs the gateway's uid (or CAP_KILL) to signal it"
 		}
-		return trigger{}, time.Time{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, hint,
+		return trigger{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, hint,
 			"%v (signal): sending %s to gateway pid %d: %v", ErrRestartFailed, sigName, g.pid, err)
 	}
 	// Not its command line: `gateway run --token …` would show a secret.
-	return trigger{detail: fmt.Sprintf("sent %s to gateway pid %d (OpenClaw %s, from %s)", sigName, g.pid, version, how), check: check}, at, nil
+	return trigger{detail: fmt.Sprintf("sent %s to gateway pid %d (OpenClaw %s, from %s)", sigName, g.pid, version, how), check: check, at: at}, nil
 }
 
 // findGatewayProcs lists gateway processes (IsGatewayCmdline) serving

@@ -76,13 +76,14 @@ func (a access) listed(w Who) Role {
 	switch {
 	case w.Surface == bot.SurfaceConsole:
 		return RoleAdmin
-	case w.UserID == "":
-		return RoleNone
-	case slices.Contains(a.cfg.Admins, w.UserID):
+	}
+	// Keyed by (platform, id): "telegram:42" never matches Slack's user 42.
+	switch a.cfg.Level(w.Surface, w.UserID) {
+	case config.LevelAdmin:
 		return RoleAdmin
-	case slices.Contains(a.cfg.Responders, w.UserID):
+	case config.LevelResponder:
 		return RoleResponder
-	case slices.Contains(a.cfg.Viewers, w.UserID):
+	case config.LevelViewer:
 		return RoleViewer
 	}
 	return RoleNone

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"time"
+
+	"github.com/openclaw-bot/openclaw-bot/app"
 )
 
 // cmdHealthcheck asks a running serve whether it is alive (/healthz) or
@@ -46,49 +47,18 @@ Flags:`)
 			return exitError
 		}
 	}
-	url, err := probeURL(target, *ready)
-	if err != nil {
-		fmt.Fprintln(stderr, "openclaw-bot healthcheck:", err)
-		return exitError
-	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
+	body, err := app.Probe(ctx, target, *ready)
+	var pe *app.ProbeError
+	switch {
+	case errors.As(err, &pe):
+		fmt.Fprintln(stderr, "openclaw-bot healthcheck:", err)
+		return exitCritical
+	case err != nil:
 		fmt.Fprintln(stderr, "openclaw-bot healthcheck:", err)
 		return exitError
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(stderr, "openclaw-bot healthcheck: %s: %v (is serve running with http.listen %s?)\n", url, err, target)
-		return exitCritical
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "openclaw-bot healthcheck: %s: HTTP %d %s", url, resp.StatusCode, body)
-		return exitCritical
-	}
-	fmt.Fprintf(stdout, "%s", body)
+	fmt.Fprint(stdout, body)
 	return exitOK
-}
-
-// probeURL is the URL of serve's probe on a listen address; a wildcard host
-// (0.0.0.0, ::, empty) is asked on loopback.
-func probeURL(listen string, ready bool) (string, error) {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return "", fmt.Errorf("http.listen %q is not host:port: %w", listen, err)
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	path := "/healthz"
-	if ready {
-		path = "/readyz"
-	}
-	return "http://" + net.JoinHostPort(host, port) + path, nil
 }

@@ -5,8 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
+
+	"github.com/openclaw-bot/openclaw-bot/internal/buildinfo"
+	"github.com/openclaw-bot/openclaw-bot/metrics"
 )
 
 // Set at build time with -ldflags "-X main.version=… -X main.revision=… -X
@@ -20,61 +21,15 @@ var (
 )
 
 // versionInfo is what `openclaw-bot version --json` prints.
-type versionInfo struct {
-	Version  string `json:"version"`
-	Revision string `json:"revision"` // full VCS revision; "" when unknown
-	Modified bool   `json:"modified"` // built from a tree with uncommitted changes
-	Go       string `json:"go"`
-	OS       string `json:"os"`
-	Arch     string `json:"arch"`
-	Built    string `json:"built"` // commit time (vcs.time) or -X main.built; "" when unknown
-}
+type versionInfo = buildinfo.Info
 
-// readVersionInfo combines the -X variables with the binary's build info: the
-// -X version wins over the module version (go install …@v1.2.3), the VCS
-// stamp over -X revision/built.
-func readVersionInfo() versionInfo {
-	b := versionInfo{Version: version, Revision: revision, Built: built, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			b.Version = bi.Main.Version
-		}
-		if bi.GoVersion != "" {
-			b.Go = bi.GoVersion
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				b.Revision = s.Value
-			case "vcs.modified":
-				b.Modified = s.Value == "true"
-			case "vcs.time":
-				b.Built = s.Value
-			}
-		}
-	}
-	if b.Version == "" {
-		b.Version = "dev"
-	}
-	return b
-}
+func readVersionInfo() versionInfo { return buildinfo.Read(version, revision, built) }
 
 // versionString is the one-line form: "openclaw-bot VERSION[ (REV12[+dirty])] GOVERSION".
-func versionString() string {
-	b := readVersionInfo()
-	out := "openclaw-bot " + b.Version
-	if rev := b.Revision; rev != "" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		out += " (" + rev
-		if b.Modified {
-			out += "+dirty"
-		}
-		out += ")"
-	}
-	return fmt.Sprintf("%s %s", out, b.Go)
-}
+func versionString() string { return readVersionInfo().String() }
+
+// buildInfo labels openclaw_bot_build_info.
+func buildInfo() metrics.BuildInfo { return readVersionInfo().Metrics() }
 
 // cmdVersion prints the version: one line, or with --json the build info.
 func cmdVersion(args []string, stdout, stderr io.Writer) int {

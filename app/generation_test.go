@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -47,8 +47,8 @@ func TestActionAfterReloadEvaluatesOnTheCurrentGeneration(t *testing.T) {
 	must(t, err)
 	defer st.Close()
 	logs := &syncBuffer{}
-	s := &server{opts: serveOptions{Stdout: &syncBuffer{}, ShutdownTimeout: 5 * time.Second}, log: zerolog.New(logs),
-		store: st, metrics: metrics.New(buildInfo()), handler: &handlerRef{}}
+	s := &App{opts: Options{Stdout: &syncBuffer{}, ShutdownTimeout: 5 * time.Second}, log: zerolog.New(logs),
+		store: st, metrics: metrics.New(metrics.BuildInfo{}), handler: &handlerRef{}}
 	defer s.stopGeneration(context.Background())
 
 	gen1, err := s.newGeneration(cfg1, nil)

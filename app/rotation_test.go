@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -44,8 +44,8 @@ func TestResetAfterRotationWiring(t *testing.T) {
 			st, err := store.Open(ctx, cfg.Store.Path)
 			must(t, err)
 			defer st.Close()
-			s := &server{opts: serveOptions{Stdout: &syncBuffer{}, ShutdownTimeout: 5 * time.Second}, log: zerolog.Nop(),
-				store: st, metrics: metrics.New(buildInfo()), handler: &handlerRef{}}
+			s := &App{opts: Options{Stdout: &syncBuffer{}, ShutdownTimeout: 5 * time.Second}, log: zerolog.Nop(),
+				store: st, metrics: metrics.New(metrics.BuildInfo{}), handler: &handlerRef{}}
 			gen, err := s.newGeneration(cfg, nil)
 			must(t, err)
 			if !on {

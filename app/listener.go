@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"net"
@@ -47,9 +47,9 @@ const (
 	metricsMaxConns = 32
 )
 
-// httpLimits are the limits of one listener; zero fields take the
+// HTTPLimits are the limits of one listener; zero fields take the
 // constants above (tests inject small ones).
-type httpLimits struct {
+type HTTPLimits struct {
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
@@ -60,7 +60,7 @@ type httpLimits struct {
 }
 
 // orDefault fills zero fields; maxConns is the listener's default cap.
-func (l httpLimits) orDefault(maxConns int) httpLimits {
+func (l HTTPLimits) orDefault(maxConns int) HTTPLimits {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -84,7 +84,7 @@ func (l httpLimits) orDefault(maxConns int) httpLimits {
 
 // newHTTPServer returns a server for h with every limit of l (bodies
 // capped at l.MaxBody); serve it on limitListener(ln, l.MaxConns).
-func newHTTPServer(h http.Handler, l httpLimits) *http.Server {
+func newHTTPServer(h http.Handler, l HTTPLimits) *http.Server {
 	return &http.Server{
 		Handler:           http.MaxBytesHandler(h, l.MaxBody),
 		ReadHeaderTimeout: l.ReadHeaderTimeout,

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -21,9 +21,9 @@ import (
 // startListeners runs serve's HTTP listeners (http.listen with the Slack
 // HTTP mode handler mounted, and metrics.listen) on loopback with lim, and
 // returns the server whose listeners field has their addresses.
-func startListeners(t *testing.T, lim httpLimits) *server {
+func startListeners(t *testing.T, lim HTTPLimits) *App {
 	t.Helper()
-	s := &server{log: zerolog.Nop(), metrics: metrics.New(buildInfo()), opts: serveOptions{HTTPLimits: lim}}
+	s := &App{log: zerolog.Nop(), metrics: metrics.New(metrics.BuildInfo{}), opts: Options{HTTPLimits: lim}}
 	sh := slackbot.NewHTTPHandler(&handlerRef{}, slackbot.HTTPOptions{SigningSecret: "test-signing-secret"})
 	t.Cleanup(func() { _ = sh.Close() })
 	mux := http.NewServeMux()
@@ -39,7 +39,7 @@ func startListeners(t *testing.T, lim httpLimits) *server {
 	return s
 }
 
-func (s *server) addr(key string) string { return s.listeners[key].Addr().String() }
+func (s *App) addr(key string) string { return s.listeners[key].Addr().String() }
 
 func dialRaw(t *testing.T, addr string) net.Conn {
 	t.Helper()
@@ -68,7 +68,7 @@ func waitClosed(t *testing.T, c net.Conn, start time.Time, within time.Duration)
 // byte at a time, slower than the read timeout allows, is cut off by it.
 func TestHTTPSlowBodyCutByReadTimeout(t *testing.T) {
 	const readTimeout = 600 * time.Millisecond
-	s := startListeners(t, httpLimits{ReadHeaderTimeout: 300 * time.Millisecond, ReadTimeout: readTimeout, WriteTimeout: 2 * time.Second, IdleTimeout: time.Second})
+	s := startListeners(t, HTTPLimits{ReadHeaderTimeout: 300 * time.Millisecond, ReadTimeout: readTimeout, WriteTimeout: 2 * time.Second, IdleTimeout: time.Second})
 	c := dialRaw(t, s.addr("http.listen"))
 	start := time.Now()
 	const bodyLen = 100
@@ -105,7 +105,7 @@ func TestHTTPSlowBodyCutByReadTimeout(t *testing.T) {
 // http.listen and on metrics.listen.
 func TestHTTPIdleKeepAliveClosed(t *testing.T) {
 	const idle = 500 * time.Millisecond
-	s := startListeners(t, httpLimits{ReadHeaderTimeout: 300 * time.Millisecond, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, IdleTimeout: idle})
+	s := startListeners(t, HTTPLimits{ReadHeaderTimeout: 300 * time.Millisecond, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, IdleTimeout: idle})
 	for key, path := range map[string]string{"http.listen": "/healthz", "metrics.listen": "/metrics"} {
 		t.Run(key, func(t *testing.T) {
 			c := dialRaw(t, s.addr(key))
@@ -149,7 +149,7 @@ func TestHTTPConnectionCap(t *testing.T) {
 		maxConns      = 3
 		headerTimeout = 800 * time.Millisecond
 	)
-	s := startListeners(t, httpLimits{ReadHeaderTimeout: headerTimeout, ReadTimeout: headerTimeout, WriteTimeout: 2 * time.Second,
+	s := startListeners(t, HTTPLimits{ReadHeaderTimeout: headerTimeout, ReadTimeout: headerTimeout, WriteTimeout: 2 * time.Second,
 		IdleTimeout: headerTimeout, MaxConns: maxConns})
 	addr := s.addr("http.listen")
 	start := time.Now()
@@ -200,13 +200,13 @@ func TestHTTPConnectionCap(t *testing.T) {
 // The defaults are the documented constants; a zero field takes its
 // default, a set one is kept.
 func TestHTTPLimitsDefaults(t *testing.T) {
-	got := httpLimits{IdleTimeout: time.Second}.orDefault(httpMaxConns)
-	want := httpLimits{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+	got := HTTPLimits{IdleTimeout: time.Second}.orDefault(httpMaxConns)
+	want := HTTPLimits{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 		IdleTimeout: time.Second, MaxHeaderBytes: 16 << 10, MaxBody: 1 << 20, MaxConns: 256}
 	if got != want {
 		t.Fatalf("limits = %+v, want %+v", got, want)
 	}
-	srv := newHTTPServer(http.NotFoundHandler(), httpLimits{}.orDefault(metricsMaxConns))
+	srv := newHTTPServer(http.NotFoundHandler(), HTTPLimits{}.orDefault(metricsMaxConns))
 	if srv.ReadTimeout != httpReadTimeout || srv.WriteTimeout != httpWriteTimeout || srv.IdleTimeout != httpIdleTimeout ||
 		srv.ReadHeaderTimeout != httpReadHeaderTimeout || srv.MaxHeaderBytes != httpMaxHeaderBytes {
 		t.Fatalf("server = %+v", srv)
@@ -216,7 +216,7 @@ func TestHTTPLimitsDefaults(t *testing.T) {
 // Headers over httpMaxHeaderBytes are refused with 431 (Go's default
 // would take 1 MiB).
 func TestHTTPHeaderCap(t *testing.T) {
-	s := startListeners(t, httpLimits{})
+	s := startListeners(t, HTTPLimits{})
 	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr("http.listen")+"/healthz", nil)
 	req.Header.Set("X-Padding", strings.Repeat("a", 2*httpMaxHeaderBytes))
 	tr := &http.Transport{}
