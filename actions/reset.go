@@ -84,7 +84,7 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 
 	a.changed(ctx, t.Name)
 	lines := [][]bot.Span{{bot.T("Cleared " + strings.Join(changed, ", ") + " in " + strings.Join(storePaths(plans), ", ") + ".")}}
-	lines = append(lines, a.refreshLine(ctx, t, snap))
+	lines = append(lines, a.refreshLine(ctx, t, snap, false))
 	lines = append(lines, a.verify(ctx, t, snap, changed)...)
 	return reply(bot.SevInfo, t.Name, "Cooldown reset on "+t.Name, lines...), nil
 }
@@ -111,24 +111,103 @@ func (a *Actions) rewriteBackup(path string, b *backup) (string, error) {
 	return path, os.Rename(tmp, path)
 }
 
-// refreshLine makes a running gateway reload the state (it ignores external
-// SQLite edits until told, measured).
-// snap is the install as read before the change (for the command's
-// OPENCLAW_STATE_DIR); nil when it could not be read.
-func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snapshot) []bot.Span {
-	refresh := diagnostics.Command(snap, `gateway call models.authRefresh --params '{"operation":"update"}' --json`)
-	if t.CLI == nil {
-		return []bot.Span{bot.T("A running gateway keeps its in-memory state until told: run "), bot.C(refresh), bot.T(" on the host (a gateway that is down reads the state when it starts).")}
+// refreshLine tells a running gateway about the edit (it keeps the auth
+// state in memory and ignores external edits until told, measured), with
+// what works for its release (openclaw.RefreshGateway), and says exactly
+// what was done: which RPC, for which release, or that this release only
+// rereads the state when it restarts. undo: the edit restored a backup.
+// snap is the install as read before the change (its version, and
+// OPENCLAW_STATE_DIR for the commands); nil when it could not be read.
+func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snapshot, undo bool) []bot.Span {
+	version := ""
+	if snap != nil {
+		version = snap.Version
 	}
-	err := openclaw.RefreshGateway(ctx, t.CLI)
+	if t.CLI == nil {
+		return manualRefreshLine(t, snap, version, undo)
+	}
+	r, err := openclaw.RefreshGateway(ctx, t.CLI, version)
+	rel := releaseName(r.Version)
 	switch {
-	case err == nil:
-		return []bot.Span{bot.T("The running gateway reloaded its auth state (models.authRefresh).")}
 	case errors.Is(err, openclaw.ErrNoGateway):
 		return []bot.Span{bot.T("No gateway is running: fine, it reads the state when it starts.")}
-	default:
-		return []bot.Span{bot.T("⚠ The gateway did not confirm the reload (" + err.Error() + "); until it does it may still skip the profile. Run "), bot.C(refresh), bot.T(" or restart it.")}
+	case err != nil:
+		method := r.Method
+		if method == "" {
+			method = openclaw.RefreshOf(r.Version)
+		}
+		out := []bot.Span{bot.T("⚠ The gateway (" + rel + ") did not confirm the reload (" + err.Error() + "); until it does it may still skip the profile. ")}
+		if cmd := refreshCommand(snap, method); cmd != "" {
+			out = append(out, bot.T("Run "), bot.C(cmd), bot.T(" on the host, or restart the gateway"))
+		} else {
+			out = append(out, bot.T("Restart the gateway"))
+		}
+		return append(out, restartHint(t)...)
+	case r.Outcome == openclaw.GatewayReloaded:
+		return []bot.Span{bot.T("Told the gateway with " + r.Method + " (" + rel + "): it reloaded its auth state.")}
+	case r.Outcome == openclaw.GatewayRestartNeeded:
+		return restartNeededLine(t, rel, undo)
+	case r.Outcome == openclaw.GatewayReadsDisk:
+		return []bot.Span{bot.T("This gateway (" + rel + ") reads the state from disk on every request: nothing to tell it.")}
+	case r.Outcome == openclaw.GatewayUnconfirmed:
+		out := []bot.Span{bot.T("Told the gateway with " + r.Method + ", which it accepted (" + rel + "; it does not know " +
+			strings.Join(r.Unknown, ", ") + "). OpenClaw 2026.8.x gateways accept that without dropping the old cooldown: if it still skips the profile, restart it")}
+		return append(out, restartHint(t)...)
 	}
+	return []bot.Span{bot.T(fmt.Sprintf("The gateway (%s) answered %+v.", rel, r))}
+}
+
+// manualRefreshLine: no CLI to tell the gateway with; say what to run.
+func manualRefreshLine(t Target, snap *openclaw.Snapshot, version string, undo bool) []bot.Span {
+	rel := releaseName(version)
+	switch m := openclaw.RefreshOf(version); m {
+	case openclaw.RefreshNone:
+		return []bot.Span{bot.T("A gateway of " + rel + " reads the state from disk on every request: nothing to tell it.")}
+	case openclaw.RefreshRestart:
+		return restartNeededLine(t, rel, undo)
+	default:
+		return []bot.Span{bot.T("A running gateway keeps its in-memory state until told: run "), bot.C(refreshCommand(snap, m)),
+			bot.T(" on the host (" + rel + "; a gateway that is down reads the state when it starts).")}
+	}
+}
+
+// restartNeededLine: a 2026.8.x gateway never rereads the state while it
+// runs (measured on 2026.8.2: secrets.reload is accepted and changes
+// nothing; models.authRefresh does not exist yet).
+func restartNeededLine(t Target, rel string, undo bool) []bot.Span {
+	what := "keeps the old cooldown in memory until it restarts"
+	if undo {
+		what = "keeps whatever it has in memory until it restarts (the restored state reaches it only then)"
+	}
+	out := []bot.Span{bot.T("This gateway (" + rel + ") " + what + ": no RPC makes it reread the state. Restart it")}
+	return append(out, restartHint(t)...)
+}
+
+// restartHint ends a sentence asking for a restart: with the bot's own
+// command when the target has a restart method.
+func restartHint(t Target) []bot.Span {
+	if t.Restarter != nil {
+		return []bot.Span{bot.T(": "), bot.C("restart " + t.Name), bot.T(".")}
+	}
+	return []bot.Span{bot.T(" on the host (no restart method is configured for " + t.Name + ").")}
+}
+
+// refreshCommand is the manual form of a reload RPC ("" for none).
+func refreshCommand(snap *openclaw.Snapshot, method string) string {
+	switch method {
+	case openclaw.RefreshAuth:
+		return diagnostics.Command(snap, `gateway call models.authRefresh --params '{"operation":"update"}' --json`)
+	case openclaw.RefreshSecrets:
+		return diagnostics.Command(snap, `gateway call secrets.reload --params '{}' --json`)
+	}
+	return ""
+}
+
+func releaseName(version string) string {
+	if version == "" {
+		return "release unknown"
+	}
+	return "OpenClaw " + version
 }
 
 // verify re-reads the state and checks the keys without spending tokens.
@@ -263,5 +342,5 @@ func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.M
 		restored = append(restored, p.Plan.Profiles...)
 	}
 	a.changed(ctx, t.Name)
-	return reply(bot.SevInfo, t.Name, "Undo on "+t.Name, []bot.Span{bot.T("Restored the state of " + strings.Join(restored, ", ") + " as it was before the reset.")}, a.refreshLine(ctx, t, snap)), nil
+	return reply(bot.SevInfo, t.Name, "Undo on "+t.Name, []bot.Span{bot.T("Restored the state of " + strings.Join(restored, ", ") + " as it was before the reset.")}, a.refreshLine(ctx, t, snap, true)), nil
 }

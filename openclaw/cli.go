@@ -228,10 +228,13 @@ type cliCommand struct {
 // cliGatewayMethods are the only methods for `openclaw gateway call`;
 // true marks methods that spend tokens.
 var cliGatewayMethods = map[string]bool{
-	"health":                  false,
-	"status":                  false,
-	"models.authStatus":       false,
-	"models.authRefresh":      false,
+	"health":             false,
+	"status":             false,
+	"models.authStatus":  false,
+	"models.authRefresh": false,
+	// secrets.reload: how 2026.2.26 – 7.x gateways reload their in-memory
+	// auth state (operator.admin; see RefreshSecrets).
+	"secrets.reload":          false,
 	"models.probe":            true,
 	"gateway.restart.request": false,
 	"logs.tail":               false,
@@ -562,7 +565,7 @@ func (c *CLI) DoctorFix(ctx context.Context) (*Result, error) {
 
 // GatewayCall runs `openclaw gateway call METHOD --params JSON --json`.
 // method must be one of health, status, models.authStatus,
-// models.authRefresh, gateway.restart.request, logs.tail (models.probe spends
+// models.authRefresh, secrets.reload, gateway.restart.request, logs.tail (models.probe spends
 // tokens: use GatewayProbe). params is marshalled to a JSON object (nil → {});
 // it is visible in argv, so it must never hold secrets.
 func (c *CLI) GatewayCall(ctx context.Context, method string, params any) (*Result, error) {

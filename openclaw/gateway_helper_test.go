@@ -51,10 +51,19 @@ func startTestGateway(t *testing.T, sb *peer.Sandbox, port int) (logPath string,
 				_ = syscall.Kill(-p, syscall.SIGTERM)
 				_ = syscall.Kill(p, syscall.SIGTERM)
 			}
+			// Wait for the gateways and the launcher (which is the gateway
+			// itself in releases that do not re-spawn, e.g. 2026.6.x, whose
+			// process title hides "gateway" from findGatewayProcs).
 			deadline := time.Now().Add(20 * time.Second)
+			launcherDone := false
 			for time.Now().Before(deadline) {
+				select {
+				case <-exited:
+					launcherDone = true
+				default:
+				}
 				found, _, _ := findGatewayProcs("/proc", sb.StateDir(), sb.Home)
-				if len(found) == 0 {
+				if len(found) == 0 && launcherDone {
 					break
 				}
 				time.Sleep(200 * time.Millisecond)

@@ -41,8 +41,9 @@ type Release struct {
 	Version    string
 	Generation string
 	// Refresh is how a running gateway of this release learns about an
-	// external edit of the auth state (a reset): RefreshNone, RefreshSecrets
-	// or RefreshAuth (see there).
+	// external edit of the auth state (a reset): RefreshNone, RefreshSecrets,
+	// RefreshRestart or RefreshAuth (see there; the rows say which were
+	// measured on a real gateway and which were read from code).
 	Refresh string
 	// StateSchema is PRAGMA user_version of state/openclaw.sqlite as this
 	// release creates it (0: the release creates no such database).
@@ -51,30 +52,60 @@ type Release struct {
 	AgentSchema int
 }
 
-// How a running gateway picks up a reset, by release (from each release's
-// shipped code, dist/, read for every release 2026.1.29–2026.9.6).
+// How a running gateway picks up a reset, by release. Measured (marked so
+// in Releases) on a real gateway of 2026.4.24, 6.11, 7.35, 8.2 and 9.6: the
+// gateway records an auth cooldown itself (an agent turn through it against
+// a fake Anthropic answering 401), the bot clears it on disk exactly as its
+// cooldown reset does, then agent turns through the gateway show whether it
+// still refuses the profile ("Provider anthropic has auth issue (skipping
+// all models)", no request) before any RPC and after each of secrets.reload,
+// models.authStatus {"refresh":true} and models.authRefresh
+// {"operation":"update"}. Every measured gateway refused after the disk
+// edit alone. The other rows are read from each release's dist/.
 const (
-	// RefreshNone: up to 2026.2.25 every read goes to the JSON file.
+	// RefreshNone: up to 2026.2.25 every read goes to the JSON file; there
+	// is nothing to tell (read from code, not measured).
 	RefreshNone = "none"
-	// RefreshSecrets: 2026.2.26–2026.9.4 keep an in-memory auth snapshot
-	// loaded at start; the gateway RPC secrets.reload rebuilds it.
+	// RefreshSecrets: the gateway RPC secrets.reload ({"ok":true,
+	// "warningCount":0}) makes it drop the old cooldown. Measured on
+	// 2026.4.24, 6.11 and 7.35; 2026.2.26 – 3.31 and 5.28 from code
+	// (the in-memory snapshot appears in 2026.2.26). models.authStatus
+	// {"refresh":true} also works on 6.11 and 7.35 (not on 4.24);
+	// models.authRefresh is "unknown method".
 	RefreshSecrets = "secrets.reload"
-	// RefreshAuth: 2026.9.5+ have models.authRefresh {"operation":"update"}.
+	// RefreshRestart: no RPC makes the gateway drop the old cooldown; only a
+	// restart does (its in-process restart on SIGUSR1 too). Measured on
+	// 2026.8.2: secrets.reload answers {"ok":true} and
+	// models.authStatus {"refresh":true} answers normally, yet the gateway
+	// keeps refusing the profile; models.authRefresh is "unknown method".
+	// Assumed for the whole state-db generation before models.authRefresh
+	// (2026.8.1 – 9.4): no release in between was measured.
+	RefreshRestart = "restart"
+	// RefreshAuth: 2026.9.5+ have models.authRefresh {"operation":"update"}
+	// ({"refreshed":true}). Measured on 2026.9.6, where secrets.reload and
+	// models.authStatus {"refresh":true} work as well.
 	RefreshAuth = "models.authRefresh"
+)
+
+// First versions of each way a gateway learns about a reset.
+const (
+	firstRefreshSecrets = "2026.2.26"      // in-memory auth snapshot, secrets.reload (code)
+	firstRefreshRestart = firstStateSQLite // the state-db generation (measured on 8.2 only)
+	firstRefreshAuth    = "2026.9.5"       // models.authRefresh (code; measured on 9.6)
 )
 
 // Releases are the releases the bot supports, oldest first; the README's
 // support table is generated from the same facts and a test keeps them equal.
 var Releases = []Release{
-	{Version: "2026.1.29", Generation: GenJSONInline, Refresh: RefreshNone},
-	{Version: "2026.2.26", Generation: GenJSONInline, Refresh: RefreshSecrets},
-	{Version: "2026.3.31", Generation: GenJSONInline, Refresh: RefreshSecrets},
-	{Version: "2026.4.24", Generation: GenJSONSplit, Refresh: RefreshSecrets},
-	{Version: "2026.5.28", Generation: GenJSONSplit, Refresh: RefreshSecrets},
-	{Version: "2026.6.11", Generation: GenAgentSQLite, Refresh: RefreshSecrets, StateSchema: 1, AgentSchema: 1},
-	{Version: "2026.7.35", Generation: GenAgentSQLite, Refresh: RefreshSecrets, StateSchema: 1, AgentSchema: 1},
-	{Version: "2026.8.2", Generation: GenStateSQLite, Refresh: RefreshSecrets, StateSchema: 15, AgentSchema: 19},
-	{Version: "2026.9.6", Generation: GenStateSQLite, Refresh: RefreshAuth, StateSchema: 18, AgentSchema: 23},
+	{Version: "2026.1.29", Generation: GenJSONInline, Refresh: RefreshNone},                                      // code
+	{Version: "2026.2.26", Generation: GenJSONInline, Refresh: RefreshSecrets},                                   // code
+	{Version: "2026.3.31", Generation: GenJSONInline, Refresh: RefreshSecrets},                                   // code
+	{Version: "2026.4.24", Generation: GenJSONSplit, Refresh: RefreshSecrets},                                    // measured
+	{Version: "2026.5.28", Generation: GenJSONSplit, Refresh: RefreshSecrets},                                    // code
+	{Version: "2026.6.11", Generation: GenAgentSQLite, Refresh: RefreshSecrets, StateSchema: 1, AgentSchema: 1},  // measured
+	{Version: "2026.7.35", Generation: GenAgentSQLite, Refresh: RefreshSecrets, StateSchema: 1, AgentSchema: 1},  // measured
+	{Version: "2026.8.2", Generation: GenStateSQLite, Refresh: RefreshRestart, StateSchema: 15, AgentSchema: 19}, // measured
+	{Version: "2026.9.6", Generation: GenStateSQLite, Refresh: RefreshAuth, StateSchema: 18, AgentSchema: 23},    // measured
 }
 
 // First versions of each generation (the boundaries; see the README's
@@ -134,12 +165,15 @@ func ReleaseOf(version string) (Release, bool) {
 }
 
 // RefreshOf says how a gateway of that version picks up a reset (see
-// Release.Refresh); an unknown version is taken for the newest.
+// Release.Refresh); an unknown version is taken for the newest (whose RPC
+// an older gateway answers with "unknown method", see RefreshGateway).
 func RefreshOf(version string) string {
 	switch {
-	case version == "" || !VersionLess(version, "2026.9.5"):
+	case version == "" || !VersionLess(version, firstRefreshAuth):
 		return RefreshAuth
-	case !VersionLess(version, "2026.2.26"):
+	case !VersionLess(version, firstRefreshRestart):
+		return RefreshRestart
+	case !VersionLess(version, firstRefreshSecrets):
 		return RefreshSecrets
 	}
 	return RefreshNone

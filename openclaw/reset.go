@@ -8,8 +8,10 @@ package openclaw
 // only if those bytes are still there (optimistic check, ErrChanged
 // otherwise), in one short BEGIN IMMEDIATE transaction (SQLite) or under
 // OpenClaw's own auth-profiles.json.lock (2026.3.x JSON). RestoreBackup is
-// the undo. RefreshGateway tells a running gateway to reload, because it
-// ignores external SQLite edits until `models.authRefresh` (OPENCLAW.md §7).
+// the undo. RefreshGateway tells a running gateway, which keeps the auth
+// state in memory and ignores external edits until told (OPENCLAW.md §7):
+// with models.authRefresh, secrets.reload, or not at all, by release
+// (Release.Refresh; 2026.8.x only drops it when restarted).
 //
 // What a reset does is exactly OpenClaw's own success path (2026.9.6
 // dist/usage-state-*.mjs resetAuthProfileFailureState, used by
@@ -973,19 +975,175 @@ func (l *legacyLock) release() {
 // ---------------------------------------------------------------------------
 // Gateway.
 
-// RefreshGateway asks a running gateway to reload auth state from disk
-// (`openclaw gateway call models.authRefresh --params
-// '{"operation":"update"}' --json`, through the guarded runner: the gateway
-// token goes in the environment, never argv). A gateway that is not running
-// yields ErrNoGateway, which is fine: a gateway reads the state when it
-// starts.
+// What RefreshGateway achieved (GatewayRefresh.Outcome).
+const (
+	// GatewayReloaded: the RPC that makes this release drop the old
+	// cooldown (Release.Refresh, measured) answered OK.
+	GatewayReloaded = "reloaded"
+	// GatewayRestartNeeded: the gateway runs a release that keeps the old
+	// cooldown in memory whatever it is told (2026.8.x, RefreshRestart):
+	// only a restart ends it. No reload RPC was sent.
+	GatewayRestartNeeded = "restart-needed"
+	// GatewayReadsDisk: the gateway reads the state from disk on every use
+	// (up to 2026.2.25, RefreshNone): nothing to tell it.
+	GatewayReadsDisk = "reads-disk"
+	// GatewayUnconfirmed: the gateway accepted secrets.reload, but its
+	// release is unknown, and 2026.8.x gateways accept it too without
+	// dropping the cooldown: if it still skips the profile, restart it.
+	GatewayUnconfirmed = "unconfirmed"
+)
+
+// GatewayRefresh is what RefreshGateway did.
+type GatewayRefresh struct {
+	// Version is the OpenClaw release the choice was made for: the running
+	// gateway's runtimeVersion when RefreshGateway asked it, else the
+	// install's (meta.lastTouchedVersion); "" when unknown.
+	Version string `json:"version,omitempty"`
+	// Outcome is GatewayReloaded, GatewayRestartNeeded, GatewayReadsDisk
+	// or GatewayUnconfirmed ("" with an error).
+	Outcome string `json:"outcome,omitempty"`
+	// Method is the reload RPC that answered, or that failed when an error
+	// is returned ("models.authRefresh", "secrets.reload"); "" when none
+	// was sent.
+	Method string `json:"method,omitempty"`
+	// Unknown lists the RPCs the gateway answered with "unknown method".
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// RefreshGateway makes a running gateway drop the auth state it keeps in
+// memory after the bot edited it on disk (a reset or an undo), the way that
+// release's gateway can (Release.Refresh, measured on a real gateway of
+// 2026.4.24, 6.11, 7.35, 8.2 and 9.6):
 //
-// Without agentId the gateway refreshes its ambient model-auth owner (the
-// sole agent, or agents.defaults.systemAgent). A multi-agent install
-// without one answers INVALID_REQUEST "… Pass agentId to select a
-// configured agent." (measured on 2026.9.6); RefreshGateway then refreshes
-// every agent configured in the install's openclaw.json, one call each.
-func RefreshGateway(ctx context.Context, cli *CLI) error {
+//   - 2026.9.5+: `gateway call models.authRefresh {"operation":"update"}`
+//     (RefreshGatewayAgent; per agent when the gateway asks for agentId);
+//   - 2026.2.26 – 7.x: `gateway call secrets.reload {}`;
+//   - 2026.8.x: nothing reloads it; RefreshGateway only asks the gateway
+//     its runtimeVersion (`gateway call status`) and returns
+//     GatewayRestartNeeded;
+//   - up to 2026.2.25: nothing to do (GatewayReadsDisk).
+//
+// version is the install's release (Snapshot.Version); "" falls back to
+// cli.ExpectVersion, then to meta.lastTouchedVersion of the install's
+// openclaw.json, then to the newest behaviour. A gateway that answers
+// models.authRefresh with "unknown method" is older than that: its
+// runtimeVersion decides, and when it has none secrets.reload is tried
+// (GatewayUnconfirmed when accepted, GatewayReadsDisk when unknown too).
+//
+// Every call goes through the guarded runner (the gateway token in the
+// environment, never argv). A gateway that is not running yields
+// ErrNoGateway, which is fine: a gateway reads the state when it starts.
+func RefreshGateway(ctx context.Context, cli *CLI, version string) (GatewayRefresh, error) {
+	if cli == nil {
+		return GatewayRefresh{}, errors.New("refresh gateway: no CLI")
+	}
+	if version == "" {
+		version = strings.TrimPrefix(strings.TrimSpace(cli.ExpectVersion), "v")
+	}
+	if version == "" {
+		if cfg, err := ReadConfig(cli.Loc.ConfigPath); err == nil && cfg != nil {
+			version = cfg.Version
+		}
+	}
+	out := GatewayRefresh{Version: version}
+	switch RefreshOf(version) {
+	case RefreshNone:
+		out.Outcome = GatewayReadsDisk
+		return out, nil
+	case RefreshSecrets:
+		return refreshSecrets(ctx, cli, out, true)
+	case RefreshRestart:
+		// Ask the gateway what it runs: it may be newer than the config
+		// says, and a gateway that is down needs no restart.
+		rv, err := gatewayRuntimeVersion(ctx, cli)
+		if errors.Is(err, ErrNoGateway) {
+			return out, err
+		}
+		if rv != "" && RefreshOf(rv) != RefreshRestart {
+			out.Version = rv
+			if RefreshOf(rv) == RefreshAuth {
+				return refreshAuth(ctx, cli, out)
+			}
+			return refreshSecrets(ctx, cli, out, true)
+		}
+		out.Outcome = GatewayRestartNeeded
+		return out, nil
+	}
+	return refreshAuth(ctx, cli, out)
+}
+
+// refreshAuth: models.authRefresh, then, on "unknown method", what the
+// gateway's runtimeVersion calls for.
+func refreshAuth(ctx context.Context, cli *CLI, out GatewayRefresh) (GatewayRefresh, error) {
+	out.Method = RefreshAuth
+	err := refreshAuthAll(ctx, cli)
+	if err == nil {
+		out.Outcome = GatewayReloaded
+		return out, nil
+	}
+	if !errors.Is(err, errUnknownMethod) {
+		return out, err
+	}
+	out.Unknown = append(out.Unknown, RefreshAuth)
+	out.Method = ""
+	rv, verr := gatewayRuntimeVersion(ctx, cli)
+	if errors.Is(verr, ErrNoGateway) { // stopped meanwhile
+		return out, verr
+	}
+	if rv != "" && RefreshOf(rv) != RefreshAuth {
+		out.Version = rv
+		switch RefreshOf(rv) {
+		case RefreshRestart:
+			out.Outcome = GatewayRestartNeeded
+			return out, nil
+		case RefreshNone:
+			out.Outcome = GatewayReadsDisk
+			return out, nil
+		}
+		return refreshSecrets(ctx, cli, out, true)
+	}
+	// Older than models.authRefresh, but which release is unknown.
+	if out.Version != "" && !VersionLess(out.Version, firstRefreshAuth) {
+		out.Version = "" // the install's version is not the gateway's
+	}
+	return refreshSecrets(ctx, cli, out, false)
+}
+
+// refreshSecrets sends secrets.reload. known: the gateway's release is one
+// that secrets.reload is known to reload (GatewayReloaded), else
+// GatewayUnconfirmed. "unknown method" means a gateway before 2026.2.26,
+// which reads the state from disk.
+func refreshSecrets(ctx context.Context, cli *CLI, out GatewayRefresh, known bool) (GatewayRefresh, error) {
+	out.Method = RefreshSecrets
+	res, err := cli.GatewayCall(ctx, RefreshSecrets, map[string]any{})
+	if err != nil {
+		if unknownMethod(res, err, RefreshSecrets) {
+			out.Unknown = append(out.Unknown, RefreshSecrets)
+			out.Method, out.Outcome = "", GatewayReadsDisk
+			return out, nil
+		}
+		return out, gatewayCallError(err)
+	}
+	var ok struct {
+		OK *bool `json:"ok"`
+	}
+	if err := res.Decode(&ok); err != nil || ok.OK == nil || !*ok.OK {
+		return out, fmt.Errorf("refresh gateway: %s answered %s, not {\"ok\":true}", res.Command(), cliSnippet(res.JSON, 200))
+	}
+	out.Outcome = GatewayUnconfirmed
+	if known {
+		out.Outcome = GatewayReloaded
+	}
+	return out, nil
+}
+
+// refreshAuthAll is models.authRefresh without agentId. Without one the
+// gateway refreshes its ambient model-auth owner (the sole agent, or
+// agents.defaults.systemAgent). A multi-agent install without one answers
+// INVALID_REQUEST "… Pass agentId to select a configured agent." (measured
+// on 2026.9.6); then every agent configured in the install's openclaw.json
+// is refreshed, one call each.
+func refreshAuthAll(ctx context.Context, cli *CLI) error {
 	err := RefreshGatewayAgent(ctx, cli, "")
 	var ce *CLIError
 	if err == nil || !errors.As(err, &ce) || ce.Code != "INVALID_REQUEST" || !strings.Contains(ce.Message, "Pass agentId") {
@@ -1004,7 +1162,9 @@ func RefreshGateway(ctx context.Context, cli *CLI) error {
 	return errors.Join(errs...)
 }
 
-// RefreshGatewayAgent is RefreshGateway with params.agentId.
+// RefreshGatewayAgent sends models.authRefresh {"operation":"update"} with
+// params.agentId (none when ""). A gateway before 2026.9.5 answers
+// "unknown method" (an error wrapping errUnknownMethod).
 func RefreshGatewayAgent(ctx context.Context, cli *CLI, agentID string) error {
 	if cli == nil {
 		return errors.New("refresh gateway: no CLI")
@@ -1013,13 +1173,12 @@ func RefreshGatewayAgent(ctx context.Context, cli *CLI, agentID string) error {
 	if agentID != "" {
 		params["agentId"] = agentID
 	}
-	res, err := cli.GatewayCall(ctx, "models.authRefresh", params)
+	res, err := cli.GatewayCall(ctx, RefreshAuth, params)
 	if err != nil {
-		var ce *CLIError
-		if errors.As(err, &ce) && gatewayNotRunning(ce) {
-			return &noGatewayError{cause: err}
+		if unknownMethod(res, err, RefreshAuth) {
+			return fmt.Errorf("refresh gateway: %w: %w", errUnknownMethod, err)
 		}
-		return fmt.Errorf("refresh gateway: %w", err)
+		return gatewayCallError(err)
 	}
 	var out struct {
 		Refreshed bool `json:"refreshed"`
@@ -1028,6 +1187,49 @@ func RefreshGatewayAgent(ctx context.Context, cli *CLI, agentID string) error {
 		return fmt.Errorf("refresh gateway: %s answered %s, not {\"refreshed\":true}", res.Command(), cliSnippet(res.JSON, 200))
 	}
 	return nil
+}
+
+// gatewayRuntimeVersion asks the gateway its release (`gateway call status`
+// answers runtimeVersion since 2026.3.x; measured on 2026.8.2). "" when it
+// does not say; ErrNoGateway when none runs.
+func gatewayRuntimeVersion(ctx context.Context, cli *CLI) (string, error) {
+	res, err := cli.GatewayCall(ctx, "status", map[string]any{})
+	if err != nil {
+		return "", gatewayCallError(err)
+	}
+	var st struct {
+		RuntimeVersion string `json:"runtimeVersion"`
+	}
+	if res.Decode(&st) != nil {
+		return "", nil
+	}
+	return cliVersionRE.FindString(st.RuntimeVersion), nil
+}
+
+// errUnknownMethod: the gateway does not know the method (it predates it).
+var errUnknownMethod = errors.New("the gateway does not know this method")
+
+// unknownMethod: the gateway answered "unknown method: <method>" —
+// INVALID_REQUEST as JSON (2026.6.11+, measured), or as text on stderr
+// ("Gateway call failed: GatewayClientRequestError: unknown method: …",
+// 2026.4.24, measured).
+func unknownMethod(res *Result, err error, method string) bool {
+	want := "unknown method: " + method
+	var ce *CLIError
+	if errors.As(err, &ce) {
+		return ce.Type != "gateway_transport_error" && strings.Contains(ce.Message, want)
+	}
+	return res != nil && len(res.JSON) == 0 && bytes.Contains(res.Stderr, []byte(want))
+}
+
+// gatewayCallError types a failed gateway call: ErrNoGateway when nothing
+// listens, else the error as is.
+func gatewayCallError(err error) error {
+	var ce *CLIError
+	if errors.As(err, &ce) && gatewayNotRunning(ce) {
+		return &noGatewayError{cause: err}
+	}
+	return fmt.Errorf("refresh gateway: %w", err)
 }
 
 // gatewayNotRunning: nothing listens on the gateway port (ECONNREFUSED).

@@ -185,7 +185,7 @@ func TestResetIntegrationProbeFailures(t *testing.T) {
 				t.Error("auth.sharedStore changed")
 			}
 			// No gateway runs: that is fine, and typed.
-			if err := RefreshGateway(ctx, e.oc); !errors.Is(err, ErrNoGateway) {
+			if _, err := RefreshGateway(ctx, e.oc, ""); !errors.Is(err, ErrNoGateway) {
 				t.Errorf("RefreshGateway without a gateway: %v", err)
 			}
 
@@ -266,7 +266,7 @@ func TestResetIntegrationAgentDB(t *testing.T) {
 		t.Error("ops auth_profile_store changed")
 	}
 	// Multi-agent, no gateway: still the typed "not running".
-	if err := RefreshGateway(ctx, e.oc); !errors.Is(err, ErrNoGateway) {
+	if _, err := RefreshGateway(ctx, e.oc, ""); !errors.Is(err, ErrNoGateway) {
 		t.Errorf("RefreshGateway: %v", err)
 	}
 
@@ -336,8 +336,8 @@ func TestResetIntegrationGatewayRefresh(t *testing.T) {
 	if err := e.sb.SetStateRow(peer.RowProfilesState, []byte(cooldown)); err != nil {
 		t.Fatal(err)
 	}
-	if err := RefreshGateway(ctx, e.oc); err != nil {
-		t.Fatalf("RefreshGateway: %v", err)
+	if r, err := RefreshGateway(ctx, e.oc, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != RefreshAuth {
+		t.Fatalf("RefreshGateway: %+v %v", r, err)
 	}
 	if status, sent := probe("injected cooldown, refreshed"); status == "ok" || sent != 0 {
 		t.Fatalf("the gateway did not pick up the injected cooldown (%s, %d requests)", status, sent)
@@ -353,8 +353,8 @@ func TestResetIntegrationGatewayRefresh(t *testing.T) {
 		t.Logf("note: the gateway saw the reset before models.authRefresh (%s)", status)
 	}
 	start := time.Now()
-	if err := RefreshGateway(ctx, e.oc); err != nil {
-		t.Fatalf("RefreshGateway: %v", err)
+	if r, err := RefreshGateway(ctx, e.oc, ""); err != nil || r.Outcome != GatewayReloaded {
+		t.Fatalf("RefreshGateway: %+v %v", r, err)
 	}
 	t.Logf("RefreshGateway took %v", time.Since(start).Round(time.Millisecond))
 	if status, sent := probe("reset, refreshed"); status != "ok" || sent == 0 {

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -1051,8 +1053,8 @@ func resetFakeCLI(t *testing.T, mode string) (*CLI, string) {
 func TestRefreshGateway(t *testing.T) {
 	ctx := resetCtx(t)
 	c, rec := resetFakeCLI(t, "refreshed")
-	if err := RefreshGateway(ctx, c); err != nil {
-		t.Fatal(err)
+	if r, err := RefreshGateway(ctx, c, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != RefreshAuth {
+		t.Fatal(r, err)
 	}
 	argv, _ := os.ReadFile(filepath.Join(rec, "argv"))
 	want := strings.Join([]string{"gateway", "call", "models.authRefresh", "--params", `{"operation":"update"}`, "--json"}, "\x1f") + "\x1f\n"
@@ -1078,7 +1080,7 @@ func TestRefreshGateway(t *testing.T) {
 	}
 
 	c, _ = resetFakeCLI(t, "norun")
-	err := RefreshGateway(ctx, c)
+	_, err := RefreshGateway(ctx, c, "")
 	var ce *CLIError
 	if !errors.Is(err, ErrNoGateway) || !errors.As(err, &ce) {
 		t.Errorf("no gateway: %v", err)
@@ -1087,7 +1089,7 @@ func TestRefreshGateway(t *testing.T) {
 	}
 	for _, mode := range []string{"reset", "unauthorized", "weird"} {
 		c, _ = resetFakeCLI(t, mode)
-		err := RefreshGateway(ctx, c)
+		_, err := RefreshGateway(ctx, c, "")
 		if err == nil || errors.Is(err, ErrNoGateway) {
 			t.Errorf("%s: %v", mode, err)
 		} else if strings.Contains(err.Error(), "gw-token") {
@@ -1096,7 +1098,7 @@ func TestRefreshGateway(t *testing.T) {
 			t.Logf("%s: %v", mode, err)
 		}
 	}
-	if err := RefreshGateway(ctx, nil); err == nil {
+	if _, err := RefreshGateway(ctx, nil, ""); err == nil {
 		t.Error("nil CLI accepted")
 	}
 
@@ -1106,12 +1108,144 @@ func TestRefreshGateway(t *testing.T) {
 	if err := os.WriteFile(c.Loc.ConfigPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := RefreshGateway(ctx, c); err != nil {
+	if _, err := RefreshGateway(ctx, c, ""); err != nil {
 		t.Fatal(err)
 	}
 	argv, _ = os.ReadFile(filepath.Join(rec, "argv"))
 	if n := strings.Count(string(argv), "models.authRefresh"); n != 3 ||
 		!strings.Contains(string(argv), `{"agentId":"main","operation":"update"}`) || !strings.Contains(string(argv), `{"agentId":"ops","operation":"update"}`) {
 		t.Errorf("calls: %q", argv)
+	}
+}
+
+// The reload RPC follows the gateway's release, as measured on real
+// gateways (generation.go, Release.Refresh): models.authRefresh from
+// 2026.9.5, secrets.reload for 2026.2.26 – 7.x, none for 2026.8.x (a
+// restart is needed; secrets.reload answers ok there but changes nothing),
+// none up to 2026.2.25 (they read the disk). An install whose version is
+// unknown or wrong is settled by the gateway's own runtimeVersion.
+func TestRefreshGatewayByRelease(t *testing.T) {
+	ctx := resetCtx(t)
+	cases := []struct {
+		name       string
+		version    string // RefreshGateway's version argument
+		config     string // meta.lastTouchedVersion in openclaw.json ("" = no config)
+		cliVersion string // CLI.ExpectVersion (and the fake's --version)
+		gw         string // the running gateway's release (RESETFAKE_GW)
+		outcome    string
+		method     string
+		gotVersion string
+		unknown    []string
+		calls      []string // gateway methods called, in order
+	}{
+		{name: "9.6", version: "2026.9.6", gw: "2026.9.6", outcome: GatewayReloaded, method: RefreshAuth, gotVersion: "2026.9.6",
+			calls: []string{"models.authRefresh"}},
+		{name: "8.2 needs a restart", version: "2026.8.2", gw: "2026.8.2", outcome: GatewayRestartNeeded, gotVersion: "2026.8.2",
+			calls: []string{"status"}},
+		{name: "7.35", version: "2026.7.35", gw: "2026.7.35", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.7.35",
+			calls: []string{"secrets.reload"}},
+		{name: "6.11", version: "2026.6.11", gw: "2026.6.11", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.6.11",
+			calls: []string{"secrets.reload"}},
+		{name: "4.24", version: "2026.4.24", gw: "2026.4.24", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.4.24",
+			calls: []string{"secrets.reload"}},
+		{name: "1.29 reads the disk", version: "2026.1.29", gw: "2026.1.29", outcome: GatewayReadsDisk, gotVersion: "2026.1.29"},
+		{name: "version from the config", config: "2026.7.35", gw: "2026.7.35", outcome: GatewayReloaded, method: RefreshSecrets,
+			gotVersion: "2026.7.35", calls: []string{"secrets.reload"}},
+		{name: "version from the CLI", cliVersion: "2026.8.2", config: "2026.9.6", gw: "2026.8.2", outcome: GatewayRestartNeeded,
+			gotVersion: "2026.8.2", calls: []string{"status"}},
+		{name: "unknown version, 9.6", gw: "2026.9.6", outcome: GatewayReloaded, method: RefreshAuth, calls: []string{"models.authRefresh"}},
+		{name: "unknown version, 8.2", gw: "2026.8.2", outcome: GatewayRestartNeeded, gotVersion: "2026.8.2",
+			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status"}},
+		{name: "unknown version, 6.11", gw: "2026.6.11", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.6.11",
+			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "unknown version, 4.24 (text errors)", gw: "2026.4.24", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.4.24",
+			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "unknown version, gateway without runtimeVersion", gw: "nover", outcome: GatewayUnconfirmed, method: RefreshSecrets,
+			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "unknown version, 1.29", gw: "2026.1.29", outcome: GatewayReadsDisk,
+			unknown: []string{RefreshAuth, RefreshSecrets}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "install says 9.6, gateway is 8.2", version: "2026.9.6", gw: "2026.8.2", outcome: GatewayRestartNeeded, gotVersion: "2026.8.2",
+			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status"}},
+		{name: "install says 9.6, gateway has no runtimeVersion", version: "2026.9.6", gw: "nover", outcome: GatewayUnconfirmed,
+			method: RefreshSecrets, unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "install says 8.2, gateway is 9.6", version: "2026.8.2", gw: "2026.9.6", outcome: GatewayReloaded, method: RefreshAuth,
+			gotVersion: "2026.9.6", calls: []string{"status", "models.authRefresh"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, rec := resetFakeCLI(t, "release")
+			c.ExtraEnv["RESETFAKE_GW"] = tc.gw
+			if tc.cliVersion != "" {
+				c.ExpectVersion = tc.cliVersion
+				c.ExtraEnv["RESETFAKE_CLIVERSION"] = tc.cliVersion
+			}
+			if tc.config != "" {
+				if err := os.WriteFile(c.Loc.ConfigPath, []byte(`{"meta":{"lastTouchedVersion":"`+tc.config+`"}}`), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := RefreshGateway(ctx, c, tc.version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Outcome != tc.outcome || r.Method != tc.method || r.Version != tc.gotVersion || !slices.Equal(r.Unknown, tc.unknown) {
+				t.Errorf("got %+v, want outcome %s method %q version %q unknown %v", r, tc.outcome, tc.method, tc.gotVersion, tc.unknown)
+			}
+			if calls := resetFakeCalls(t, rec); !slices.Equal(calls, tc.calls) {
+				t.Errorf("gateway calls %v, want %v", calls, tc.calls)
+			}
+		})
+	}
+
+	// No gateway: typed, also on the restart path.
+	c, _ := resetFakeCLI(t, "norun")
+	if r, err := RefreshGateway(ctx, c, "2026.8.2"); !errors.Is(err, ErrNoGateway) || r.Outcome != "" {
+		t.Errorf("8.2, no gateway: %+v %v", r, err)
+	}
+	// A failing secrets.reload is an error naming the method, not success.
+	c, _ = resetFakeCLI(t, "release")
+	c.ExtraEnv["RESETFAKE_GW"] = "secretsfail"
+	r, err := RefreshGateway(ctx, c, "2026.6.11")
+	if err == nil || errors.Is(err, ErrNoGateway) || r.Method != RefreshSecrets || r.Outcome != "" || !strings.Contains(err.Error(), "secrets.reload failed") {
+		t.Errorf("secrets.reload failing: %+v %v", r, err)
+	}
+}
+
+// resetFakeCalls lists the gateway methods the fake CLI was called with.
+func resetFakeCalls(t *testing.T, rec string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(rec, "argv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		args := strings.Split(line, "\x1f")
+		if len(args) > 2 && args[0] == "gateway" && args[1] == "call" {
+			calls = append(calls, args[2])
+		}
+	}
+	return calls
+}
+
+// RefreshOf agrees with every release row, and its boundaries are where
+// the measurements and the code reading put them.
+func TestRefreshOf(t *testing.T) {
+	for _, r := range Releases {
+		if got := RefreshOf(r.Version); got != r.Refresh {
+			t.Errorf("RefreshOf(%s) = %s, the release row says %s", r.Version, got, r.Refresh)
+		}
+	}
+	for v, want := range map[string]string{
+		"": RefreshAuth, "2026.1.29": RefreshNone, "2026.2.25": RefreshNone, "2026.2.26": RefreshSecrets,
+		"2026.7.40": RefreshSecrets, "2026.8.1": RefreshRestart, "2026.8.2": RefreshRestart, "2026.9.4": RefreshRestart,
+		"2026.9.5": RefreshAuth, "2026.10.1": RefreshAuth, "2027.1.1": RefreshAuth,
+	} {
+		if got := RefreshOf(v); got != want {
+			t.Errorf("RefreshOf(%q) = %s, want %s", v, got, want)
+		}
 	}
 }

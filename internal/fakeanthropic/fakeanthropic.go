@@ -43,6 +43,11 @@ const (
 	ModeOK Mode = "ok"
 	// Mode401 answers 401 authentication_error "invalid x-api-key".
 	Mode401 Mode = "401"
+	// Mode401Revoked answers 401 authentication_error "API key revoked":
+	// OpenClaw 2026.4+ classifies it auth_permanent and disables the
+	// profile for 10 minutes (instead of a 30 s auth cooldown), long enough
+	// to watch what a gateway does with it.
+	Mode401Revoked Mode = "401revoked"
 	// Mode403 answers 403 permission_error.
 	Mode403 Mode = "403"
 	// Mode429 answers 429 rate_limit_error with a retry-after header.
@@ -67,7 +72,7 @@ const (
 )
 
 // Modes lists every supported mode.
-var Modes = []Mode{ModeOK, Mode401, Mode403, Mode429, Mode429Daily, Mode529, Mode500, Mode400Credit, ModeOAuthUnsupported, ModeKeyed}
+var Modes = []Mode{ModeOK, Mode401, Mode401Revoked, Mode403, Mode429, Mode429Daily, Mode529, Mode500, Mode400Credit, ModeOAuthUnsupported, ModeKeyed}
 
 // Valid reports whether m is a known mode.
 func (m Mode) Valid() bool {
@@ -82,6 +87,7 @@ func (m Mode) Valid() bool {
 // Exact error texts of the real API, exported so tests can compare.
 const (
 	MsgInvalidAPIKey    = "invalid x-api-key"
+	MsgAPIKeyRevoked    = "API key revoked"
 	MsgPermission       = "Your API key does not have permission to use the specified resource."
 	MsgRateLimit        = "Number of request tokens has exceeded your per-minute rate limit"
 	MsgDailyLimit       = "Your organization's daily usage limit reached for this model. Please try again tomorrow."
@@ -664,6 +670,8 @@ func errorFor(mode Mode, retryAfter string) *apiErr {
 	switch mode {
 	case Mode401:
 		return &apiErr{status: 401, errType: "authentication_error", message: MsgInvalidAPIKey}
+	case Mode401Revoked:
+		return &apiErr{status: 401, errType: "authentication_error", message: MsgAPIKeyRevoked}
 	case Mode403:
 		return &apiErr{status: 403, errType: "permission_error", message: MsgPermission}
 	case Mode429:

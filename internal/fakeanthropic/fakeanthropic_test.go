@@ -90,6 +90,7 @@ func TestErrorModes(t *testing.T) {
 		body   string
 	}{
 		{Mode401, 401, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`},
+		{Mode401Revoked, 401, `{"type":"error","error":{"type":"authentication_error","message":"API key revoked"}}`},
 		{Mode403, 403, `{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}`},
 		{Mode429, 429, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`},
 		{Mode529, 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`},
