@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 // Integration tests of the cooldown reset against the real OpenClaw CLI
 // (2026.9.6, internal/peer; skipped without it) and a fake Anthropic API.
@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -31,8 +33,8 @@ import (
 type resetPeerEnv struct {
 	sb  *peer.Sandbox
 	fa  *fakeanthropic.Server
-	loc Location
-	oc  *CLI // the bot's guarded runner pointed at the sandbox
+	loc openclaw.Location
+	oc  *run.CLI // the bot's guarded runner pointed at the sandbox
 }
 
 func newResetPeer(t *testing.T, mode fakeanthropic.Mode) *resetPeerEnv {
@@ -60,7 +62,7 @@ func newResetPeer(t *testing.T, mode fakeanthropic.Mode) *resetPeerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc := &CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second}
+	oc := &run.CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second}
 	return &resetPeerEnv{sb: sb, fa: fa, loc: loc, oc: oc}
 }
 
@@ -164,7 +166,7 @@ func TestResetIntegrationProbeFailures(t *testing.T) {
 			sharedBefore, _ := e.sb.StateRow(peer.RowSharedStore)
 
 			plan := e.plan(t, "", "anthropic:default")
-			if plan.Where != StoreStateDB || plan.Key != KeyProfileState {
+			if plan.Where != openclaw.StoreStateDB || plan.Key != openclaw.KeyProfileState {
 				t.Fatalf("plan %+v", plan)
 			}
 			t.Logf("before: %s", plan.Before)
@@ -247,7 +249,7 @@ func TestResetIntegrationAgentDB(t *testing.T) {
 	sharedStore, _ := e.sb.StateRow(peer.RowProfilesStore)
 
 	plan := e.plan(t, "ops", "anthropic:ops")
-	if plan.Where != StoreAgentDB || plan.Path != e.sb.AgentDBPath("ops") || plan.Key != AgentRowKey {
+	if plan.Where != openclaw.StoreAgentDB || plan.Path != e.sb.AgentDBPath("ops") || plan.Key != openclaw.AgentRowKey {
 		t.Fatalf("plan %+v", plan)
 	}
 	after, err := ApplyReset(ctx, plan)
@@ -336,7 +338,7 @@ func TestResetIntegrationGatewayRefresh(t *testing.T) {
 	if err := e.sb.SetStateRow(peer.RowProfilesState, []byte(cooldown)); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := RefreshGateway(ctx, e.oc, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != RefreshAuth {
+	if r, err := RefreshGateway(ctx, e.oc, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != openclaw.RefreshAuth {
 		t.Fatalf("RefreshGateway: %+v %v", r, err)
 	}
 	if status, sent := probe("injected cooldown, refreshed"); status == "ok" || sent != 0 {
@@ -425,7 +427,7 @@ func TestResetIntegrationConcurrentWriters(t *testing.T) {
 				case errors.Is(err, ErrChanged):
 					changed.Add(1)
 					continue
-				case errors.Is(err, ErrLocked):
+				case errors.Is(err, openclaw.ErrLocked):
 					locked.Add(1)
 					continue
 				default:
@@ -468,7 +470,7 @@ func TestResetIntegrationConcurrentWriters(t *testing.T) {
 	for err := range errc {
 		t.Error(err)
 	}
-	t.Logf("%d injects, %d resets, %d ErrChanged (re-previewed), %d ErrLocked, %d already reset by a probe; concurrently %d paste-api-key and %d probes (%d ok, writing usage state)",
+	t.Logf("%d injects, %d resets, %d ErrChanged (re-previewed), %d openclaw.ErrLocked, %d already reset by a probe; concurrently %d paste-api-key and %d probes (%d ok, writing usage state)",
 		injects.Load(), resets.Load(), changed.Load(), locked.Load(), nothing.Load(), pastes.Load(), probes.Load(), probesOK.Load())
 	if resets.Load() == 0 || pastes.Load() == 0 || probes.Load() == 0 {
 		t.Error("no real concurrency happened")
@@ -536,7 +538,7 @@ func resetInjectCooldown(path string) error {
 	}
 	defer tx.Rollback()
 	var v string
-	if err := tx.QueryRow(`SELECT value_json FROM config_machine_state WHERE state_key=?`, KeyProfileState).Scan(&v); err != nil {
+	if err := tx.QueryRow(`SELECT value_json FROM config_machine_state WHERE state_key=?`, openclaw.KeyProfileState).Scan(&v); err != nil {
 		return err
 	}
 	doc := map[string]json.RawMessage{}
@@ -552,7 +554,7 @@ func resetInjectCooldown(path string) error {
 	usage["anthropic:default"], _ = json.Marshal(resetCooldownEntry(time.Now().UnixMilli()))
 	doc["usageStats"], _ = json.Marshal(usage)
 	nb, _ := json.Marshal(doc)
-	if _, err := tx.Exec(`UPDATE config_machine_state SET value_json=?, updated_at_ms=? WHERE state_key=?`, string(nb), time.Now().UnixMilli(), KeyProfileState); err != nil {
+	if _, err := tx.Exec(`UPDATE config_machine_state SET value_json=?, updated_at_ms=? WHERE state_key=?`, string(nb), time.Now().UnixMilli(), openclaw.KeyProfileState); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -794,14 +796,14 @@ func TestResetIntegrationLegacy2026331(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Layout != LayoutLegacy || snap.Version != "2026.3.31" {
+	if snap.Layout != openclaw.LayoutLegacy || snap.Version != "2026.3.31" {
 		t.Fatalf("layout %s version %s", snap.Layout, snap.Version)
 	}
 	plan, err := PlanReset(resetCtx(t), snap, "", []string{"anthropic:default"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Where != StoreLegacyJSON || plan.Path != file {
+	if plan.Where != openclaw.StoreLegacyJSON || plan.Path != file {
 		t.Fatalf("plan %+v", plan)
 	}
 	after, err := ApplyReset(resetCtx(t), plan)

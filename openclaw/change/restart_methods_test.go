@@ -1,6 +1,7 @@
-package openclaw
+package change
 
 import (
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"os"
 	"regexp"
 	"strings"
@@ -28,7 +29,7 @@ func TestRestartMethodsComplete(t *testing.T) {
 			t.Errorf("method name %q: empty, not lower-case or taken twice", name)
 		}
 		seen[name] = true
-		if d := m.describe(); len(d) < 20 || strings.Contains(d, "unknown") || Describe(name) != d {
+		if d := m.describe(); len(d) < 20 || strings.Contains(d, "unknown") || DescribeRestart(name) != d {
 			t.Errorf("method %s: Describe = %q; say which privilege it needs", name, d)
 		}
 		// Nothing configured: the method's own validation must object
@@ -59,8 +60,8 @@ func TestRestartMethodsComplete(t *testing.T) {
 			t.Errorf("restart key %q is used by no method", k)
 		}
 	}
-	if len(RestartMethods) != len(restartMethods) {
-		t.Errorf("RestartMethods %v is not the registry", RestartMethods)
+	if len(openclaw.RestartMethods) != len(restartMethods) {
+		t.Errorf("RestartMethods %v is not the registry", openclaw.RestartMethods)
 	}
 }
 

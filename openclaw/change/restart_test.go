@@ -1,9 +1,11 @@
-package openclaw
+package change
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -643,7 +645,7 @@ func TestRestartRPCFailure(t *testing.T) {
 	srv, polls := readyServer(t, alwaysNewReady)
 	r := &Restarter{Method: "rpc", CLI: f.CLI, ReadyURL: srv.URL + "/readyz"}
 	_, err := r.Restart(context.Background())
-	var ce *CLIError
+	var ce *run.CLIError
 	if !errors.Is(err, ErrRestartFailed) || !errors.As(err, &ce) {
 		t.Fatalf("err = %v", err)
 	}
@@ -970,13 +972,13 @@ func TestRestartDescribe(t *testing.T) {
 		"signal":         "CAP_KILL",
 		"command":        "whatever the configured command needs",
 	}
-	for _, m := range RestartMethods {
+	for _, m := range openclaw.RestartMethods {
 		if d := Describe(m); !strings.Contains(d, want[m]) {
 			t.Errorf("Describe(%q) = %q, want it to mention %q", m, d, want[m])
 		}
 	}
-	if len(want) != len(RestartMethods) {
-		t.Errorf("methods %v", RestartMethods)
+	if len(want) != len(openclaw.RestartMethods) {
+		t.Errorf("methods %v", openclaw.RestartMethods)
 	}
 	if d := Describe("ssh"); !strings.Contains(d, "unknown") {
 		t.Errorf("Describe(ssh) = %q", d)
@@ -1044,7 +1046,7 @@ func TestRestartRealGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc := &CLI{Bin: sb.CLI.Bin, Loc: Location{StateDir: sb.StateDir(), ConfigPath: sb.ConfigPath(), Home: sb.Home, How: "test"},
+	oc := &run.CLI{Bin: sb.CLI.Bin, Loc: openclaw.Location{StateDir: sb.StateDir(), ConfigPath: sb.ConfigPath(), Home: sb.Home, How: "test"},
 		GatewayToken: redact.Secret(token), Timeout: 60 * time.Second}
 	gwPid := func() int {
 		found, _, err := findGatewayProcs("/proc", sb.StateDir(), sb.Home)
@@ -1054,7 +1056,7 @@ func TestRestartRealGateway(t *testing.T) {
 		return found[0].pid
 	}
 	pid := gwPid()
-	for _, method := range []string{RestartMethodSignal, RestartMethodRPC, RestartMethodOpenClaw} {
+	for _, method := range []string{openclaw.RestartMethodSignal, openclaw.RestartMethodRPC, openclaw.RestartMethodOpenClaw} {
 		t.Run(method, func(t *testing.T) {
 			before, _ := os.ReadFile(logPath)
 			r := &Restarter{Method: method, CLI: oc, HealthURL: health, ReadyURL: ready, Timeout: 120 * time.Second, Version: peer.Version}

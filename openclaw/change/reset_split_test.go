@@ -1,7 +1,8 @@
-package openclaw
+package change
 
 import (
 	"encoding/json"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func TestResetJSONSplit(t *testing.T) {
 			mustWrite(t, filepath.Join(dir, "auth-profiles.json"), inline)
 			mustWrite(t, filepath.Join(dir, "auth-state.json"), state)
 			snap := resetSnap(t, loc)
-			if snap.Generation != GenJSONSplit {
+			if snap.Generation != openclaw.GenJSONSplit {
 				t.Fatalf("generation %s", snap.Generation)
 			}
 			u := snap.Shared.State.Usage["anthropic:default"]

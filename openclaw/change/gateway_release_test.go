@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 // A real gateway of an older release (2026.6.11, internal/peer; skipped
 // without it and under -short): it records a failure itself, keeps it in
@@ -10,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +49,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc := &CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second,
+	oc := &run.CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second,
 		GatewayToken: redact.Secret(cfg.Gateway.Auth.Token)}
 	_, stop := startTestGateway(t, sb, sb.GatewayPort)
 	defer stop()
@@ -58,7 +60,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 		t.Helper()
 		r, err := RefreshGateway(ctx, oc, gatewayReleaseVersion)
 		t.Logf("%s: RefreshGateway → %+v %v", what, r, err)
-		if err != nil || r.Outcome != GatewayReloaded || r.Method != RefreshSecrets || r.Version != gatewayReleaseVersion {
+		if err != nil || r.Outcome != GatewayReloaded || r.Method != openclaw.RefreshSecrets || r.Version != gatewayReleaseVersion {
 			t.Fatalf("%s: RefreshGateway = %+v, %v; want reloaded with secrets.reload", what, r, err)
 		}
 	}
