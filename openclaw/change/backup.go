@@ -3,12 +3,13 @@ package change
 import (
 	"context"
 	"fmt"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // BackupState copies what holds an install's credentials and their state —

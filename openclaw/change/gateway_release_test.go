@@ -10,8 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
-	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +17,8 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 const gatewayReleaseVersion = "2026.6.11"
@@ -45,7 +45,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 		t.Fatalf("no gateway token in the onboarded config: %v", err)
 	}
 	sb.AddSecret(cfg.Gateway.Auth.Token)
-	loc, err := Locate(LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 	if ok, msg, n := turn("revoked key"); ok || n == 0 || !strings.Contains(msg, fakeanthropic.MsgAPIKeyRevoked) {
 		t.Fatalf("the failing turn: ok %v, %d requests, %s", ok, n, msg)
 	}
-	snap, err := ReadSnapshot(ctx, loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(ctx, loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 	if !active || w.Reason != "auth_permanent" {
 		t.Fatalf("the gateway recorded no auth_permanent window: %+v", u)
 	}
-	if snap.Version != gatewayReleaseVersion || snap.Generation != GenAgentSQLite {
+	if snap.Version != gatewayReleaseVersion || snap.Generation != openclaw.GenAgentSQLite {
 		t.Fatalf("install: version %q generation %q", snap.Version, snap.Generation)
 	}
 

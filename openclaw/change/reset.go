@@ -40,8 +40,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
-	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -56,6 +54,8 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/text"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // ResetPlan is the preview of one cooldown reset: which profiles, in which

@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
-	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -28,6 +26,8 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 type resetPeerEnv struct {
@@ -58,7 +58,7 @@ func newResetPeer(t *testing.T, mode fakeanthropic.Mode) *resetPeerEnv {
 	if err := sb.SetBaseURL(fa.URL()); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := Locate(LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func newResetPeer(t *testing.T, mode fakeanthropic.Mode) *resetPeerEnv {
 
 func (e *resetPeerEnv) plan(t *testing.T, agent string, profiles ...string) *ResetPlan {
 	t.Helper()
-	snap, err := ReadSnapshot(context.Background(), e.loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(context.Background(), e.loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +404,7 @@ func TestResetIntegrationConcurrentWriters(t *testing.T) {
 			}
 			injects.Add(1)
 			for try := 0; try < 5; try++ {
-				snap, err := ReadSnapshot(context.Background(), e.loc, ReadOptions{Env: EnvSources{NoProc: true}})
+				snap, err := openclaw.ReadSnapshot(context.Background(), e.loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 				if err != nil {
 					errc <- err
 					return
@@ -633,7 +633,7 @@ func TestResetIntegrationPreviewRaceWithProbe(t *testing.T) {
 	if mine := usageEntry(t, ours, "anthropic:default"); !reflect.DeepEqual(theirs, mine) {
 		t.Errorf("OpenClaw's reset %v != ours %v", theirs, mine)
 	}
-	snap, err := ReadSnapshot(ctx, e.loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(ctx, e.loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,7 +717,7 @@ func (o *resetOldCLI) run(stdin string, args ...string) (stdout, stderr string, 
 func (o *resetOldCLI) probe() string {
 	o.t.Helper()
 	out, errs, rc := o.run("", "models", "status", "--probe", "--probe-provider", "anthropic", "--json")
-	doc := cliFindJSON([]byte(out)) // a log line may precede the JSON
+	doc := run.FindJSON([]byte(out)) // a log line may precede the JSON
 	var st struct {
 		Auth struct {
 			Probes struct {
@@ -741,7 +741,7 @@ func (o *resetOldCLI) unusable() []json.RawMessage {
 			UnusableProfiles []json.RawMessage `json:"unusableProfiles"`
 		} `json:"auth"`
 	}
-	doc := cliFindJSON([]byte(out))
+	doc := run.FindJSON([]byte(out))
 	if rc != 0 || doc == nil || json.Unmarshal(doc, &st) != nil {
 		o.t.Fatalf("models status: rc %d %s %s", rc, peer.Redact(out), peer.Redact(errs))
 	}
@@ -788,11 +788,11 @@ func TestResetIntegrationLegacy2026331(t *testing.T) {
 		t.Fatalf("no cooldown recorded:\n%s", peer.Redact(string(before)))
 	}
 
-	loc, err := Locate(LocateOptions{StateDir: state, Home: o.home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: state, Home: o.home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := ReadSnapshot(context.Background(), loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(context.Background(), loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -861,7 +861,7 @@ func TestResetIntegrationLegacy2026331(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			snap, err := ReadSnapshot(context.Background(), loc, ReadOptions{Env: EnvSources{NoProc: true}})
+			snap, err := openclaw.ReadSnapshot(context.Background(), loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 			if err != nil {
 				t.Error(err)
 				return

@@ -2,11 +2,12 @@ package change
 
 import (
 	"encoding/json"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // 2026.4.7–6.1 (json-split): the usage state lives in auth-state.json, whose

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
-	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -22,6 +20,8 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // A cooldown row as OpenClaw 2026.9.6 writes it (compact, its key order),
@@ -56,7 +56,7 @@ func resetInstall(t *testing.T, version string) (*sandbox.Dir, openclaw.Location
 	if err := d.Config(version, nil, "anthropic:default", "anthropic:second"); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := Locate(LocateOptions{StateDir: d.Path, Home: home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: d.Path, Home: home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func resetInstall(t *testing.T, version string) (*sandbox.Dir, openclaw.Location
 
 func resetSnap(t *testing.T, loc openclaw.Location) *openclaw.Snapshot {
 	t.Helper()
-	s, err := ReadSnapshot(context.Background(), loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	s, err := openclaw.ReadSnapshot(context.Background(), loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1077,7 +1077,7 @@ func TestRefreshGateway(t *testing.T) {
 	if argv, _ := os.ReadFile(filepath.Join(rec, "argv")); !strings.Contains(string(argv), `{"agentId":"ops","operation":"update"}`) {
 		t.Errorf("argv %q", argv)
 	}
-	if err := RefreshGatewayAgent(ctx, c, "bad agent"); err == nil || !errors.Is(err, ErrInvalidArg) {
+	if err := RefreshGatewayAgent(ctx, c, "bad agent"); err == nil || !errors.Is(err, run.ErrInvalidArg) {
 		t.Errorf("bad agent id: %v", err)
 	}
 
@@ -1236,7 +1236,7 @@ func resetFakeCalls(t *testing.T, rec string) []string {
 // RefreshOf agrees with every release row, and its boundaries are where
 // the measurements and the code reading put them.
 func TestRefreshOf(t *testing.T) {
-	for _, r := range Releases {
+	for _, r := range openclaw.Releases {
 		if got := openclaw.RefreshOf(r.Version); got != r.Refresh {
 			t.Errorf("RefreshOf(%s) = %s, the release row says %s", r.Version, got, r.Refresh)
 		}

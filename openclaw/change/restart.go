@@ -47,8 +47,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
-	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"io"
 	"net/http"
 	"net/url"
@@ -64,6 +62,8 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/internal/text"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // restartMethod is one way of restarting a gateway. Adding a method is

@@ -903,7 +903,7 @@ func (c *CLI) interpret(cmd *cliCommand, res *Result) error {
 		}
 		return c.wrap(ErrExit, "%v: %s exited with status %d%s", ErrExit, res.Command(), res.ExitCode, c.stderrTail(res))
 	}
-	doc := cliFindJSON(res.Stdout)
+	doc := FindJSON(res.Stdout)
 	if doc == nil {
 		if res.StdoutTruncated {
 			return c.wrap(ErrOutputTooLarge, "%v: %s printed more than %d bytes (exit %d)",
@@ -967,7 +967,7 @@ func (c *CLI) jsonError(res *Result, doc []byte) error {
 
 // cliFindJSON returns the JSON document on stdout: all of it, or from the
 // first line that starts one (a plugin may log a line before it).
-func cliFindJSON(out []byte) []byte {
+func FindJSON(out []byte) []byte {
 	t := bytes.TrimSpace(out)
 	if len(t) > 0 && json.Valid(t) {
 		return t

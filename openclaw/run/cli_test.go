@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // fakeCLI is a CLI pointed at testdata/fakecli/openclaw, copied into a temp
@@ -52,7 +53,7 @@ func newFakeCLI(t *testing.T, mode, firstLine string) *fakeCLI {
 	}
 	c := &CLI{
 		Bin: bin,
-		Loc: Location{
+		Loc: openclaw.Location{
 			StateDir:   state,
 			ConfigPath: filepath.Join(state, "openclaw.json"),
 			Home:       home,
@@ -750,7 +751,7 @@ func TestCLIRealRunner(t *testing.T) {
 		t.Skip("real CLI is slow; skipped with -short")
 	}
 	home := t.TempDir()
-	loc, err := Locate(LocateOptions{Home: home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{Home: home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -832,7 +833,7 @@ func TestCLIRunsAsStateDirOwner(t *testing.T) {
 		t.Skip("needs root to chown")
 	}
 	dir := t.TempDir()
-	c := &CLI{Loc: Location{StateDir: dir}}
+	c := &CLI{Loc: openclaw.Location{StateDir: dir}}
 	if c.owner() != nil {
 		t.Fatal("a root-owned state dir needs no credential change")
 	}
