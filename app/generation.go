@@ -166,7 +166,7 @@ func (a *App) stopGeneration(ctx context.Context) {
 
 // actionTarget builds what the confirmed actions need for one target: the
 // guarded CLI (refusing a CLI whose version differs from the install's) and
-// the configured restart method (openclaw/restart.go validates it).
+// the configured restart method (openclaw/change/restart.go validates it).
 func actionTarget(t config.Target, loc openclaw.Location, scrub *redact.Scrubber, log zerolog.Logger) actions.Target {
 	var at actions.Target
 	if t.OpenClawBin != "" {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
 )
@@ -14,12 +13,6 @@ import (
 // the same helpers).
 
 const resetStoreRow = `{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-ant-api03-AAAA"},"anthropic:second":{"type":"api_key","provider":"anthropic","key":"sk-ant-api03-BBBB"}}}`
-
-func resetCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // resetInstall is an install of that version written by internal/sandbox.
 func resetInstall(t *testing.T, version string) (*sandbox.Dir, Location) {

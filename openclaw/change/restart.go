@@ -182,7 +182,7 @@ const (
 )
 
 // Errors returned (wrapped, as *RestartError) by Restart and Validate; test
-// with errors.Is. Errors of the CLI (ErrTimeout, *CLIError, …) stay
+// with errors.Is. Errors of the CLI (run.ErrTimeout, *run.CLIError, …) stay
 // reachable through errors.Is/As as well.
 var (
 	// ErrRestartInvalid: the configuration cannot work; nothing ran.

@@ -63,9 +63,6 @@ const (
 	cliDoctorFixGrace = 60 * time.Second
 	// doctor --non-interactive waits 60 s for a gateway on its own (§10).
 	cliDoctorFixTimeout = 3 * time.Minute
-	// cliWaitDelay bounds how long we wait for stdout/stderr to close after
-	// the CLI exited (a detached grandchild may hold them open).
-	cliWaitDelay = 2 * time.Second
 )
 
 // Errors returned (wrapped) by CLI methods; test with errors.Is. Reports from
