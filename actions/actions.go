@@ -22,13 +22,15 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot/router"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // Target is one install the actions may change.
 type Target struct {
 	diagnostics.Target
-	CLI       *openclaw.CLI       // guarded runner; nil: doctor, gateway refresh and probe --spend unavailable
-	Restarter *openclaw.Restarter // nil: restart unavailable
+	CLI       *run.CLI          // guarded runner; nil: doctor, gateway refresh and probe --spend unavailable
+	Restarter *change.Restarter // nil: restart unavailable
 }
 
 // Options configure Actions.
@@ -136,9 +138,9 @@ type backup struct {
 }
 
 type backupPlan struct {
-	Plan   *openclaw.ResetPlan `json:"plan"`
-	Before []byte              `json:"before"`
-	After  []byte              `json:"after,omitempty"`
+	Plan   *change.ResetPlan `json:"plan"`
+	Before []byte            `json:"before"`
+	After  []byte            `json:"after,omitempty"`
 }
 
 func (a *Actions) writeBackup(b *backup) (string, error) {

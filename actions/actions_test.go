@@ -14,6 +14,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
@@ -176,7 +177,7 @@ func TestDoctorFixRefusesUnnamedOAuth(t *testing.T) {
 		"type": "oauth", "provider": "anthropic", "access": "sk-ant-oat01-FAKE", "refresh": "sk-ant-ort01-FAKE", "expires": time.Now().Add(time.Hour).UnixMilli()}}}, nil))
 	tgt := diagnostics.Target{Name: "local", Locate: openclaw.LocateOptions{StateDir: d.Path, Home: t.TempDir(), Getenv: func(string) string { return "" }},
 		Env: openclaw.EnvSources{NoProc: true}}
-	acts := New(Options{Targets: []Target{{Target: tgt, CLI: &openclaw.CLI{Bin: "/nonexistent/openclaw"}}}, BackupDir: t.TempDir()})
+	acts := New(Options{Targets: []Target{{Target: tgt, CLI: &run.CLI{Bin: "/nonexistent/openclaw"}}}, BackupDir: t.TempDir()})
 	_, err = acts.DoctorFix(context.Background(), "local", nil)
 	if err == nil || !strings.Contains(err.Error(), "anthropic:oauth") || !strings.Contains(err.Error(), "destroys a login") {
 		t.Fatalf("want a refusal naming anthropic:oauth, got %v", err)

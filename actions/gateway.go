@@ -12,6 +12,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
 )
 
 // Restart restarts the target's gateway with its configured method and
@@ -116,7 +117,7 @@ func (a *Actions) DoctorFix(ctx context.Context, target string, args []string) (
 		return bot.Message{}, fmt.Errorf("no backup directory configured: refusing to run doctor --fix without a backup")
 	}
 	backupDir := fmt.Sprintf("%s/doctor-%s-%d", a.opts.BackupDir, safeName(t.Name), a.opts.Now().UnixNano())
-	files, err := openclaw.BackupState(ctx, snap.Location, backupDir)
+	files, err := change.BackupState(ctx, snap.Location, backupDir)
 	if err != nil {
 		return bot.Message{}, fmt.Errorf("backup before doctor --fix failed, nothing was run: %w", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // refreshFake is an `openclaw` whose gateway answers like a real gateway of
@@ -94,11 +96,11 @@ func TestRefreshLineByRelease(t *testing.T) {
 			rec := filepath.Join(t.TempDir(), "calls")
 			tgt := Target{Target: diagnostics.Target{Name: "local"}}
 			if !tc.noCLI {
-				tgt.CLI = &openclaw.CLI{Bin: bin, Loc: snapOf("").Location, Timeout: 20 * time.Second, Grace: time.Second,
+				tgt.CLI = &run.CLI{Bin: bin, Loc: snapOf("").Location, Timeout: 20 * time.Second, Grace: time.Second,
 					ExtraEnv: map[string]string{"GW": tc.gw, "REC": rec}}
 			}
 			if tc.restarter {
-				tgt.Restarter = &openclaw.Restarter{}
+				tgt.Restarter = &change.Restarter{}
 			}
 			got := spansText(New(Options{}).refreshLine(context.Background(), tgt, snapOf(tc.version), false))
 			if got != tc.want {
@@ -114,7 +116,7 @@ func TestRefreshLineByRelease(t *testing.T) {
 
 // After an undo on 2026.8.x the gateway may still hold either state.
 func TestRefreshLineUndoNeedsRestart(t *testing.T) {
-	tgt := Target{Target: diagnostics.Target{Name: "local"}, Restarter: &openclaw.Restarter{}}
+	tgt := Target{Target: diagnostics.Target{Name: "local"}, Restarter: &change.Restarter{}}
 	got := spansText(New(Options{}).refreshLine(context.Background(), tgt, &openclaw.Snapshot{Version: "2026.8.2"}, true))
 	want := "This gateway (OpenClaw 2026.8.2) keeps whatever it has in memory until it restarts (the restored state reaches it only then): no RPC makes it reread the state. Restart it: restart local."
 	if got != want {

@@ -14,6 +14,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot/router"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
 )
 
 // ResetCooldown ends the cooldown/disable of the given profiles where
@@ -32,8 +33,8 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	if err := a.asPreviewed(ctx, snap); err != nil {
 		return bot.Message{}, err
 	}
-	plans, err := openclaw.PlanResets(ctx, snap, "", profiles)
-	if errors.Is(err, openclaw.ErrNothingToReset) {
+	plans, err := change.PlanResets(ctx, snap, "", profiles)
+	if errors.Is(err, change.ErrNothingToReset) {
 		return reply(bot.SevInfo, t.Name, "Nothing to reset on "+t.Name,
 			[]bot.Span{bot.T(strings.Join(profiles, ", ") + " has no cooldown, disable or failure counters any more (it may have expired meanwhile).")}), nil
 	}
@@ -58,16 +59,16 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	}
 	var changed []string
 	for i, p := range plans {
-		after, err := openclaw.ApplyReset(ctx, p)
+		after, err := change.ApplyReset(ctx, p)
 		if err != nil {
 			msg := fmt.Sprintf("reset of %s in %s", strings.Join(p.Profiles, ", "), p.Path)
 			if len(changed) > 0 {
 				msg += fmt.Sprintf(" (after %s had been reset; undo restores it)", strings.Join(changed, ", "))
 			}
-			if errors.Is(err, openclaw.ErrChanged) && len(changed) == 0 {
+			if errors.Is(err, change.ErrChanged) && len(changed) == 0 {
 				return bot.Message{}, fmt.Errorf("%w: OpenClaw wrote to %s meanwhile", router.ErrChangedSincePreview, p.Path)
 			}
-			if errors.Is(err, openclaw.ErrChanged) {
+			if errors.Is(err, change.ErrChanged) {
 				return bot.Message{}, fmt.Errorf("%s: OpenClaw changed the state since the preview; nothing was written there — run the command again for a fresh preview", msg)
 			}
 			return bot.Message{}, fmt.Errorf("%s: %w", msg, err)
@@ -89,7 +90,7 @@ func (a *Actions) ResetCooldown(ctx context.Context, target string, profiles []s
 	return reply(bot.SevInfo, t.Name, "Cooldown reset on "+t.Name, lines...), nil
 }
 
-func storePaths(plans []*openclaw.ResetPlan) []string {
+func storePaths(plans []*change.ResetPlan) []string {
 	var out []string
 	for _, p := range plans {
 		if !slices.Contains(out, p.Path) {
@@ -113,7 +114,7 @@ func (a *Actions) rewriteBackup(path string, b *backup) (string, error) {
 
 // refreshLine tells a running gateway about the edit (it keeps the auth
 // state in memory and ignores external edits until told, measured), with
-// what works for its release (openclaw.RefreshGateway), and says exactly
+// what works for its release (change.RefreshGateway), and says exactly
 // what was done: which RPC, for which release, or that this release only
 // rereads the state when it restarts. undo: the edit restored a backup.
 // snap is the install as read before the change (its version, and
@@ -126,10 +127,10 @@ func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snap
 	if t.CLI == nil {
 		return manualRefreshLine(t, snap, version, undo)
 	}
-	r, err := openclaw.RefreshGateway(ctx, t.CLI, version)
+	r, err := change.RefreshGateway(ctx, t.CLI, version)
 	rel := releaseName(r.Version)
 	switch {
-	case errors.Is(err, openclaw.ErrNoGateway):
+	case errors.Is(err, change.ErrNoGateway):
 		return []bot.Span{bot.T("No gateway is running: fine, it reads the state when it starts.")}
 	case err != nil:
 		method := r.Method
@@ -143,13 +144,13 @@ func (a *Actions) refreshLine(ctx context.Context, t Target, snap *openclaw.Snap
 			out = append(out, bot.T("Restart the gateway"))
 		}
 		return append(out, restartHint(t)...)
-	case r.Outcome == openclaw.GatewayReloaded:
+	case r.Outcome == change.GatewayReloaded:
 		return []bot.Span{bot.T("Told the gateway with " + r.Method + " (" + rel + "): it reloaded its auth state.")}
-	case r.Outcome == openclaw.GatewayRestartNeeded:
+	case r.Outcome == change.GatewayRestartNeeded:
 		return restartNeededLine(t, rel, undo)
-	case r.Outcome == openclaw.GatewayReadsDisk:
+	case r.Outcome == change.GatewayReadsDisk:
 		return []bot.Span{bot.T("This gateway (" + rel + ") reads the state from disk on every request: nothing to tell it.")}
-	case r.Outcome == openclaw.GatewayUnconfirmed:
+	case r.Outcome == change.GatewayUnconfirmed:
 		out := []bot.Span{bot.T("Told the gateway with " + r.Method + ", which it accepted (" + rel + "; it does not know " +
 			strings.Join(r.Unknown, ", ") + "). OpenClaw 2026.8.x gateways accept that without dropping the old cooldown: if it still skips the profile, restart it")}
 		return append(out, restartHint(t)...)
@@ -333,8 +334,8 @@ func (a *Actions) Undo(ctx context.Context, target string, args []string) (bot.M
 		if p.After == nil {
 			continue // never applied
 		}
-		if err := openclaw.RestoreBackup(ctx, p.Plan, p.Before, p.After); err != nil {
-			if errors.Is(err, openclaw.ErrChanged) {
+		if err := change.RestoreBackup(ctx, p.Plan, p.Before, p.After); err != nil {
+			if errors.Is(err, change.ErrChanged) {
 				return bot.Message{}, fmt.Errorf("OpenClaw changed %s since the reset; nothing restored there (restored so far: %s)", p.Plan.Path, strings.Join(restored, ", "))
 			}
 			return bot.Message{}, err

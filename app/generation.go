@@ -14,6 +14,8 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/metrics"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 	"github.com/openclaw-bot/openclaw-bot/scheduler"
 
 	"github.com/rs/zerolog"
@@ -164,17 +166,17 @@ func (a *App) stopGeneration(ctx context.Context) {
 
 // actionTarget builds what the confirmed actions need for one target: the
 // guarded CLI (refusing a CLI whose version differs from the install's) and
-// the configured restart method (openclaw/restart.go validates it).
+// the configured restart method (openclaw/change/restart.go validates it).
 func actionTarget(t config.Target, loc openclaw.Location, scrub *redact.Scrubber, log zerolog.Logger) actions.Target {
 	var at actions.Target
 	if t.OpenClawBin != "" {
-		at.CLI = &openclaw.CLI{Bin: t.OpenClawBin, Loc: loc, GatewayToken: t.GatewayToken, Scrubber: scrub}
+		at.CLI = &run.CLI{Bin: t.OpenClawBin, Loc: loc, GatewayToken: t.GatewayToken, Scrubber: scrub}
 		if c, err := openclaw.ReadConfig(loc.ConfigPath); err == nil && c != nil {
 			at.CLI.ExpectVersion = c.Version
 		}
 	}
 	if t.Restart.Method != "" || t.GatewayURL != "" {
-		rs := &openclaw.Restarter{Method: t.Restart.Method, Unit: t.Restart.Unit, ComposeFile: t.ComposeFile, ComposeService: t.ComposeService,
+		rs := &change.Restarter{Method: t.Restart.Method, Unit: t.Restart.Unit, ComposeFile: t.ComposeFile, ComposeService: t.ComposeService,
 			Command: t.Restart.Command, CLI: at.CLI, StateDir: loc.StateDir, Scrubber: scrub}
 		if t.GatewayURL != "" {
 			rs.HealthURL, rs.ReadyURL, _ = openclaw.GatewayHTTPURLs(t.GatewayURL)

@@ -251,7 +251,7 @@ func (v *validator) targets() {
 }
 
 // restart checks targets[].restart against the restart methods' own rules
-// (openclaw/restart.go: the one list of methods).
+// (openclaw/restartspec.go: the one list of methods).
 func (v *validator) restart(p string, r *Restart) {
 	v.enum(p+".method", r.Method, openclaw.RestartMethods)
 	for _, pr := range openclaw.CheckRestart(openclaw.RestartSpec{Method: r.Method, Unit: r.Unit, Command: r.Command}) {

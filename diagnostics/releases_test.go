@@ -24,6 +24,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
 )
 
 func TestReleases(t *testing.T) {
@@ -123,12 +124,12 @@ func testRelease(t *testing.T, cli *peer.CLI, rel openclaw.Release) {
 			}
 
 			// Reset, the way the bot's cooldown reset does it.
-			plans, err := openclaw.PlanResets(context.Background(), snap, "", []string{"anthropic:default"})
+			plans, err := change.PlanResets(context.Background(), snap, "", []string{"anthropic:default"})
 			if err != nil {
 				t.Fatalf("plan reset: %v", err)
 			}
 			for _, pl := range plans {
-				if _, err := openclaw.ApplyReset(context.Background(), pl); err != nil {
+				if _, err := change.ApplyReset(context.Background(), pl); err != nil {
 					t.Fatalf("reset %s: %v", pl.Path, err)
 				}
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
 )
 
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -589,7 +590,7 @@ func TestNewerStateSchemaIsUnreadable(t *testing.T) {
 			t.Errorf("profile %s reported %s from a schema the bot does not know", p.ID, p.Health)
 		}
 	}
-	if _, err := openclaw.PlanResets(context.Background(), snap, "", []string{"anthropic:default"}); !errors.Is(err, openclaw.ErrAmbiguous) {
+	if _, err := change.PlanResets(context.Background(), snap, "", []string{"anthropic:default"}); !errors.Is(err, change.ErrAmbiguous) {
 		t.Errorf("a reset on a schema the bot does not know: err %v, want ErrAmbiguous", err)
 	}
 }

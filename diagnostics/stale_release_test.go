@@ -8,7 +8,7 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
-	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/change"
 )
 
 // The rotation story with the real CLI (2026.9.6): onboarded with key A, a
@@ -78,10 +78,10 @@ func testStaleRelease(t *testing.T, cli *peer.CLI, probe fakeanthropic.Mode) {
 		t.Fatalf("no cooldown.stale after paste-api-key with an accepted key: %v", rep.Findings)
 	}
 
-	plans, err := openclaw.PlanResets(context.Background(), snap, "", []string{"anthropic:default"})
+	plans, err := change.PlanResets(context.Background(), snap, "", []string{"anthropic:default"})
 	mustNil(t, err)
 	for _, pl := range plans {
-		if _, err := openclaw.ApplyReset(context.Background(), pl); err != nil {
+		if _, err := change.ApplyReset(context.Background(), pl); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -337,7 +337,7 @@ func (l *ClaudeLogin) read(ctx context.Context) {
 		}
 		return
 	case err != nil:
-		l.State, l.Problem = ClaudeUnreadable, describeErr(err)
+		l.State, l.Problem = ClaudeUnreadable, DescribeErr(err)
 		return
 	}
 	var f struct {

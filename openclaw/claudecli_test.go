@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,45 +231,4 @@ func TestClaudeLogin(t *testing.T) {
 			t.Fatalf("9.6: %+v", l)
 		}
 	})
-}
-
-// A cooldown reset clears a subscription block window the way each
-// release's own success path does (resetFieldsFor): blocked* from
-// 2026.5.12, blockedScope from 2026.8.1, nothing of it before.
-func TestResetClearsBlockWindows(t *testing.T) {
-	for v, want := range map[string][]string{
-		"2026.3.31": nil,
-		"2026.5.28": {"blockedUntil", "blockedReason", "blockedSource", "blockedModel"},
-		"2026.9.6":  {"blockedUntil", "blockedReason", "blockedSource", "blockedModel", "blockedScope"},
-	} {
-		got := resetFieldsFor(v)
-		for _, f := range []string{"blockedUntil", "blockedReason", "blockedSource", "blockedModel", "blockedScope"} {
-			if slices.Contains(got, f) != slices.Contains(want, f) {
-				t.Errorf("%s: resets %s = %v, want %v", v, f, slices.Contains(got, f), slices.Contains(want, f))
-			}
-		}
-	}
-	// A block-only entry on 2026.9.6 is something to reset, and is gone after.
-	_, loc := sharedInstall(t, `{"version":1,"usageStats":{"anthropic:default":{"blockedUntil":4102444800000,"blockedReason":"subscription_limit","blockedSource":"wham","blockedModel":"claude-opus-5","blockedScope":"model","lastUsed":5}}}`)
-	snap := resetSnap(t, loc)
-	// The preview shows the block with its source and scope (and Confirm
-	// compares them).
-	ws := snap.Windows(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)).Of([]string{"anthropic:default"})
-	if len(ws) != 1 || ws[0].Kind != WindowBlocked || ws[0].Model != "claude-opus-5" || ws[0].BlockedSource != "wham" || ws[0].BlockedScope != "model" {
-		t.Fatalf("preview windows %+v", ws)
-	}
-	plan, err := PlanReset(resetCtx(t), snap, "", []string{"anthropic:default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	after, err := ApplyReset(resetCtx(t), plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"version":1,"usageStats":{"anthropic:default":{"lastUsed":5,"errorCount":0}}}`; string(after) != want {
-		t.Errorf("after = %s, want %s", after, want)
-	}
-	if _, ok := resetSnap(t, loc).Shared.State.Usage["anthropic:default"].Active(time.Now()); ok {
-		t.Error("the block window survived the reset")
-	}
 }

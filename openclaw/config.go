@@ -128,7 +128,7 @@ func ReadConfig(path string) (*Config, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %s", path, describeErr(err))
+		return nil, fmt.Errorf("cannot read %s: %s", path, DescribeErr(err))
 	}
 	defer f.Close()
 	data := make([]byte, 0, 8192)
@@ -477,7 +477,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func describeErr(err error) string {
+// DescribeErr says what went wrong with a file, briefly (no path repeated).
+func DescribeErr(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()

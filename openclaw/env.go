@@ -272,7 +272,7 @@ func findGateway(ctx context.Context, procRoot, stateDir, home string) (gw *Gate
 		gw.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
 		raw, err := os.ReadFile(filepath.Join(dir, "environ"))
 		if err != nil {
-			return gw, nil, nil, fmt.Sprintf("gateway process %d found but its environment is not readable (%s): run the bot as the gateway's user to see env keys", pid, describeErr(err))
+			return gw, nil, nil, fmt.Sprintf("gateway process %d found but its environment is not readable (%s): run the bot as the gateway's user to see env keys", pid, DescribeErr(err))
 		}
 		env := map[string]string{}
 		for _, kv := range bytes.Split(raw, []byte{0}) {
@@ -280,7 +280,7 @@ func findGateway(ctx context.Context, procRoot, stateDir, home string) (gw *Gate
 				env[k] = v
 			}
 		}
-		if !gatewayServes(env, stateDir, home) {
+		if !GatewayServes(env, stateDir, home) {
 			continue
 		}
 		gw.EnvReadable = true
@@ -313,8 +313,8 @@ func IsGatewayCmdline(cmdline []byte) bool {
 	return false
 }
 
-// gatewayServes decides from a gateway's environment whether it uses stateDir.
-func gatewayServes(env map[string]string, stateDir, home string) bool {
+// GatewayServes decides from a gateway's environment whether it uses stateDir.
+func GatewayServes(env map[string]string, stateDir, home string) bool {
 	if sd := strings.TrimSpace(env["OPENCLAW_STATE_DIR"]); sd != "" {
 		return filepath.Clean(ExpandHome(sd, env["HOME"])) == filepath.Clean(stateDir)
 	}
@@ -342,7 +342,7 @@ func composeEnv(path, service string) ([]EnvVar, error) {
 		return nil, fmt.Errorf("compose file %w", nr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("compose file %s: %s", path, describeErr(err))
+		return nil, fmt.Errorf("compose file %s: %s", path, DescribeErr(err))
 	}
 	var doc struct {
 		Services map[string]struct {
@@ -435,7 +435,7 @@ func (s *Snapshot) ResolveRef(r *SecretRef) (redact.Secret, string) {
 			return "", fmt.Sprintf("file provider %s: %v", r.Provider, nr)
 		}
 		if err != nil {
-			return "", fmt.Sprintf("file provider %s: %s", r.Provider, describeErr(err))
+			return "", fmt.Sprintf("file provider %s: %s", r.Provider, DescribeErr(err))
 		}
 		if p.Mode == "singleValue" || r.ID == "value" {
 			return redact.Secret(strings.TrimRight(string(data), "\r\n")), ""

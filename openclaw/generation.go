@@ -91,7 +91,7 @@ const (
 const (
 	firstRefreshSecrets = "2026.2.26"      // in-memory auth snapshot, secrets.reload (code)
 	firstRefreshRestart = firstStateSQLite // the state-db generation (measured on 8.2 only)
-	firstRefreshAuth    = "2026.9.5"       // models.authRefresh (code; measured on 9.6)
+	FirstRefreshAuth    = "2026.9.5"       // models.authRefresh (code; measured on 9.6)
 )
 
 // Releases are the releases the bot supports, oldest first; the README's
@@ -112,7 +112,7 @@ var Releases = []Release{
 // support table for how each was established).
 const (
 	firstJSONSplit   = "2026.4.7"
-	firstAgentSQLite = "2026.6.5"
+	FirstAgentSQLite = "2026.6.5"
 	firstStateSQLite = "2026.8.1"
 	// firstStrictLegacy: from 2026.8.1 a legacy JSON credential file beside
 	// the SQLite store makes every auth command fail until `doctor --fix`
@@ -138,7 +138,7 @@ func GenerationOf(version string) string {
 		return ""
 	case VersionLess(version, firstJSONSplit):
 		return GenJSONInline
-	case VersionLess(version, firstAgentSQLite):
+	case VersionLess(version, FirstAgentSQLite):
 		return GenJSONSplit
 	case VersionLess(version, firstStateSQLite):
 		return GenAgentSQLite
@@ -169,7 +169,7 @@ func ReleaseOf(version string) (Release, bool) {
 // an older gateway answers with "unknown method", see RefreshGateway).
 func RefreshOf(version string) string {
 	switch {
-	case version == "" || !VersionLess(version, firstRefreshAuth):
+	case version == "" || !VersionLess(version, FirstRefreshAuth):
 		return RefreshAuth
 	case !VersionLess(version, firstRefreshRestart):
 		return RefreshRestart

@@ -37,8 +37,8 @@ func (l Location) AgentDirOf(id string) string {
 // AgentDB is the agent database path of an agent dir.
 func AgentDB(agentDir string) string { return filepath.Join(agentDir, "openclaw-agent.sqlite") }
 
-// legacyNames are the per-agent JSON files 2026.9.6 only migrates.
-var legacyNames = []string{"auth-profiles.json", "auth-state.json", "auth.json"}
+// LegacyNames are the per-agent JSON files 2026.9.6 only migrates.
+var LegacyNames = []string{"auth-profiles.json", "auth-state.json", "auth.json"}
 
 // ReadSnapshot reads one install natively. It never writes, never spawns a
 // process and never touches the network. Problems that prevent reading a
@@ -165,7 +165,7 @@ func detectGeneration(loc Location, agents []agentDir, version string) string {
 		return GenAgentSQLite
 	}
 	for _, a := range agents {
-		if exists(filepath.Join(a.dir, authStateName)) {
+		if exists(filepath.Join(a.dir, AuthStateName)) {
 			return GenJSONSplit
 		}
 	}
@@ -174,7 +174,7 @@ func detectGeneration(loc Location, agents []agentDir, version string) string {
 			return GenJSONInline
 		}
 	}
-	if exists(filepath.Join(oauthDir(loc), "oauth.json")) {
+	if exists(filepath.Join(loc.OAuthDir(), "oauth.json")) {
 		return GenJSONInline
 	}
 	if gen := GenerationOf(version); gen != "" {
@@ -183,10 +183,12 @@ func detectGeneration(loc Location, agents []agentDir, version string) string {
 	return GenStateSQLite
 }
 
-// authStateName is GenJSONSplit's usage-state file.
-const authStateName = "auth-state.json"
+// AuthStateName is GenJSONSplit's usage-state file.
+const AuthStateName = "auth-state.json"
 
-func oauthDir(loc Location) string {
+// OAuthDir is where OpenClaw keeps oauth.json (OPENCLAW_OAUTH_DIR, else
+// <state>/credentials).
+func (loc Location) OAuthDir() string {
 	if d := os.Getenv("OPENCLAW_OAUTH_DIR"); d != "" {
 		return ExpandHome(d, loc.Home)
 	}
@@ -257,13 +259,13 @@ func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 		if a.configured || ag.Own != nil || a.id == "main" {
 			snap.Agents = append(snap.Agents, ag)
 		}
-		for _, name := range legacyNames {
+		for _, name := range LegacyNames {
 			if p := filepath.Join(a.dir, name); exists(p) {
 				snap.Legacy = append(snap.Legacy, LegacyFile{Path: p, AgentID: a.id})
 			}
 		}
 	}
-	if p := filepath.Join(oauthDir(loc), "oauth.json"); exists(p) {
+	if p := filepath.Join(loc.OAuthDir(), "oauth.json"); exists(p) {
 		snap.Legacy = append(snap.Legacy, LegacyFile{Path: p})
 	}
 	return nil
@@ -333,7 +335,7 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 			if st == nil {
 				st = &AuthStore{Kind: StoreLegacyJSON, Path: path, AgentID: "main"}
 				if split {
-					st.StatePath = filepath.Join(a.dir, authStateName)
+					st.StatePath = filepath.Join(a.dir, AuthStateName)
 				}
 			}
 			snap.Shared = st
@@ -344,7 +346,7 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 			snap.Agents = append(snap.Agents, ag)
 		}
 	}
-	p := filepath.Join(oauthDir(snap.Location), "oauth.json")
+	p := filepath.Join(snap.Location.OAuthDir(), "oauth.json")
 	if data, err := readRegular(p); err == nil {
 		creds, err := legacyOAuth(data)
 		if err != nil {
@@ -367,7 +369,7 @@ func readLegacy(snap *Snapshot, agents []agentDir) {
 // key, the auth-state.json entry replacing the inline one as a whole. A
 // missing auth-state.json (it is written at the first failure) is normal.
 func mergeAuthState(st *AuthStore, profilesPath string) (*AuthStore, error) {
-	statePath := filepath.Join(filepath.Dir(profilesPath), authStateName)
+	statePath := filepath.Join(filepath.Dir(profilesPath), AuthStateName)
 	if st != nil {
 		st.StatePath = statePath
 	}
@@ -431,16 +433,16 @@ func readJSONStable(path string) ([]byte, os.FileInfo, error) {
 	case errors.Is(err, fs.ErrNotExist), errors.As(err, &nre):
 		return nil, nil, err
 	case err != nil:
-		return nil, nil, fmt.Errorf("%s: %s", path, describeErr(err))
+		return nil, nil, fmt.Errorf("%s: %s", path, DescribeErr(err))
 	}
-	if fi.Size() > maxRowBytes {
-		return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), maxRowBytes)
+	if fi.Size() > MaxRowBytes {
+		return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), MaxRowBytes)
 	}
 	var data []byte
 	for attempt := 0; ; attempt++ {
 		data, err = os.ReadFile(path)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %s", path, describeErr(err))
+			return nil, nil, fmt.Errorf("%s: %s", path, DescribeErr(err))
 		}
 		if json.Valid(data) || attempt == 4 {
 			break
@@ -477,7 +479,7 @@ func resolveCredentialRefs(snap *Snapshot) {
 // sensitiveFiles lists the files holding secrets, with their modes.
 func sensitiveFiles(snap *Snapshot, agents []agentDir) []FileMode {
 	loc := snap.Location
-	cands := []string{loc.ConfigPath, loc.StateDB(), filepath.Join(loc.StateDir, ".env"), filepath.Join(oauthDir(loc), "oauth.json")}
+	cands := []string{loc.ConfigPath, loc.StateDB(), filepath.Join(loc.StateDir, ".env"), filepath.Join(loc.OAuthDir(), "oauth.json")}
 	for _, a := range agents {
 		cands = append(cands, AgentDB(a.dir), filepath.Join(a.dir, "auth-profiles.json"))
 	}
@@ -499,7 +501,7 @@ func sensitiveFiles(snap *Snapshot, agents []agentDir) []FileMode {
 // VersionLess compares OpenClaw's calendar versions (2026.9.6, 2026.3.31,
 // optionally with a -suffix). Unparseable parts compare as 0.
 func VersionLess(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
+	pa, pb := VersionParts(a), VersionParts(b)
 	for i := range pa {
 		if pa[i] != pb[i] {
 			return pa[i] < pb[i]
@@ -508,7 +510,9 @@ func VersionLess(a, b string) bool {
 	return false
 }
 
-func versionParts(v string) [3]int {
+// VersionParts is year, month, day of a version like 2026.9.6 (zeros when
+// it is not one).
+func VersionParts(v string) [3]int {
 	var out [3]int
 	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
 	if i := strings.IndexAny(v, "-+ "); i >= 0 {

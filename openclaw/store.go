@@ -31,16 +31,16 @@ const (
 const (
 	readTimeout = 3 * time.Second
 	busyTimeout = 2 * time.Second
-	maxRowBytes = 8 << 20
+	MaxRowBytes = 8 << 20
 )
 
 // ErrLocked means OpenClaw held a write lock for longer than the busy timeout.
 var ErrLocked = errors.New("database is locked by OpenClaw for longer than the busy timeout")
 
-// openRO opens one of OpenClaw's databases strictly read-only: mode=ro and a
+// OpenReadOnly opens one of OpenClaw's databases strictly read-only: mode=ro and a
 // busy timeout, no journal-mode pragma, no immutable flag (which would let
 // us read torn pages while OpenClaw writes). The caller must Close it.
-func openRO(path string) (*sql.DB, error) {
+func OpenReadOnly(path string) (*sql.DB, error) {
 	if _, err := statRegular(path); err != nil { // a FIFO would block SQLite's open(2)
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...s
 // times).
 func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string, keys ...string) (map[string][]byte, map[string]int64, error) {
 	defer noteReading(ctx, path)()
-	db, err := openRO(path)
+	db, err := OpenReadOnly(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,13 +81,13 @@ func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string
 
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, nil, sqliteErr(path, err)
+		return nil, nil, SQLiteError(path, err)
 	}
 	defer conn.Close()
 	var n int
 	err = conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?`, table).Scan(&n)
 	if err != nil {
-		return nil, nil, sqliteErr(path, err)
+		return nil, nil, SQLiteError(path, err)
 	}
 	out, times := map[string][]byte{}, map[string]int64{}
 	if n == 0 {
@@ -98,7 +98,7 @@ func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string
 		var has int
 		err = conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name=?`, table, timeCol).Scan(&has)
 		if err != nil {
-			return nil, nil, sqliteErr(path, err)
+			return nil, nil, SQLiteError(path, err)
 		}
 		if has > 0 {
 			timeExpr = timeCol
@@ -111,9 +111,9 @@ func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string
 	}
 	// Table and column names are our constants, never user input.
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT %s, substr(%s, 1, %d), length(%s), %s FROM %s WHERE %s IN (%s)`,
-		keyCol, valCol, maxRowBytes, valCol, timeExpr, table, keyCol, ph), args...)
+		keyCol, valCol, MaxRowBytes, valCol, timeExpr, table, keyCol, ph), args...)
 	if err != nil {
-		return nil, nil, sqliteErr(path, err)
+		return nil, nil, SQLiteError(path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -122,10 +122,10 @@ func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string
 		var size int64
 		var atv any
 		if err := rows.Scan(&k, &v, &size, &atv); err != nil {
-			return nil, nil, sqliteErr(path, err)
+			return nil, nil, SQLiteError(path, err)
 		}
-		if size > maxRowBytes {
-			return nil, nil, fmt.Errorf("%s: row %s is %d bytes, more than the %d we read", path, k, size, maxRowBytes)
+		if size > MaxRowBytes {
+			return nil, nil, fmt.Errorf("%s: row %s is %d bytes, more than the %d we read", path, k, size, MaxRowBytes)
 		}
 		out[k] = v
 		switch at := atv.(type) { // anything else (NULL, text): no time
@@ -140,12 +140,13 @@ func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, sqliteErr(path, err)
+		return nil, nil, SQLiteError(path, err)
 	}
 	return out, times, nil
 }
 
-func sqliteErr(path string, err error) error {
+// SQLiteError explains a failure to read one of OpenClaw's databases.
+func SQLiteError(path string, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked"):
@@ -179,7 +180,7 @@ func readStateDB(ctx context.Context, path string) (rows map[string][]byte, time
 // app_version schema_meta records (2026.9.6 writes it; "" before). found is
 // false when the database does not exist.
 func StateDBSchema(ctx context.Context, path string) (version int, app string, found bool, err error) {
-	db, err := openRO(path)
+	db, err := OpenReadOnly(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, "", false, nil
 	}
@@ -190,17 +191,17 @@ func StateDBSchema(ctx context.Context, path string) (version int, app string, f
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return 0, "", true, sqliteErr(path, err)
+		return 0, "", true, SQLiteError(path, err)
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_meta'`).Scan(&n); err != nil {
-		return version, "", true, sqliteErr(path, err)
+		return version, "", true, SQLiteError(path, err)
 	}
 	if n > 0 {
 		var v sql.NullString
 		err := db.QueryRowContext(ctx, `SELECT app_version FROM schema_meta WHERE meta_key='primary'`).Scan(&v)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return version, "", true, sqliteErr(path, err)
+			return version, "", true, SQLiteError(path, err)
 		}
 		app = v.String
 	}

@@ -130,13 +130,6 @@ func (ws Windows) Digest() string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// ReadFrom reports whether the plan was made from exactly the state bytes
-// snap read from the same store, so that what snap shows (its Windows) is
-// what ApplyReset will compare against inside its write transaction.
-func (p *ResetPlan) ReadFrom(snap *Snapshot) bool {
-	return p != nil && snap.Holds(p.Path, p.Before)
-}
-
 // Holds reports whether snap read exactly state as the usage state of the
 // store at path (a state row, or a legacy file).
 func (s *Snapshot) Holds(path string, state []byte) bool {

@@ -2,7 +2,6 @@ package openclaw
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -39,40 +38,5 @@ func TestSnapshotWindows(t *testing.T) {
 	}
 	if resetSnap(t, loc).Windows(now).Of([]string{"anthropic:default"}).Digest() == def.Digest() {
 		t.Error("a counter that moved must change the digest")
-	}
-}
-
-// ReadFrom: a plan is made from exactly the bytes the snapshot read, or
-// the caller learns it (the state changed in between).
-func TestResetPlanReadFrom(t *testing.T) {
-	d, loc := sharedInstall(t, resetStateRow)
-	ctx := resetCtx(t)
-	snap := resetSnap(t, loc)
-	plan, err := PlanReset(ctx, snap, "", []string{"anthropic:default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !plan.ReadFrom(snap) {
-		t.Fatal("a plan from an unchanged state must match its snapshot")
-	}
-	// OpenClaw writes between the snapshot and the plan.
-	if err := d.SetRow(KeyProfileState, json.RawMessage(`{"version":1,"usageStats":{"anthropic:default":{"cooldownUntil":4102444800000,"cooldownReason":"rate_limit","errorCount":1}}}`)); err != nil {
-		t.Fatal(err)
-	}
-	plan, err = PlanReset(ctx, snap, "", []string{"anthropic:default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plan.ReadFrom(snap) || !plan.ReadFrom(resetSnap(t, loc)) {
-		t.Fatal("ReadFrom must tell a plan read after the state changed")
-	}
-	// Legacy JSON: the file is the state.
-	legacyDir, legacyLoc := resetInstall(t, "2026.3.31")
-	if err := legacyDir.WriteFile(filepath.Join("agents", "main", "agent", "auth-profiles.json"), []byte(`{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-ant-api03-AAAA"}},"usageStats":{"anthropic:default":{"cooldownUntil":4102444800000,"cooldownReason":"auth"}}}`)); err != nil {
-		t.Fatal(err)
-	}
-	ls := resetSnap(t, legacyLoc)
-	if lp, err := PlanReset(ctx, ls, "", []string{"anthropic:default"}); err != nil || !lp.ReadFrom(ls) {
-		t.Fatalf("legacy plan %+v %v", lp, err)
 	}
 }

@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // 2026.4.7–6.1 (json-split): the usage state lives in auth-state.json, whose
@@ -29,7 +31,7 @@ func TestResetJSONSplit(t *testing.T) {
 			mustWrite(t, filepath.Join(dir, "auth-profiles.json"), inline)
 			mustWrite(t, filepath.Join(dir, "auth-state.json"), state)
 			snap := resetSnap(t, loc)
-			if snap.Generation != GenJSONSplit {
+			if snap.Generation != openclaw.GenJSONSplit {
 				t.Fatalf("generation %s", snap.Generation)
 			}
 			u := snap.Shared.State.Usage["anthropic:default"]

@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 // A real gateway of an older release (2026.6.11, internal/peer; skipped
 // without it and under -short): it records a failure itself, keeps it in
@@ -17,6 +17,8 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 const gatewayReleaseVersion = "2026.6.11"
@@ -43,11 +45,11 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 		t.Fatalf("no gateway token in the onboarded config: %v", err)
 	}
 	sb.AddSecret(cfg.Gateway.Auth.Token)
-	loc, err := Locate(LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc := &CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second,
+	oc := &run.CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second,
 		GatewayToken: redact.Secret(cfg.Gateway.Auth.Token)}
 	_, stop := startTestGateway(t, sb, sb.GatewayPort)
 	defer stop()
@@ -58,7 +60,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 		t.Helper()
 		r, err := RefreshGateway(ctx, oc, gatewayReleaseVersion)
 		t.Logf("%s: RefreshGateway → %+v %v", what, r, err)
-		if err != nil || r.Outcome != GatewayReloaded || r.Method != RefreshSecrets || r.Version != gatewayReleaseVersion {
+		if err != nil || r.Outcome != GatewayReloaded || r.Method != openclaw.RefreshSecrets || r.Version != gatewayReleaseVersion {
 			t.Fatalf("%s: RefreshGateway = %+v, %v; want reloaded with secrets.reload", what, r, err)
 		}
 	}
@@ -100,7 +102,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 	if ok, msg, n := turn("revoked key"); ok || n == 0 || !strings.Contains(msg, fakeanthropic.MsgAPIKeyRevoked) {
 		t.Fatalf("the failing turn: ok %v, %d requests, %s", ok, n, msg)
 	}
-	snap, err := ReadSnapshot(ctx, loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(ctx, loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +111,7 @@ func TestGatewayRefreshOldRelease(t *testing.T) {
 	if !active || w.Reason != "auth_permanent" {
 		t.Fatalf("the gateway recorded no auth_permanent window: %+v", u)
 	}
-	if snap.Version != gatewayReleaseVersion || snap.Generation != GenAgentSQLite {
+	if snap.Version != gatewayReleaseVersion || snap.Generation != openclaw.GenAgentSQLite {
 		t.Fatalf("install: version %q generation %q", snap.Version, snap.Generation)
 	}
 

@@ -1,4 +1,9 @@
-package openclaw
+// Package run is the one guarded way the bot starts a process: the
+// allow-listed `openclaw` CLI (CLI) and the fixed argv of a gateway restart
+// (Program). Nothing else in the module imports os/exec to start anything;
+// the read-only package openclaw cannot import this one (see
+// openclaw.TestReadOnlyImports).
+package run
 
 // cli.go — the one guarded way the bot runs the real `openclaw` CLI.
 //
@@ -43,45 +48,43 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/internal/text"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // Defaults for CLI.
 const (
-	DefaultCLITimeout = 60 * time.Second
-	DefaultCLIGrace   = 10 * time.Second
-	// DefaultCLIMaxOutput caps each of stdout and stderr; the rest is drained
+	DefaultTimeout = 60 * time.Second
+	DefaultGrace   = 10 * time.Second
+	// DefaultMaxOutput caps each of stdout and stderr; the rest is drained
 	// and dropped so the child never blocks on a full pipe.
-	DefaultCLIMaxOutput = 4 << 20
+	DefaultMaxOutput = 4 << 20
 
 	// doctor --fix may migrate state; give it time to finish cleanly.
 	cliDoctorFixGrace = 60 * time.Second
 	// doctor --non-interactive waits 60 s for a gateway on its own (§10).
 	cliDoctorFixTimeout = 3 * time.Minute
-	// cliWaitDelay bounds how long we wait for stdout/stderr to close after
-	// the CLI exited (a detached grandchild may hold them open).
-	cliWaitDelay = 2 * time.Second
 )
 
 // Errors returned (wrapped) by CLI methods; test with errors.Is. Reports from
 // the CLI itself ({"ok":false,"error":…}) are *CLIError instead.
 var (
-	// ErrCLINotFound: the binary (or its Node interpreter) is missing.
-	ErrCLINotFound = errors.New("openclaw CLI not found")
-	// ErrCLIVersionMismatch: the CLI's version differs from CLI.ExpectVersion.
-	ErrCLIVersionMismatch = errors.New("openclaw CLI version mismatch")
-	// ErrCLITimeout: the run exceeded its timeout (or the context deadline)
+	// ErrNotFound: the binary (or its Node interpreter) is missing.
+	ErrNotFound = errors.New("openclaw CLI not found")
+	// ErrVersionMismatch: the CLI's version differs from CLI.ExpectVersion.
+	ErrVersionMismatch = errors.New("openclaw CLI version mismatch")
+	// ErrTimeout: the run exceeded its timeout (or the context deadline)
 	// and was terminated.
-	ErrCLITimeout = errors.New("openclaw CLI timed out")
-	// ErrCLINotJSON: a JSON command printed something that is not JSON.
-	ErrCLINotJSON = errors.New("openclaw CLI output is not JSON")
-	// ErrCLINotAllowed: the command is not on the allow-list; nothing ran.
-	ErrCLINotAllowed = errors.New("openclaw command not allowed")
-	// ErrCLIInvalidArg: an id or parameter failed validation; nothing ran.
-	ErrCLIInvalidArg = errors.New("invalid openclaw argument")
-	// ErrCLIExit: the CLI exited with a failure code and no JSON error.
-	ErrCLIExit = errors.New("openclaw CLI failed")
-	// ErrCLIOutputTooLarge: stdout exceeded the cap, so it could not be parsed.
-	ErrCLIOutputTooLarge = errors.New("openclaw CLI output too large")
+	ErrTimeout = errors.New("openclaw CLI timed out")
+	// ErrNotJSON: a JSON command printed something that is not JSON.
+	ErrNotJSON = errors.New("openclaw CLI output is not JSON")
+	// ErrNotAllowed: the command is not on the allow-list; nothing ran.
+	ErrNotAllowed = errors.New("openclaw command not allowed")
+	// ErrInvalidArg: an id or parameter failed validation; nothing ran.
+	ErrInvalidArg = errors.New("invalid openclaw argument")
+	// ErrExit: the CLI exited with a failure code and no JSON error.
+	ErrExit = errors.New("openclaw CLI failed")
+	// ErrOutputTooLarge: stdout exceeded the cap, so it could not be parsed.
+	ErrOutputTooLarge = errors.New("openclaw CLI output too large")
 )
 
 // CLI runs the `openclaw` binary for one install. Use a pointer; the zero
@@ -94,10 +97,10 @@ type CLI struct {
 	Bin string
 	// Loc is the install; its dirs become OPENCLAW_STATE_DIR,
 	// OPENCLAW_CONFIG_PATH, OPENCLAW_AGENT_DIR and HOME.
-	Loc Location
-	// Timeout per run (default DefaultCLITimeout). DoctorFix uses at least 3 min.
+	Loc openclaw.Location
+	// Timeout per run (default DefaultTimeout). DoctorFix uses at least 3 min.
 	Timeout time.Duration
-	// Grace between SIGTERM and SIGKILL (default DefaultCLIGrace). DoctorFix
+	// Grace between SIGTERM and SIGKILL (default DefaultGrace). DoctorFix
 	// uses at least 60 s.
 	Grace time.Duration
 	// ExpectVersion is the install's meta.lastTouchedVersion. When set, every
@@ -116,7 +119,7 @@ type CLI struct {
 	// gateway token and credential-shaped strings, which are always scrubbed).
 	Scrubber *redact.Scrubber
 
-	maxOutput int // 0 = DefaultCLIMaxOutput (tests lower it)
+	maxOutput int // 0 = DefaultMaxOutput (tests lower it)
 
 	mu      sync.Mutex
 	verKey  string // bin + stat of the binary the cached version belongs to
@@ -146,7 +149,7 @@ func (r *Result) Command() string { return "openclaw " + strings.Join(r.Args, " 
 // Decode unmarshals the JSON output into v.
 func (r *Result) Decode(v any) error {
 	if r == nil || len(r.JSON) == 0 {
-		return fmt.Errorf("%w: no JSON output", ErrCLINotJSON)
+		return fmt.Errorf("%w: no JSON output", ErrNotJSON)
 	}
 	return json.Unmarshal(r.JSON, v)
 }
@@ -296,9 +299,9 @@ func cliMatch(argv []string, spend bool) (*cliCommand, error) {
 	}
 	shown := text.Truncate(strings.Join(argv, " "), 121)
 	if len(why) == 0 {
-		return nil, fmt.Errorf("%w: `openclaw %s` is not on the allow-list", ErrCLINotAllowed, shown)
+		return nil, fmt.Errorf("%w: `openclaw %s` is not on the allow-list", ErrNotAllowed, shown)
 	}
-	return nil, fmt.Errorf("%w: `openclaw %s`: %s", ErrCLINotAllowed, shown, strings.Join(why, "; "))
+	return nil, fmt.Errorf("%w: `openclaw %s`: %s", ErrNotAllowed, shown, strings.Join(why, "; "))
 }
 
 func (c *cliCommand) match(argv []string, spend bool) error {
@@ -384,7 +387,7 @@ var (
 	})
 	cliEnvNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	cliSecretNameRE = regexp.MustCompile(`(?i)(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL)`)
-	cliVersionRE    = regexp.MustCompile(`\b(\d{4}\.\d{1,2}\.\d{1,3}(?:[-+][0-9A-Za-z.-]+)?)\b`)
+	VersionRE       = regexp.MustCompile(`\b(\d{4}\.\d{1,2}\.\d{1,3}(?:[-+][0-9A-Za-z.-]+)?)\b`)
 )
 
 const cliMaxParams = 64 << 10
@@ -478,7 +481,7 @@ func (c *CLI) ModelsStatus(ctx context.Context, agentID string) (*Result, error)
 	argv := []string{"models", "status", "--json"}
 	if agentID != "" {
 		if err := cliCheckAgentID(agentID); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCLIInvalidArg, err)
+			return nil, fmt.Errorf("%w: %v", ErrInvalidArg, err)
 		}
 		argv = append(argv, "--agent", agentID)
 	}
@@ -496,7 +499,7 @@ func (c *CLI) ModelsProbe(ctx context.Context, o ProbeOptions) (*Result, error) 
 	argv := []string{"models", "status", "--json", "--probe"}
 	add := func(flag, val string, check func(string) error) error {
 		if err := check(val); err != nil {
-			return fmt.Errorf("%w: %v", ErrCLIInvalidArg, err)
+			return fmt.Errorf("%w: %v", ErrInvalidArg, err)
 		}
 		argv = append(argv, flag, val)
 		return nil
@@ -535,13 +538,13 @@ func (c *CLI) ModelsAuthList(ctx context.Context, agentID, provider string) (*Re
 	argv := []string{"models", "auth", "list", "--json"}
 	if agentID != "" {
 		if err := cliCheckAgentID(agentID); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCLIInvalidArg, err)
+			return nil, fmt.Errorf("%w: %v", ErrInvalidArg, err)
 		}
 		argv = append(argv, "--agent", agentID)
 	}
 	if provider != "" {
 		if err := cliCheckProvider(provider); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCLIInvalidArg, err)
+			return nil, fmt.Errorf("%w: %v", ErrInvalidArg, err)
 		}
 		argv = append(argv, "--provider", provider)
 	}
@@ -581,23 +584,23 @@ func (c *CLI) GatewayProbe(ctx context.Context, params any) (*Result, error) {
 func (c *CLI) gatewayCall(ctx context.Context, method string, params any, spend bool) (*Result, error) {
 	spends, ok := cliGatewayMethods[method]
 	if !ok {
-		return nil, fmt.Errorf("%w: gateway method %q is not on the allow-list", ErrCLINotAllowed, text.Truncate(method, 41))
+		return nil, fmt.Errorf("%w: gateway method %q is not on the allow-list", ErrNotAllowed, text.Truncate(method, 41))
 	}
 	if spends && !spend {
-		return nil, fmt.Errorf("%w: gateway method %q spends tokens; use GatewayProbe", ErrCLINotAllowed, method)
+		return nil, fmt.Errorf("%w: gateway method %q spends tokens; use GatewayProbe", ErrNotAllowed, method)
 	}
 	p := []byte("{}")
 	if params != nil {
 		var err error
 		if p, err = json.Marshal(params); err != nil {
-			return nil, fmt.Errorf("%w: gateway %s params: %v", ErrCLIInvalidArg, method, err)
+			return nil, fmt.Errorf("%w: gateway %s params: %v", ErrInvalidArg, method, err)
 		}
 		if string(p) == "null" {
 			p = []byte("{}")
 		}
 	}
 	if err := cliCheckParams(string(p)); err != nil {
-		return nil, fmt.Errorf("%w: gateway %s: %v", ErrCLIInvalidArg, method, err)
+		return nil, fmt.Errorf("%w: gateway %s: %v", ErrInvalidArg, method, err)
 	}
 	return c.run(ctx, []string{"gateway", "call", method, "--params", string(p), "--json"}, spend)
 }
@@ -635,9 +638,9 @@ func (c *CLI) run(ctx context.Context, argv []string, spend bool) (*Result, erro
 			return nil, err
 		}
 		if want := strings.TrimPrefix(strings.TrimSpace(c.ExpectVersion), "v"); got != want {
-			return nil, c.wrap(ErrCLIVersionMismatch,
+			return nil, c.wrap(ErrVersionMismatch,
 				"%v: %s is OpenClaw %s but the install at %s was last written by OpenClaw %s (meta.lastTouchedVersion); refusing to run a different CLI against it. Point targets[].openclaw_bin at an openclaw %s binary (npm install openclaw@%s), or, if the install was upgraded on purpose, run `openclaw doctor` with the new CLI yourself so the config records the new version",
-				ErrCLIVersionMismatch, bin, got, c.stateDesc(), want, want, want)
+				ErrVersionMismatch, bin, got, c.stateDesc(), want, want, want)
 		}
 	}
 	res, err := c.exec(ctx, bin, cmd, argv)
@@ -683,9 +686,9 @@ func (c *CLI) bin() (string, error) {
 }
 
 func (c *CLI) notFound(bin, why string) error {
-	return c.wrap(ErrCLINotFound,
+	return c.wrap(ErrNotFound,
 		"%v: %s (%s). Install it with `npm install -g openclaw` (OpenClaw 2026.9.x needs Node >= 24.16) or set targets[].openclaw_bin to the full path of the openclaw executable",
-		ErrCLINotFound, bin, why)
+		ErrNotFound, bin, why)
 }
 
 // cliVersion returns the CLI's version, cached per binary file.
@@ -706,10 +709,10 @@ func (c *CLI) cliVersion(ctx context.Context, bin string) (string, error) {
 	if err := c.interpret(cmdVersion, res); err != nil {
 		return "", err
 	}
-	m := cliVersionRE.FindSubmatch(res.Stdout)
+	m := VersionRE.FindSubmatch(res.Stdout)
 	if m == nil {
-		return "", c.wrap(ErrCLINotJSON, "%s: unexpected `openclaw --version` output %q (want like \"OpenClaw 2026.9.6 (eb377ac)\")",
-			bin, cliSnippet(res.Stdout, 120))
+		return "", c.wrap(ErrNotJSON, "%s: unexpected `openclaw --version` output %q (want like \"OpenClaw 2026.9.6 (eb377ac)\")",
+			bin, Snippet(res.Stdout, 120))
 	}
 	c.verKey, c.version = key, string(m[1])
 	return c.version, nil
@@ -746,12 +749,12 @@ func (c *CLI) env(bin string, cmd *cliCommand) ([]string, error) {
 	}
 	for k, v := range c.ExtraEnv {
 		if !cliEnvNameRE.MatchString(k) || strings.ContainsRune(v, 0) {
-			return nil, c.wrap(ErrCLIInvalidArg, "%v: ExtraEnv %q is not a valid environment variable", ErrCLIInvalidArg, k)
+			return nil, c.wrap(ErrInvalidArg, "%v: ExtraEnv %q is not a valid environment variable", ErrInvalidArg, k)
 		}
 		switch k {
 		case "HOME", "OPENCLAW_HOME", "OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_AGENT_DIR",
 			"PI_CODING_AGENT_DIR", "OPENCLAW_PROFILE", "OPENCLAW_GATEWAY_TOKEN":
-			return nil, c.wrap(ErrCLIInvalidArg, "%v: ExtraEnv may not set %s (use CLI.Loc / CLI.GatewayToken)", ErrCLIInvalidArg, k)
+			return nil, c.wrap(ErrInvalidArg, "%v: ExtraEnv may not set %s (use CLI.Loc / CLI.GatewayToken)", ErrInvalidArg, k)
 		}
 		m[k] = v
 	}
@@ -784,10 +787,10 @@ func (c *CLI) dir() string {
 func (c *CLI) limits(cmd *cliCommand) (timeout, grace time.Duration) {
 	timeout, grace = c.Timeout, c.Grace
 	if timeout <= 0 {
-		timeout = DefaultCLITimeout
+		timeout = DefaultTimeout
 	}
 	if grace <= 0 {
-		grace = DefaultCLIGrace
+		grace = DefaultGrace
 	}
 	return max(timeout, cmd.minTimeout), max(grace, cmd.minGrace)
 }
@@ -817,7 +820,7 @@ func (c *CLI) owner() *syscall.Credential {
 func (c *CLI) exec(ctx context.Context, bin string, cmd *cliCommand, argv []string) (*Result, error) {
 	res := &Result{Args: make([]string, len(argv))}
 	for i, a := range argv {
-		res.Args[i] = c.scrub(a)
+		res.Args[i] = c.Scrub(a)
 	}
 	env, err := c.env(bin, cmd)
 	if err != nil {
@@ -829,51 +832,32 @@ func (c *CLI) exec(ctx context.Context, bin string, cmd *cliCommand, argv []stri
 	timeout, grace := c.limits(cmd)
 	limit := c.maxOutput
 	if limit <= 0 {
-		limit = DefaultCLIMaxOutput
+		limit = DefaultMaxOutput
 	}
 	stdout, stderr := &cliCapWriter{max: limit}, &cliCapWriter{max: limit}
 
-	p := exec.Command(bin, argv...)
-	p.Env = env
-	p.Dir = c.dir()
-	p.Stdin = nil // /dev/null: prompts get EOF
-	p.Stdout, p.Stderr = stdout, stderr
-	p.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.owner()}
-	p.WaitDelay = cliWaitDelay
-
-	start := time.Now()
-	if err := p.Start(); err != nil {
+	end, err := Program(ctx, Proc{
+		Argv: append([]string{bin}, argv...), Env: env, Dir: c.dir(), Credential: c.owner(),
+		Stdout: stdout, Stderr: stderr, Timeout: timeout, Grace: grace,
+	})
+	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC) {
 			return nil, c.notFound(bin, err.Error())
 		}
 		return nil, c.wrap(err, "%s: start: %v", res.Command(), err)
 	}
-	pgid := p.Process.Pid
-	done := make(chan error, 1)
-	go func() { done <- p.Wait() }()
-
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	var waitErr error
 	var stopReason string // why we terminated it; "" = it finished by itself
-	var killed bool
-	select {
-	case waitErr = <-done:
-	case <-timer.C:
+	switch {
+	case end.TimedOut:
 		stopReason = fmt.Sprintf("timed out after %s", timeout)
-	case <-ctx.Done():
+	case end.Stopped:
 		stopReason = ctx.Err().Error()
 	}
-	if stopReason != "" {
-		waitErr, killed = cliTerminate(pgid, grace, done)
-	}
-	res.Duration = time.Since(start)
+	waitErr, killed := end.WaitErr, end.Killed
+	res.Duration = end.Took
 	res.Stdout, res.StdoutTruncated = stdout.buf.Bytes(), stdout.dropped > 0
 	res.Stderr, res.StderrTruncated = stderr.buf.Bytes(), stderr.dropped > 0
-	res.ExitCode = -1
-	if p.ProcessState != nil {
-		res.ExitCode = p.ProcessState.ExitCode()
-	}
+	res.ExitCode = end.Exit
 
 	if stopReason != "" {
 		how := fmt.Sprintf("sent SIGTERM to its process group; it exited within the %s grace", grace)
@@ -882,11 +866,11 @@ func (c *CLI) exec(ctx context.Context, bin string, cmd *cliCommand, argv []stri
 		}
 		ctxErr := ctx.Err()
 		if ctxErr == nil || errors.Is(ctxErr, context.DeadlineExceeded) {
-			errs := []error{ErrCLITimeout}
+			errs := []error{ErrTimeout}
 			if ctxErr != nil {
 				errs = append(errs, ctxErr)
 			}
-			return res, c.wrapAll(errs, "%v: %s %s (%s)%s", ErrCLITimeout, res.Command(), stopReason, how, c.stderrTail(res))
+			return res, c.wrapAll(errs, "%v: %s %s (%s)%s", ErrTimeout, res.Command(), stopReason, how, c.stderrTail(res))
 		}
 		return res, c.wrap(ctxErr, "%s: %s (%s)", res.Command(), stopReason, how)
 	}
@@ -896,41 +880,11 @@ func (c *CLI) exec(ctx context.Context, bin string, cmd *cliCommand, argv []stri
 	}
 	// 126/127 from `#!/usr/bin/env node`: the interpreter is missing.
 	if (res.ExitCode == 127 || res.ExitCode == 126) && len(bytes.TrimSpace(res.Stdout)) == 0 {
-		return res, c.wrap(ErrCLINotFound,
+		return res, c.wrap(ErrNotFound,
 			"%v: %s could not be executed (exit %d: %s). It needs Node >= 24.16: put a `node` next to it (the directory of targets[].openclaw_bin is searched first) or on PATH",
-			ErrCLINotFound, bin, res.ExitCode, cliSnippet(res.Stderr, 200))
+			ErrNotFound, bin, res.ExitCode, Snippet(res.Stderr, 200))
 	}
 	return res, nil
-}
-
-// cliTerminate: SIGTERM to the group, wait up to grace for the group to be
-// gone, then SIGKILL. Returns the Wait error and whether SIGKILL was sent.
-func cliTerminate(pgid int, grace time.Duration, done <-chan error) (error, bool) {
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	deadline := time.NewTimer(grace)
-	defer deadline.Stop()
-	var waitErr error
-	select {
-	case waitErr = <-done:
-		// The leader is gone; give the rest of the group what is left of
-		// the grace before killing it.
-		tick := time.NewTicker(25 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if syscall.Kill(-pgid, 0) != nil {
-				return waitErr, false
-			}
-			select {
-			case <-tick.C:
-			case <-deadline.C:
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				return waitErr, true
-			}
-		}
-	case <-deadline.C:
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		return <-done, true
-	}
 }
 
 // interpret turns a finished run into an error, if it is one, and fills
@@ -944,27 +898,27 @@ func (c *CLI) interpret(cmd *cliCommand, res *Result) error {
 		if okExit {
 			return nil
 		}
-		return c.wrap(ErrCLIExit, "%v: %s exited with status %d%s", ErrCLIExit, res.Command(), res.ExitCode, c.stderrTail(res))
+		return c.wrap(ErrExit, "%v: %s exited with status %d%s", ErrExit, res.Command(), res.ExitCode, c.stderrTail(res))
 	}
-	doc := cliFindJSON(res.Stdout)
+	doc := FindJSON(res.Stdout)
 	if doc == nil {
 		if res.StdoutTruncated {
-			return c.wrap(ErrCLIOutputTooLarge, "%v: %s printed more than %d bytes (exit %d)",
-				ErrCLIOutputTooLarge, res.Command(), len(res.Stdout), res.ExitCode)
+			return c.wrap(ErrOutputTooLarge, "%v: %s printed more than %d bytes (exit %d)",
+				ErrOutputTooLarge, res.Command(), len(res.Stdout), res.ExitCode)
 		}
-		errs := []error{ErrCLINotJSON}
+		errs := []error{ErrNotJSON}
 		if !okExit {
-			errs = append(errs, ErrCLIExit)
+			errs = append(errs, ErrExit)
 		}
 		return c.wrapAll(errs, "%v: %s (exit %d) printed %q%s",
-			ErrCLINotJSON, res.Command(), res.ExitCode, cliSnippet(res.Stdout, 200), c.stderrTail(res))
+			ErrNotJSON, res.Command(), res.ExitCode, Snippet(res.Stdout, 200), c.stderrTail(res))
 	}
 	res.JSON = doc
 	if e := c.jsonError(res, doc); e != nil {
 		return e
 	}
 	if !okExit {
-		return c.wrap(ErrCLIExit, "%v: %s exited with status %d%s", ErrCLIExit, res.Command(), res.ExitCode, c.stderrTail(res))
+		return c.wrap(ErrExit, "%v: %s exited with status %d%s", ErrExit, res.Command(), res.ExitCode, c.stderrTail(res))
 	}
 	return nil
 }
@@ -1003,14 +957,14 @@ func (c *CLI) jsonError(res *Result, doc []byte) error {
 	if e.Message == "" {
 		e.Message = "error without message"
 	}
-	e.Type, e.Kind, e.Code = c.scrub(e.Type), c.scrub(e.Kind), c.scrub(e.Code)
-	e.Message, e.Reason = c.scrub(e.Message), c.scrub(e.Reason)
+	e.Type, e.Kind, e.Code = c.Scrub(e.Type), c.Scrub(e.Kind), c.Scrub(e.Code)
+	e.Message, e.Reason = c.Scrub(e.Message), c.Scrub(e.Reason)
 	return e
 }
 
 // cliFindJSON returns the JSON document on stdout: all of it, or from the
 // first line that starts one (a plugin may log a line before it).
-func cliFindJSON(out []byte) []byte {
+func FindJSON(out []byte) []byte {
 	t := bytes.TrimSpace(out)
 	if len(t) > 0 && json.Valid(t) {
 		return t
@@ -1040,14 +994,16 @@ func (c *CLI) stderrTail(res *Result) string {
 	return "; stderr: " + strings.ToValidUTF8(string(s), "?")
 }
 
-func cliSnippet(b []byte, n int) string {
+func Snippet(b []byte, n int) string {
 	return text.Truncate(strings.ToValidUTF8(string(bytes.TrimSpace(b)), "?"), n+1)
 }
 
 // ---------------------------------------------------------------------------
 // Scrubbing and errors.
 
-func (c *CLI) scrub(s string) string {
+// Scrub removes the gateway token, credential-shaped ExtraEnv values and
+// whatever Scrubber knows from s.
+func (c *CLI) Scrub(s string) string {
 	s = c.Scrubber.String(s) // nil-safe
 	vals := []string{c.GatewayToken.Reveal()}
 	for k, v := range c.ExtraEnv {
@@ -1072,7 +1028,7 @@ func (c *CLI) wrap(err error, format string, a ...any) error {
 }
 
 func (c *CLI) wrapAll(errs []error, format string, a ...any) error {
-	return &cliError{msg: c.scrub(fmt.Sprintf(format, a...)), errs: errs}
+	return &cliError{msg: c.Scrub(fmt.Sprintf(format, a...)), errs: errs}
 }
 
 // cliCapWriter keeps the first max bytes and drains the rest.

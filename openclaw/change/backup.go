@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // BackupState copies what holds an install's credentials and their state —
@@ -15,7 +17,7 @@ import (
 // files and credentials/oauth.json — into dest (created 0700, files 0600).
 // SQLite files are copied with VACUUM INTO from a read-only connection, a
 // consistent snapshot even while OpenClaw writes. It returns the files copied.
-func BackupState(ctx context.Context, loc Location, dest string) ([]string, error) {
+func BackupState(ctx context.Context, loc openclaw.Location, dest string) ([]string, error) {
 	if err := os.MkdirAll(dest, 0o700); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
@@ -27,14 +29,14 @@ func BackupState(ctx context.Context, loc Location, dest string) ([]string, erro
 	}
 	add(loc.ConfigPath)
 	add(loc.StateDB())
-	add(filepath.Join(oauthDir(loc), "oauth.json"))
+	add(filepath.Join(loc.OAuthDir(), "oauth.json"))
 	agents, _ := filepath.Glob(filepath.Join(loc.StateDir, "agents", "*", "agent"))
 	if loc.AgentDir != "" {
 		agents = append(agents, loc.AgentDir)
 	}
 	for _, d := range agents {
-		add(AgentDB(d))
-		for _, n := range legacyNames {
+		add(openclaw.AgentDB(d))
+		for _, n := range openclaw.LegacyNames {
 			add(filepath.Join(d, n))
 		}
 	}
@@ -62,14 +64,14 @@ func BackupState(ctx context.Context, loc Location, dest string) ([]string, erro
 }
 
 func vacuumInto(ctx context.Context, src, dst string) error {
-	db, err := openRO(src)
+	db, err := openclaw.OpenReadOnly(src)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	target := (&url.URL{Scheme: "file", Path: dst}).String()
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", target); err != nil {
-		return sqliteErr(src, err)
+		return openclaw.SQLiteError(src, err)
 	}
 	return os.Chmod(dst, 0o600)
 }

@@ -1,4 +1,4 @@
-package openclaw
+package run
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
 
 // fakeCLI is a CLI pointed at testdata/fakecli/openclaw, copied into a temp
@@ -52,7 +53,7 @@ func newFakeCLI(t *testing.T, mode, firstLine string) *fakeCLI {
 	}
 	c := &CLI{
 		Bin: bin,
-		Loc: Location{
+		Loc: openclaw.Location{
 			StateDir:   state,
 			ConfigPath: filepath.Join(state, "openclaw.json"),
 			Home:       home,
@@ -157,8 +158,8 @@ func TestCLIAllowListRefusals(t *testing.T) {
 	}
 	for _, argv := range refused {
 		res, err := f.run(ctx, argv, false)
-		if !errors.Is(err, ErrCLINotAllowed) || res != nil {
-			t.Errorf("run %q: got (%v, %v), want ErrCLINotAllowed", argv, res, err)
+		if !errors.Is(err, ErrNotAllowed) || res != nil {
+			t.Errorf("run %q: got (%v, %v), want ErrNotAllowed", argv, res, err)
 		}
 	}
 	typed := map[string]func() (*Result, error){
@@ -168,8 +169,8 @@ func TestCLIAllowListRefusals(t *testing.T) {
 		"GatewayCall health --token": func() (*Result, error) { return f.GatewayCall(ctx, "health --token x", nil) },
 	}
 	for name, call := range typed {
-		if _, err := call(); !errors.Is(err, ErrCLINotAllowed) {
-			t.Errorf("%s: err = %v, want ErrCLINotAllowed", name, err)
+		if _, err := call(); !errors.Is(err, ErrNotAllowed) {
+			t.Errorf("%s: err = %v, want ErrNotAllowed", name, err)
 		}
 	}
 	invalid := map[string]func() (*Result, error){
@@ -192,8 +193,8 @@ func TestCLIAllowListRefusals(t *testing.T) {
 		},
 	}
 	for name, call := range invalid {
-		if _, err := call(); !errors.Is(err, ErrCLIInvalidArg) {
-			t.Errorf("%s: err = %v, want ErrCLIInvalidArg", name, err)
+		if _, err := call(); !errors.Is(err, ErrInvalidArg) {
+			t.Errorf("%s: err = %v, want ErrInvalidArg", name, err)
 		}
 	}
 	if calls := f.calls(); len(calls) != 0 {
@@ -285,7 +286,7 @@ func TestCLITextModeModelsStatusImpossible(t *testing.T) {
 			{"models", "status", "--probe", "--json"},
 			{"models", "status", "--json", "--probe", "--plain"},
 		} {
-			if _, err := cliMatch(argv, spend); !errors.Is(err, ErrCLINotAllowed) {
+			if _, err := cliMatch(argv, spend); !errors.Is(err, ErrNotAllowed) {
 				t.Errorf("cliMatch(%q, spend=%v) = %v, want refusal", argv, spend, err)
 			}
 		}
@@ -377,8 +378,8 @@ func TestCLIEnvHasNoBotSecrets(t *testing.T) {
 	for _, k := range []string{"HOME", "OPENCLAW_STATE_DIR", "OPENCLAW_GATEWAY_TOKEN", "BAD-NAME"} {
 		g := newFakeCLI(t, "ok", "")
 		g.ExtraEnv[k] = "x"
-		if _, err := g.ModelsStatus(ctx, ""); !errors.Is(err, ErrCLIInvalidArg) {
-			t.Errorf("ExtraEnv[%s]: err = %v, want ErrCLIInvalidArg", k, err)
+		if _, err := g.ModelsStatus(ctx, ""); !errors.Is(err, ErrInvalidArg) {
+			t.Errorf("ExtraEnv[%s]: err = %v, want ErrInvalidArg", k, err)
 		}
 	}
 }
@@ -426,15 +427,15 @@ func TestCLIVersionMismatchRefusal(t *testing.T) {
 	f.ExpectVersion = "2026.9.6"
 	ctx := ctxT(t)
 	res, err := f.ModelsStatus(ctx, "")
-	if !errors.Is(err, ErrCLIVersionMismatch) || res != nil {
-		t.Fatalf("got (%v, %v), want ErrCLIVersionMismatch", res, err)
+	if !errors.Is(err, ErrVersionMismatch) || res != nil {
+		t.Fatalf("got (%v, %v), want ErrVersionMismatch", res, err)
 	}
 	for _, want := range []string{"2026.9.7", "2026.9.6", f.Bin, f.Loc.StateDir, "targets[].openclaw_bin"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if _, err := f.DoctorFix(ctx); !errors.Is(err, ErrCLIVersionMismatch) {
+	if _, err := f.DoctorFix(ctx); !errors.Is(err, ErrVersionMismatch) {
 		t.Errorf("DoctorFix: %v", err)
 	}
 	for _, argv := range f.calls() {
@@ -489,8 +490,8 @@ func TestCLITimeoutSIGTERMThenExit(t *testing.T) {
 	f.Timeout = 300 * time.Millisecond
 	f.Grace = 5 * time.Second
 	res, err := f.ModelsStatus(ctxT(t), "")
-	if !errors.Is(err, ErrCLITimeout) {
-		t.Fatalf("err = %v, want ErrCLITimeout", err)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
 	if res == nil || res.Duration >= 3*time.Second {
 		t.Fatalf("a child that exits on SIGTERM must not wait out the grace: %+v", res)
@@ -508,8 +509,8 @@ func TestCLITimeoutSIGKILLAfterGrace(t *testing.T) {
 	f.Timeout = 300 * time.Millisecond
 	f.Grace = 700 * time.Millisecond
 	res, err := f.ModelsStatus(ctxT(t), "")
-	if !errors.Is(err, ErrCLITimeout) {
-		t.Fatalf("err = %v, want ErrCLITimeout", err)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
 	if res.Duration < f.Timeout+f.Grace {
 		t.Errorf("SIGKILL before the grace ended: ran %v, timeout %v + grace %v", res.Duration, f.Timeout, f.Grace)
@@ -560,7 +561,7 @@ func TestCLICancelSendsSIGTERM(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	res, err := f.ModelsStatus(ctx, "")
-	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrCLITimeout) {
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v, want context.Canceled (not a timeout)", err)
 	}
 	if res == nil || res.Duration > 3*time.Second || !strings.Contains(f.file("signals"), "TERM") {
@@ -571,7 +572,7 @@ func TestCLICancelSendsSIGTERM(t *testing.T) {
 	g := newFakeCLI(t, "hang", "")
 	dctx, dcancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer dcancel()
-	if _, err := g.ModelsStatus(dctx, ""); !errors.Is(err, ErrCLITimeout) || !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := g.ModelsStatus(dctx, ""); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("deadline: err = %v", err)
 	}
 }
@@ -584,7 +585,7 @@ func TestCLIDoctorFixLimits(t *testing.T) {
 	if to, gr := c.limits(cmdModelsStatus); to != time.Second || gr != 100*time.Millisecond {
 		t.Errorf("models status limits = %v/%v", to, gr)
 	}
-	if to, gr := (&CLI{}).limits(cmdModelsStatus); to != DefaultCLITimeout || gr != DefaultCLIGrace {
+	if to, gr := (&CLI{}).limits(cmdModelsStatus); to != DefaultTimeout || gr != DefaultGrace {
 		t.Errorf("defaults = %v/%v", to, gr)
 	}
 }
@@ -592,13 +593,13 @@ func TestCLIDoctorFixLimits(t *testing.T) {
 func TestCLIOutputCaps(t *testing.T) {
 	f := newFakeCLI(t, "big", "")
 	res, err := f.ModelsStatus(ctxT(t), "")
-	if !errors.Is(err, ErrCLIOutputTooLarge) {
-		t.Fatalf("err = %v, want ErrCLIOutputTooLarge", err)
+	if !errors.Is(err, ErrOutputTooLarge) {
+		t.Fatalf("err = %v, want ErrOutputTooLarge", err)
 	}
-	if len(res.Stdout) != DefaultCLIMaxOutput || !res.StdoutTruncated {
-		t.Errorf("stdout %d bytes truncated=%v, want %d", len(res.Stdout), res.StdoutTruncated, DefaultCLIMaxOutput)
+	if len(res.Stdout) != DefaultMaxOutput || !res.StdoutTruncated {
+		t.Errorf("stdout %d bytes truncated=%v, want %d", len(res.Stdout), res.StdoutTruncated, DefaultMaxOutput)
 	}
-	if len(res.Stderr) != DefaultCLIMaxOutput || !res.StderrTruncated {
+	if len(res.Stderr) != DefaultMaxOutput || !res.StderrTruncated {
 		t.Errorf("stderr %d bytes truncated=%v", len(res.Stderr), res.StderrTruncated)
 	}
 	if res.ExitCode != 0 {
@@ -638,8 +639,8 @@ func TestCLIScrubbedErrors(t *testing.T) {
 	g.GatewayToken = redact.Secret(token)
 	g.Scrubber = redact.NewScrubber("custom-known-secret")
 	_, err = g.Health(ctx)
-	if !errors.Is(err, ErrCLIExit) || !errors.Is(err, ErrCLINotJSON) {
-		t.Fatalf("err = %v, want ErrCLIExit and ErrCLINotJSON", err)
+	if !errors.Is(err, ErrExit) || !errors.Is(err, ErrNotJSON) {
+		t.Fatalf("err = %v, want ErrExit and ErrNotJSON", err)
 	}
 	if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "xoxb-1234567890") ||
 		!strings.Contains(err.Error(), "boom") {
@@ -657,7 +658,7 @@ func TestCLINonJSONAndExitCodes(t *testing.T) {
 	ctx := ctxT(t)
 	f := newFakeCLI(t, "notjson", "")
 	res, err := f.ModelsStatus(ctx, "")
-	if !errors.Is(err, ErrCLINotJSON) || res == nil || res.JSON != nil {
+	if !errors.Is(err, ErrNotJSON) || res == nil || res.JSON != nil {
 		t.Errorf("notjson: %v", err)
 	}
 	g := newFakeCLI(t, "noise-then-json", "")
@@ -667,7 +668,7 @@ func TestCLINonJSONAndExitCodes(t *testing.T) {
 	}
 	h := newFakeCLI(t, "exit3", "")
 	res, err = h.ModelsStatus(ctx, "")
-	if !errors.Is(err, ErrCLIExit) || res.ExitCode != 3 || !strings.Contains(err.Error(), "something odd") {
+	if !errors.Is(err, ErrExit) || res.ExitCode != 3 || !strings.Contains(err.Error(), "something odd") {
 		t.Errorf("exit 3: %v", err)
 	}
 	// doctor --lint exit 1 only means findings.
@@ -697,8 +698,8 @@ func TestCLINotFound(t *testing.T) {
 	for _, bin := range []string{filepath.Join(dir, "nope", "openclaw"), dir, plain} {
 		c := &CLI{Bin: bin}
 		_, err := c.ModelsStatus(ctx, "")
-		if !errors.Is(err, ErrCLINotFound) {
-			t.Errorf("%s: err = %v, want ErrCLINotFound", bin, err)
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: err = %v, want ErrNotFound", bin, err)
 			continue
 		}
 		for _, want := range []string{"targets[].openclaw_bin", "npm install"} {
@@ -706,13 +707,13 @@ func TestCLINotFound(t *testing.T) {
 				t.Errorf("%s: error %q lacks %q", bin, err, want)
 			}
 		}
-		if _, err := c.Version(ctx); !errors.Is(err, ErrCLINotFound) {
+		if _, err := c.Version(ctx); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Version %s: %v", bin, err)
 		}
 	}
 	// The interpreter (node) is missing.
 	f := newFakeCLI(t, "ok", "#!/usr/bin/env openclaw-test-missing-node")
-	if _, err := f.Version(ctx); !errors.Is(err, ErrCLINotFound) || !strings.Contains(err.Error(), "node") {
+	if _, err := f.Version(ctx); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "node") {
 		t.Errorf("missing interpreter: %v", err)
 	}
 }
@@ -750,7 +751,7 @@ func TestCLIRealRunner(t *testing.T) {
 		t.Skip("real CLI is slow; skipped with -short")
 	}
 	home := t.TempDir()
-	loc, err := Locate(LocateOptions{Home: home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{Home: home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -832,7 +833,7 @@ func TestCLIRunsAsStateDirOwner(t *testing.T) {
 		t.Skip("needs root to chown")
 	}
 	dir := t.TempDir()
-	c := &CLI{Loc: Location{StateDir: dir}}
+	c := &CLI{Loc: openclaw.Location{StateDir: dir}}
 	if c.owner() != nil {
 		t.Fatal("a root-owned state dir needs no credential change")
 	}

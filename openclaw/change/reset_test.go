@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 import (
 	"bytes"
@@ -20,6 +20,8 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/internal/sandbox"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // A cooldown row as OpenClaw 2026.9.6 writes it (compact, its key order),
@@ -44,7 +46,7 @@ func resetCtx(t *testing.T) context.Context {
 }
 
 // resetInstall is a 2026.9.6 install written by internal/sandbox.
-func resetInstall(t *testing.T, version string) (*sandbox.Dir, Location) {
+func resetInstall(t *testing.T, version string) (*sandbox.Dir, openclaw.Location) {
 	t.Helper()
 	home := t.TempDir()
 	d, err := sandbox.New(filepath.Join(home, ".openclaw"))
@@ -54,16 +56,16 @@ func resetInstall(t *testing.T, version string) (*sandbox.Dir, Location) {
 	if err := d.Config(version, nil, "anthropic:default", "anthropic:second"); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := Locate(LocateOptions{StateDir: d.Path, Home: home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: d.Path, Home: home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d, loc
 }
 
-func resetSnap(t *testing.T, loc Location) *Snapshot {
+func resetSnap(t *testing.T, loc openclaw.Location) *openclaw.Snapshot {
 	t.Helper()
-	s, err := ReadSnapshot(context.Background(), loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	s, err := openclaw.ReadSnapshot(context.Background(), loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,12 +102,12 @@ func resetRows(t *testing.T, path, table, keyCol, valCol, timeCol string) map[st
 	return out
 }
 
-func stateRows(t *testing.T, loc Location) map[string]resetRow {
+func stateRows(t *testing.T, loc openclaw.Location) map[string]resetRow {
 	return resetRows(t, loc.StateDB(), "config_machine_state", "state_key", "value_json", "updated_at_ms")
 }
 
 func agentStateRow(t *testing.T, dbPath string) resetRow {
-	return resetRows(t, dbPath, "auth_profile_state", "state_key", "state_json", "updated_at")[AgentRowKey]
+	return resetRows(t, dbPath, "auth_profile_state", "state_key", "state_json", "updated_at")[openclaw.AgentRowKey]
 }
 
 func resetExec(t *testing.T, path, q string, args ...any) {
@@ -134,7 +136,7 @@ func journalMode(t *testing.T, path string) string {
 	return m
 }
 
-func sharedInstall(t *testing.T, state string) (*sandbox.Dir, Location) {
+func sharedInstall(t *testing.T, state string) (*sandbox.Dir, openclaw.Location) {
 	t.Helper()
 	d, loc := resetInstall(t, "2026.9.6")
 	if err := d.SharedStore(json.RawMessage(resetStoreRow), json.RawMessage(state)); err != nil {
@@ -149,8 +151,8 @@ func TestResetSharedStateDB(t *testing.T) {
 	// Backdate every row so an update of updated_at_ms is visible.
 	resetExec(t, loc.StateDB(), `UPDATE config_machine_state SET updated_at_ms = 1000`)
 	before := stateRows(t, loc)
-	if before[KeyProfileState].val != resetStateRow {
-		t.Fatalf("sandbox wrote %s", before[KeyProfileState].val)
+	if before[openclaw.KeyProfileState].val != resetStateRow {
+		t.Fatalf("sandbox wrote %s", before[openclaw.KeyProfileState].val)
 	}
 	snap := resetSnap(t, loc)
 	if _, ok := snap.Shared.State.Usage["anthropic:default"].Active(time.Now()); !ok {
@@ -161,7 +163,7 @@ func TestResetSharedStateDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Where != StoreStateDB || plan.Path != loc.StateDB() || plan.Key != KeyProfileState || plan.AgentID != "main" ||
+	if plan.Where != openclaw.StoreStateDB || plan.Path != loc.StateDB() || plan.Key != openclaw.KeyProfileState || plan.AgentID != "main" ||
 		string(plan.Before) != resetStateRow || strings.Join(plan.Profiles, ",") != "anthropic:default" {
 		t.Fatalf("plan = %+v", plan)
 	}
@@ -174,11 +176,11 @@ func TestResetSharedStateDB(t *testing.T) {
 		t.Fatalf("after =\n%s\nwant\n%s", after, resetStateAfter)
 	}
 	rows := stateRows(t, loc)
-	if rows[KeyProfileState].val != resetStateAfter || rows[KeyProfileState].at < t0 {
-		t.Errorf("row = %+v", rows[KeyProfileState])
+	if rows[openclaw.KeyProfileState].val != resetStateAfter || rows[openclaw.KeyProfileState].at < t0 {
+		t.Errorf("row = %+v", rows[openclaw.KeyProfileState])
 	}
 	for k, r := range before {
-		if k != KeyProfileState && rows[k] != r {
+		if k != openclaw.KeyProfileState && rows[k] != r {
 			t.Errorf("row %s changed: %+v → %+v", k, r, rows[k])
 		}
 	}
@@ -307,16 +309,16 @@ func TestResetLegacyMainAgentDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A stale authProfiles.state in the state DB is NOT what OpenClaw reads.
-	if err := d.SetRow(KeyProfileState, json.RawMessage(resetStateRow)); err != nil {
+	if err := d.SetRow(openclaw.KeyProfileState, json.RawMessage(resetStateRow)); err != nil {
 		t.Fatal(err)
 	}
 	stateBefore := stateRows(t, loc)
-	mainDB := AgentDB(loc.AgentDirOf("main"))
+	mainDB := openclaw.AgentDB(loc.AgentDirOf("main"))
 	plan, err := PlanReset(resetCtx(t), resetSnap(t, loc), "", []string{"anthropic:default"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Where != StoreAgentDB || plan.Path != mainDB || plan.Key != AgentRowKey {
+	if plan.Where != openclaw.StoreAgentDB || plan.Path != mainDB || plan.Key != openclaw.AgentRowKey {
 		t.Fatalf("plan = %+v", plan)
 	}
 	if _, err := ApplyReset(resetCtx(t), plan); err != nil {
@@ -355,12 +357,12 @@ func TestResetAgentLocalOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Where != StoreAgentDB || plan.Path != opsDB || plan.AgentID != "ops" || string(plan.Before) != opsState {
+	if plan.Where != openclaw.StoreAgentDB || plan.Path != opsDB || plan.AgentID != "ops" || string(plan.Before) != opsState {
 		t.Fatalf("plan = %+v", plan)
 	}
 	// ops' second has no own entry: the shared one applies.
 	plan2, err := PlanReset(ctx, snap, "ops", []string{"anthropic:second"})
-	if err != nil || plan2.Where != StoreStateDB {
+	if err != nil || plan2.Where != openclaw.StoreStateDB {
 		t.Fatalf("ops second: %+v %v", plan2, err)
 	}
 	// Both at once live in two stores.
@@ -419,7 +421,7 @@ func TestResetPlanRefusals(t *testing.T) {
 	}
 
 	d, loc := sharedInstall(t, cooldown)
-	if err := d.SetRow(KeySharedStore, map[string]any{"location": "elsewhere"}); err != nil {
+	if err := d.SetRow(openclaw.KeySharedStore, map[string]any{"location": "elsewhere"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := PlanReset(ctx, resetSnap(t, loc), "", []string{"anthropic:default"})
@@ -459,7 +461,7 @@ func TestResetPlanRefusals(t *testing.T) {
 	if err := d.SharedStore(json.RawMessage(resetStoreRow), nil); err != nil {
 		t.Fatal(err)
 	}
-	resetExec(t, loc.StateDB(), `INSERT INTO config_machine_state VALUES(?, ?, 1)`, KeyProfileState, `{"usageStats":`)
+	resetExec(t, loc.StateDB(), `INSERT INTO config_machine_state VALUES(?, ?, 1)`, openclaw.KeyProfileState, `{"usageStats":`)
 	_, err = PlanReset(ctx, resetSnap(t, loc), "", []string{"anthropic:default"})
 	check("state row not JSON", err, ErrAmbiguous)
 
@@ -469,7 +471,7 @@ func TestResetPlanRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap = resetSnap(t, loc)
-	if snap.Layout != LayoutLegacy {
+	if snap.Layout != openclaw.LayoutLegacy {
 		t.Fatalf("layout %s", snap.Layout)
 	}
 	_, err = PlanReset(ctx, snap, "", []string{"anthropic:default"})
@@ -485,13 +487,13 @@ func TestResetOptimisticConflict(t *testing.T) {
 	}
 	// OpenClaw writes in between (another failure recorded).
 	changed := strings.Replace(resetStateRow, `"errorCount":2`, `"errorCount":3`, 1)
-	if err := d.SetRow(KeyProfileState, json.RawMessage(changed)); err != nil {
+	if err := d.SetRow(openclaw.KeyProfileState, json.RawMessage(changed)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ApplyReset(ctx, plan); !errors.Is(err, ErrChanged) {
 		t.Fatalf("err = %v", err)
 	}
-	if got := stateRows(t, loc)[KeyProfileState].val; got != changed {
+	if got := stateRows(t, loc)[openclaw.KeyProfileState].val; got != changed {
 		t.Errorf("row written despite the conflict: %s", got)
 	}
 	// Re-preview and apply.
@@ -504,13 +506,13 @@ func TestResetOptimisticConflict(t *testing.T) {
 	}
 	// The row vanished (logout) → ErrChanged, nothing created.
 	plan.Before = []byte(changed)
-	if err := d.SetRow(KeyProfileState, nil); err != nil {
+	if err := d.SetRow(openclaw.KeyProfileState, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ApplyReset(ctx, plan); !errors.Is(err, ErrChanged) {
 		t.Fatalf("deleted row: %v", err)
 	}
-	if _, ok := stateRows(t, loc)[KeyProfileState]; ok {
+	if _, ok := stateRows(t, loc)[openclaw.KeyProfileState]; ok {
 		t.Error("row recreated")
 	}
 }
@@ -564,7 +566,7 @@ func TestResetWaitsForWriterThenChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed := strings.Replace(resetStateRow, `"lastUsed":1795610000000`, `"lastUsed":1795610000009`, 1)
-	if _, err := tx.Exec(`UPDATE config_machine_state SET value_json=? WHERE state_key=?`, changed, KeyProfileState); err != nil {
+	if _, err := tx.Exec(`UPDATE config_machine_state SET value_json=? WHERE state_key=?`, changed, openclaw.KeyProfileState); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
@@ -604,7 +606,7 @@ func TestResetBusyTimeout(t *testing.T) {
 	if _, err := tx.Exec(`UPDATE config_machine_state SET updated_at_ms = updated_at_ms WHERE state_key = 'x'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ApplyReset(resetCtx(t), plan); !errors.Is(err, ErrLocked) {
+	if _, err := ApplyReset(resetCtx(t), plan); !errors.Is(err, openclaw.ErrLocked) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -630,7 +632,7 @@ func TestRestoreBackup(t *testing.T) {
 	if err := RestoreBackup(ctx, plan, plan.Before, after); err != nil {
 		t.Fatal(err)
 	}
-	if got := stateRows(t, loc)[KeyProfileState].val; got != resetStateRow {
+	if got := stateRows(t, loc)[openclaw.KeyProfileState].val; got != resetStateRow {
 		t.Errorf("restored row = %s", got)
 	}
 	// Undo after OpenClaw wrote again: refused.
@@ -639,13 +641,13 @@ func TestRestoreBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := strings.Replace(string(after), `"errorCount":0,"lastFailureAt"`, `"errorCount":0,"lastProbeAt":42,"lastFailureAt"`, 1)
-	if err := d.SetRow(KeyProfileState, json.RawMessage(later)); err != nil {
+	if err := d.SetRow(openclaw.KeyProfileState, json.RawMessage(later)); err != nil {
 		t.Fatal(err)
 	}
 	if err := RestoreBackup(ctx, plan, plan.Before, after); !errors.Is(err, ErrChanged) {
 		t.Fatalf("conflict: %v", err)
 	}
-	if got := stateRows(t, loc)[KeyProfileState].val; got != later {
+	if got := stateRows(t, loc)[openclaw.KeyProfileState].val; got != later {
 		t.Errorf("row = %s", got)
 	}
 }
@@ -658,10 +660,10 @@ func TestResetPlanValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := []func(p *ResetPlan){
-		func(p *ResetPlan) { p.Key = KeyProfileStore }, // never the secrets row
-		func(p *ResetPlan) { p.Key = KeySharedStore },
+		func(p *ResetPlan) { p.Key = openclaw.KeyProfileStore }, // never the secrets row
+		func(p *ResetPlan) { p.Key = openclaw.KeySharedStore },
 		func(p *ResetPlan) { p.Where = "elsewhere" },
-		func(p *ResetPlan) { p.Where = StoreAgentDB },
+		func(p *ResetPlan) { p.Where = openclaw.StoreAgentDB },
 		func(p *ResetPlan) { p.Path = "relative/openclaw.sqlite" },
 		func(p *ResetPlan) { p.Before = nil },
 		func(p *ResetPlan) { p.Profiles = nil },
@@ -735,7 +737,7 @@ const resetLegacyAfter = `{
 }
 `
 
-func legacyInstall(t *testing.T) (*sandbox.Dir, Location, string) {
+func legacyInstall(t *testing.T) (*sandbox.Dir, openclaw.Location, string) {
 	t.Helper()
 	d, loc := resetInstall(t, "2026.3.31")
 	if err := d.WriteFile("agents/main/agent/auth-profiles.json", []byte(resetLegacyFile)); err != nil {
@@ -744,10 +746,10 @@ func legacyInstall(t *testing.T) (*sandbox.Dir, Location, string) {
 	return d, loc, filepath.Join(d.Path, "agents", "main", "agent", "auth-profiles.json")
 }
 
-func legacyPlan(t *testing.T, loc Location, agent string) *ResetPlan {
+func legacyPlan(t *testing.T, loc openclaw.Location, agent string) *ResetPlan {
 	t.Helper()
 	snap := resetSnap(t, loc)
-	if snap.Layout != LayoutLegacy {
+	if snap.Layout != openclaw.LayoutLegacy {
 		t.Fatalf("layout %s", snap.Layout)
 	}
 	plan, err := PlanReset(resetCtx(t), snap, agent, []string{"anthropic:default"})
@@ -761,7 +763,7 @@ func TestResetLegacyJSON(t *testing.T) {
 	_, loc, file := legacyInstall(t)
 	before, _ := os.Stat(file)
 	plan := legacyPlan(t, loc, "")
-	if plan.Where != StoreLegacyJSON || plan.Path != file || plan.Key != "" || string(plan.Before) != resetLegacyFile {
+	if plan.Where != openclaw.StoreLegacyJSON || plan.Path != file || plan.Key != "" || string(plan.Before) != resetLegacyFile {
 		t.Fatalf("plan = %+v", plan)
 	}
 	after, err := ApplyReset(resetCtx(t), plan)
@@ -1022,7 +1024,7 @@ func TestResetJSONEditPreservesRawText(t *testing.T) {
 // ---------------------------------------------------------------------------
 // RefreshGateway (fake CLI; the real gateway is in reset_integration_test.go).
 
-func resetFakeCLI(t *testing.T, mode string) (*CLI, string) {
+func resetFakeCLI(t *testing.T, mode string) (*run.CLI, string) {
 	t.Helper()
 	tmp := t.TempDir()
 	rec := filepath.Join(tmp, "rec")
@@ -1040,9 +1042,9 @@ func resetFakeCLI(t *testing.T, mode string) (*CLI, string) {
 	if err := os.WriteFile(bin, script, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &CLI{
+	return &run.CLI{
 		Bin:          bin,
-		Loc:          Location{StateDir: state, ConfigPath: filepath.Join(state, "openclaw.json"), Home: filepath.Join(tmp, "home")},
+		Loc:          openclaw.Location{StateDir: state, ConfigPath: filepath.Join(state, "openclaw.json"), Home: filepath.Join(tmp, "home")},
 		Timeout:      20 * time.Second,
 		Grace:        2 * time.Second,
 		GatewayToken: redact.Secret("gw-token-0123456789abcdef0123456789abcdef"),
@@ -1053,7 +1055,7 @@ func resetFakeCLI(t *testing.T, mode string) (*CLI, string) {
 func TestRefreshGateway(t *testing.T) {
 	ctx := resetCtx(t)
 	c, rec := resetFakeCLI(t, "refreshed")
-	if r, err := RefreshGateway(ctx, c, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != RefreshAuth {
+	if r, err := RefreshGateway(ctx, c, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != openclaw.RefreshAuth {
 		t.Fatal(r, err)
 	}
 	argv, _ := os.ReadFile(filepath.Join(rec, "argv"))
@@ -1075,13 +1077,13 @@ func TestRefreshGateway(t *testing.T) {
 	if argv, _ := os.ReadFile(filepath.Join(rec, "argv")); !strings.Contains(string(argv), `{"agentId":"ops","operation":"update"}`) {
 		t.Errorf("argv %q", argv)
 	}
-	if err := RefreshGatewayAgent(ctx, c, "bad agent"); err == nil || !errors.Is(err, ErrCLIInvalidArg) {
+	if err := RefreshGatewayAgent(ctx, c, "bad agent"); err == nil || !errors.Is(err, run.ErrInvalidArg) {
 		t.Errorf("bad agent id: %v", err)
 	}
 
 	c, _ = resetFakeCLI(t, "norun")
 	_, err := RefreshGateway(ctx, c, "")
-	var ce *CLIError
+	var ce *run.CLIError
 	if !errors.Is(err, ErrNoGateway) || !errors.As(err, &ce) {
 		t.Errorf("no gateway: %v", err)
 	} else {
@@ -1138,37 +1140,37 @@ func TestRefreshGatewayByRelease(t *testing.T) {
 		unknown    []string
 		calls      []string // gateway methods called, in order
 	}{
-		{name: "9.6", version: "2026.9.6", gw: "2026.9.6", outcome: GatewayReloaded, method: RefreshAuth, gotVersion: "2026.9.6",
+		{name: "9.6", version: "2026.9.6", gw: "2026.9.6", outcome: GatewayReloaded, method: openclaw.RefreshAuth, gotVersion: "2026.9.6",
 			calls: []string{"models.authRefresh"}},
 		{name: "8.2 needs a restart", version: "2026.8.2", gw: "2026.8.2", outcome: GatewayRestartNeeded, gotVersion: "2026.8.2",
 			calls: []string{"status"}},
-		{name: "7.35", version: "2026.7.35", gw: "2026.7.35", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.7.35",
+		{name: "7.35", version: "2026.7.35", gw: "2026.7.35", outcome: GatewayReloaded, method: openclaw.RefreshSecrets, gotVersion: "2026.7.35",
 			calls: []string{"secrets.reload"}},
-		{name: "6.11", version: "2026.6.11", gw: "2026.6.11", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.6.11",
+		{name: "6.11", version: "2026.6.11", gw: "2026.6.11", outcome: GatewayReloaded, method: openclaw.RefreshSecrets, gotVersion: "2026.6.11",
 			calls: []string{"secrets.reload"}},
-		{name: "4.24", version: "2026.4.24", gw: "2026.4.24", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.4.24",
+		{name: "4.24", version: "2026.4.24", gw: "2026.4.24", outcome: GatewayReloaded, method: openclaw.RefreshSecrets, gotVersion: "2026.4.24",
 			calls: []string{"secrets.reload"}},
 		{name: "1.29 reads the disk", version: "2026.1.29", gw: "2026.1.29", outcome: GatewayReadsDisk, gotVersion: "2026.1.29"},
-		{name: "version from the config", config: "2026.7.35", gw: "2026.7.35", outcome: GatewayReloaded, method: RefreshSecrets,
+		{name: "version from the config", config: "2026.7.35", gw: "2026.7.35", outcome: GatewayReloaded, method: openclaw.RefreshSecrets,
 			gotVersion: "2026.7.35", calls: []string{"secrets.reload"}},
 		{name: "version from the CLI", cliVersion: "2026.8.2", config: "2026.9.6", gw: "2026.8.2", outcome: GatewayRestartNeeded,
 			gotVersion: "2026.8.2", calls: []string{"status"}},
-		{name: "unknown version, 9.6", gw: "2026.9.6", outcome: GatewayReloaded, method: RefreshAuth, calls: []string{"models.authRefresh"}},
+		{name: "unknown version, 9.6", gw: "2026.9.6", outcome: GatewayReloaded, method: openclaw.RefreshAuth, calls: []string{"models.authRefresh"}},
 		{name: "unknown version, 8.2", gw: "2026.8.2", outcome: GatewayRestartNeeded, gotVersion: "2026.8.2",
-			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status"}},
-		{name: "unknown version, 6.11", gw: "2026.6.11", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.6.11",
-			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
-		{name: "unknown version, 4.24 (text errors)", gw: "2026.4.24", outcome: GatewayReloaded, method: RefreshSecrets, gotVersion: "2026.4.24",
-			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
-		{name: "unknown version, gateway without runtimeVersion", gw: "nover", outcome: GatewayUnconfirmed, method: RefreshSecrets,
-			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+			unknown: []string{openclaw.RefreshAuth}, calls: []string{"models.authRefresh", "status"}},
+		{name: "unknown version, 6.11", gw: "2026.6.11", outcome: GatewayReloaded, method: openclaw.RefreshSecrets, gotVersion: "2026.6.11",
+			unknown: []string{openclaw.RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "unknown version, 4.24 (text errors)", gw: "2026.4.24", outcome: GatewayReloaded, method: openclaw.RefreshSecrets, gotVersion: "2026.4.24",
+			unknown: []string{openclaw.RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "unknown version, gateway without runtimeVersion", gw: "nover", outcome: GatewayUnconfirmed, method: openclaw.RefreshSecrets,
+			unknown: []string{openclaw.RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
 		{name: "unknown version, 1.29", gw: "2026.1.29", outcome: GatewayReadsDisk,
-			unknown: []string{RefreshAuth, RefreshSecrets}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+			unknown: []string{openclaw.RefreshAuth, openclaw.RefreshSecrets}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
 		{name: "install says 9.6, gateway is 8.2", version: "2026.9.6", gw: "2026.8.2", outcome: GatewayRestartNeeded, gotVersion: "2026.8.2",
-			unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status"}},
+			unknown: []string{openclaw.RefreshAuth}, calls: []string{"models.authRefresh", "status"}},
 		{name: "install says 9.6, gateway has no runtimeVersion", version: "2026.9.6", gw: "nover", outcome: GatewayUnconfirmed,
-			method: RefreshSecrets, unknown: []string{RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
-		{name: "install says 8.2, gateway is 9.6", version: "2026.8.2", gw: "2026.9.6", outcome: GatewayReloaded, method: RefreshAuth,
+			method: openclaw.RefreshSecrets, unknown: []string{openclaw.RefreshAuth}, calls: []string{"models.authRefresh", "status", "secrets.reload"}},
+		{name: "install says 8.2, gateway is 9.6", version: "2026.8.2", gw: "2026.9.6", outcome: GatewayReloaded, method: openclaw.RefreshAuth,
 			gotVersion: "2026.9.6", calls: []string{"status", "models.authRefresh"}},
 	}
 	for _, tc := range cases {
@@ -1206,7 +1208,7 @@ func TestRefreshGatewayByRelease(t *testing.T) {
 	c, _ = resetFakeCLI(t, "release")
 	c.ExtraEnv["RESETFAKE_GW"] = "secretsfail"
 	r, err := RefreshGateway(ctx, c, "2026.6.11")
-	if err == nil || errors.Is(err, ErrNoGateway) || r.Method != RefreshSecrets || r.Outcome != "" || !strings.Contains(err.Error(), "secrets.reload failed") {
+	if err == nil || errors.Is(err, ErrNoGateway) || r.Method != openclaw.RefreshSecrets || r.Outcome != "" || !strings.Contains(err.Error(), "secrets.reload failed") {
 		t.Errorf("secrets.reload failing: %+v %v", r, err)
 	}
 }
@@ -1234,17 +1236,17 @@ func resetFakeCalls(t *testing.T, rec string) []string {
 // RefreshOf agrees with every release row, and its boundaries are where
 // the measurements and the code reading put them.
 func TestRefreshOf(t *testing.T) {
-	for _, r := range Releases {
-		if got := RefreshOf(r.Version); got != r.Refresh {
+	for _, r := range openclaw.Releases {
+		if got := openclaw.RefreshOf(r.Version); got != r.Refresh {
 			t.Errorf("RefreshOf(%s) = %s, the release row says %s", r.Version, got, r.Refresh)
 		}
 	}
 	for v, want := range map[string]string{
-		"": RefreshAuth, "2026.1.29": RefreshNone, "2026.2.25": RefreshNone, "2026.2.26": RefreshSecrets,
-		"2026.7.40": RefreshSecrets, "2026.8.1": RefreshRestart, "2026.8.2": RefreshRestart, "2026.9.4": RefreshRestart,
-		"2026.9.5": RefreshAuth, "2026.10.1": RefreshAuth, "2027.1.1": RefreshAuth,
+		"": openclaw.RefreshAuth, "2026.1.29": openclaw.RefreshNone, "2026.2.25": openclaw.RefreshNone, "2026.2.26": openclaw.RefreshSecrets,
+		"2026.7.40": openclaw.RefreshSecrets, "2026.8.1": openclaw.RefreshRestart, "2026.8.2": openclaw.RefreshRestart, "2026.9.4": openclaw.RefreshRestart,
+		"2026.9.5": openclaw.RefreshAuth, "2026.10.1": openclaw.RefreshAuth, "2027.1.1": openclaw.RefreshAuth,
 	} {
-		if got := RefreshOf(v); got != want {
+		if got := openclaw.RefreshOf(v); got != want {
 			t.Errorf("RefreshOf(%q) = %s, want %s", v, got, want)
 		}
 	}

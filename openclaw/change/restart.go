@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 // restart.go — restarting an install's gateway, and proving it came back.
 //
@@ -54,7 +54,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,16 +62,8 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/internal/text"
-)
-
-// Restart methods (the values of targets[].restart.method).
-const (
-	RestartMethodRPC           = "rpc"
-	RestartMethodSystemd       = "systemd"
-	RestartMethodDockerCompose = "docker-compose"
-	RestartMethodOpenClaw      = "openclaw"
-	RestartMethodSignal        = "signal"
-	RestartMethodCommand       = "command"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // restartMethod is one way of restarting a gateway. Adding a method is
@@ -83,11 +74,6 @@ type restartMethod interface {
 	name() string
 	// describe says which privilege the method needs (Describe, README).
 	describe() string
-	// keys are the targets[].restart keys only this method uses.
-	keys() []string
-	// check reports what is wrong in the config alone (config validation:
-	// nothing is looked up), the problems of keys this method uses.
-	check(RestartSpec) []RestartProblem
 	// validate reports what would stop r from working here (programs,
 	// files), without running anything.
 	validate(r *Restarter) []string
@@ -98,78 +84,15 @@ type restartMethod interface {
 // restartMethods is every method, in the order the README documents them.
 var restartMethods = []restartMethod{restartRPC{}, restartSystemd{}, restartCompose{}, restartOpenClaw{}, restartSignal{}, restartCommand{}}
 
-// RestartMethods lists every method's name, in the order the README
-// documents them.
-var RestartMethods = func() []string {
-	names := make([]string, len(restartMethods))
-	for i, m := range restartMethods {
-		names[i] = m.name()
-	}
-	return names
-}()
-
 // lookupRestartMethod finds a method by its config value (any case).
 func lookupRestartMethod(name string) (restartMethod, bool) {
-	name = strings.ToLower(strings.TrimSpace(name))
+	name, _ = openclaw.IsRestartMethod(name)
 	for _, m := range restartMethods {
 		if m.name() == name {
 			return m, true
 		}
 	}
 	return nil, false
-}
-
-// RestartSpec is what the bot config says about one target's restart
-// (targets[].restart): what CheckRestart validates.
-type RestartSpec struct {
-	Method  string
-	Unit    string
-	Command []string
-}
-
-// set lists the method-specific keys spec sets, in key order.
-func (s RestartSpec) set() []string {
-	var keys []string
-	if s.Unit != "" {
-		keys = append(keys, "unit")
-	}
-	if len(s.Command) > 0 {
-		keys = append(keys, "command")
-	}
-	return keys
-}
-
-// RestartProblem is one problem CheckRestart found: Key is the
-// targets[].restart key ("unit"), Msg follows the key's path in the message
-// (" is missing; …" or ": \"x y\" is not …"), Near is the key whose line
-// to show when Key itself is not in the file ("method").
-type RestartProblem struct {
-	Key, Msg, Near string
-}
-
-// CheckRestart validates a target's restart settings from the config alone
-// (the method itself, an unknown one included, is the config's to check):
-// keys the method does not use, and each method's own rules.
-func CheckRestart(spec RestartSpec) []RestartProblem {
-	m, known := lookupRestartMethod(spec.Method)
-	var probs []RestartProblem
-	for _, key := range spec.set() {
-		if known && slices.Contains(m.keys(), key) {
-			continue
-		}
-		for _, o := range restartMethods {
-			if slices.Contains(o.keys(), key) {
-				probs = append(probs, RestartProblem{Key: key, Msg: fmt.Sprintf(" is only used with method %s; set method: %s or remove %s", o.name(), o.name(), key)})
-				break
-			}
-		}
-	}
-	if known {
-		probs = append(probs, m.check(spec)...)
-	}
-	order := map[string]int{"unit": 1, "command": 2}
-	slices.SortStableFunc(probs, func(a, b RestartProblem) int { return order[a.Key] - order[b.Key] })
-	return probs
 }
 
 type (
@@ -202,9 +125,9 @@ const firstSIGUSR2 = "2026.9.6"
 // older gateway, SIGUSR1 opens a newer one's debugger).
 func RestartSignalFor(version string) (syscall.Signal, bool) {
 	switch {
-	case versionParts(version) == [3]int{}:
+	case openclaw.VersionParts(version) == [3]int{}:
 		return 0, false
-	case VersionLess(version, firstSIGUSR2):
+	case openclaw.VersionLess(version, firstSIGUSR2):
 		return syscall.SIGUSR1, true
 	}
 	return syscall.SIGUSR2, true
@@ -259,7 +182,7 @@ const (
 )
 
 // Errors returned (wrapped, as *RestartError) by Restart and Validate; test
-// with errors.Is. Errors of the CLI (ErrCLITimeout, *CLIError, …) stay
+// with errors.Is. Errors of the CLI (run.ErrTimeout, *run.CLIError, …) stay
 // reachable through errors.Is/As as well.
 var (
 	// ErrRestartInvalid: the configuration cannot work; nothing ran.
@@ -276,9 +199,6 @@ var (
 )
 
 var (
-	// systemd unit names (CheckRestart and Validate; "\\" for systemd's
-	// escapes such as \x2d).
-	restartUnitRE = regexp.MustCompile(`^[A-Za-z0-9@._:\\-]+$`)
 	// docker compose service names (the compose spec's pattern).
 	restartServiceRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	// known systemd unit type suffixes; a bare name means .service.
@@ -307,7 +227,7 @@ type Restarter struct {
 	// CLI runs `openclaw` for methods rpc and openclaw (its GatewayToken
 	// goes through the environment, never argv). Its scrubbing also applies
 	// to every message of the Restarter.
-	CLI *CLI
+	CLI *run.CLI
 	// StateDir is the install's state dir (method signal: the gateway must
 	// serve it). "" means CLI.Loc.StateDir.
 	StateDir string
@@ -383,39 +303,12 @@ func (e *RestartError) Error() string {
 
 func (e *RestartError) Unwrap() []error { return e.errs }
 
-// Describe says which privilege each restart method needs (README table).
-func Describe(method string) string {
+// DescribeRestart says which privilege each restart method needs (README table).
+func DescribeRestart(method string) string {
 	if m, ok := lookupRestartMethod(method); ok {
 		return m.describe()
 	}
-	return fmt.Sprintf("unknown restart method %q (want one of %s)", method, strings.Join(RestartMethods, ", "))
-}
-
-// GatewayHTTPURLs turns a gateway URL (targets[].gateway_url, e.g.
-// ws://127.0.0.1:18789) into its /healthz and /readyz URLs. ws becomes
-// http, wss https; user info, query and fragment are dropped.
-func GatewayHTTPURLs(gatewayURL string) (health, ready string, err error) {
-	u, err := url.Parse(strings.TrimSpace(gatewayURL))
-	if err != nil {
-		return "", "", fmt.Errorf("gateway URL: %v", err)
-	}
-	switch u.Scheme {
-	case "ws", "http":
-		u.Scheme = "http"
-	case "wss", "https":
-		u.Scheme = "https"
-	default:
-		return "", "", fmt.Errorf("gateway URL %q: scheme must be ws, wss, http or https", redact.String(gatewayURL))
-	}
-	if u.Host == "" {
-		return "", "", fmt.Errorf("gateway URL %q has no host", redact.String(gatewayURL))
-	}
-	u.User, u.RawQuery, u.Fragment, u.RawFragment, u.RawPath = nil, "", "", "", ""
-	base := strings.TrimSuffix(u.Path, "/")
-	u.Path = base + "/healthz"
-	health = u.String()
-	u.Path = base + "/readyz"
-	return health, u.String(), nil
+	return fmt.Sprintf("unknown restart method %q (want one of %s)", method, strings.Join(openclaw.RestartMethods, ", "))
 }
 
 // ---------------------------------------------------------------------------
@@ -453,33 +346,15 @@ func (r *Restarter) method() (string, error) {
 		if r.ReadyURL == "" && r.HealthURL == "" {
 			return "", r.fail("", "validate", []error{ErrRestartInvalid}, nil, "",
 				"%v: no restart method: set targets[].restart.method (one of %s), or targets[].gateway_url to use rpc",
-				ErrRestartInvalid, strings.Join(RestartMethods, ", "))
+				ErrRestartInvalid, strings.Join(openclaw.RestartMethods, ", "))
 		}
-		return RestartMethodRPC, nil
+		return openclaw.RestartMethodRPC, nil
 	}
 	if _, ok := lookupRestartMethod(m); ok {
 		return m, nil
 	}
 	return "", r.fail(m, "validate", []error{ErrRestartInvalid}, nil, "",
-		"%v: unknown restart method %q (want one of %s)", ErrRestartInvalid, redact.String(r.Method), strings.Join(RestartMethods, ", "))
-}
-
-// unitNameOK is the systemd unit name rule (CheckRestart; checkUnit says
-// which part of it failed).
-func unitNameOK(unit string) bool {
-	return unit != "" && len(unit) <= 256 && restartUnitRE.MatchString(unit) && !strings.HasPrefix(unit, "-")
-}
-
-func checkUnit(unit string) error {
-	switch {
-	case unit == "":
-		return errors.New("method systemd needs the unit, e.g. openclaw-gateway.service")
-	case len(unit) > 256 || !restartUnitRE.MatchString(unit):
-		return fmt.Errorf("unit %q is not a systemd unit name (letters, digits and @ . _ : \\ - only)", text.Truncate(redact.String(unit), 41))
-	case strings.HasPrefix(unit, "-"):
-		return fmt.Errorf("unit %q starts with '-' and would be read as an option", text.Truncate(unit, 41))
-	}
-	return nil
+		"%v: unknown restart method %q (want one of %s)", ErrRestartInvalid, redact.String(r.Method), strings.Join(openclaw.RestartMethods, ", "))
 }
 
 func checkService(svc string) error {
@@ -511,7 +386,7 @@ func (r *Restarter) composeFile() (string, error) {
 	st, err := os.Stat(p)
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("compose file %s: %s", p, describeErr(err))
+		return "", fmt.Errorf("compose file %s: %s", p, openclaw.DescribeErr(err))
 	case !st.Mode().IsRegular():
 		return "", fmt.Errorf("compose file %s is not a regular file", p)
 	}
@@ -542,7 +417,7 @@ func (r *Restarter) commandArgv() ([]string, error) {
 	st, err := os.Stat(prog)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("command %s: %s", prog, describeErr(err))
+		return nil, fmt.Errorf("command %s: %s", prog, openclaw.DescribeErr(err))
 	case st.IsDir() || st.Mode().Perm()&0o111 == 0:
 		return nil, fmt.Errorf("command %s is not an executable file", prog)
 	}
@@ -649,27 +524,25 @@ func joinDetail(a, b string) string {
 // --- rpc and openclaw (through the guarded CLI) ---
 
 // restartRPC asks the running gateway to restart itself (gateway.restart.request).
-func (restartRPC) name() string { return RestartMethodRPC }
+func (restartRPC) name() string { return openclaw.RestartMethodRPC }
 func (restartRPC) describe() string {
 	return "a gateway token with the operator.admin scope (gateway_token / gateway_token_file); the gateway must be running and reachable"
 }
-func (restartRPC) keys() []string                     { return nil }
-func (restartRPC) check(RestartSpec) []RestartProblem { return nil }
-func (restartRPC) validate(r *Restarter) []string     { return r.needCLI(RestartMethodRPC) }
+func (restartRPC) validate(r *Restarter) []string { return r.needCLI(openclaw.RestartMethodRPC) }
 
 func (restartRPC) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "`openclaw gateway status --deep` and the gateway log (OpenClaw 2026.9.6 writes /tmp/openclaw/openclaw-YYYY-MM-DD.log)"
 	res, err := r.CLI.GatewayCall(ctx, "gateway.restart.request", map[string]any{})
 	if err != nil {
 		check += "; the gateway token needs the operator.admin scope"
-		var ce *CLIError
+		var ce *run.CLIError
 		switch {
 		case errors.As(err, &ce) && ce.GatewayUnreachable():
 			check = "the gateway is not reachable, so it cannot be asked to restart: start it, or configure restart.method systemd, docker-compose or command"
 		case errors.As(err, &ce) && (ce.Code == "FORBIDDEN" || ce.Code == "UNAUTHORIZED"):
 			check = "targets[].gateway_token must be a gateway token with the operator.admin scope"
 		}
-		return trigger{check: check}, r.cliFail(RestartMethodRPC, res, err, check)
+		return trigger{check: check}, r.cliFail(openclaw.RestartMethodRPC, res, err, check)
 	}
 	var out struct {
 		Status    string `json:"status"`
@@ -698,19 +571,19 @@ func (restartRPC) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 }
 
 // restartOpenClaw runs `openclaw gateway restart`, which drives the gateway's own service.
-func (restartOpenClaw) name() string { return RestartMethodOpenClaw }
+func (restartOpenClaw) name() string { return openclaw.RestartMethodOpenClaw }
 func (restartOpenClaw) describe() string {
 	return "the same user as the gateway service (`openclaw gateway restart` drives its own launchd/systemd service)"
 }
-func (restartOpenClaw) keys() []string                     { return nil }
-func (restartOpenClaw) check(RestartSpec) []RestartProblem { return nil }
-func (restartOpenClaw) validate(r *Restarter) []string     { return r.needCLI(RestartMethodOpenClaw) }
+func (restartOpenClaw) validate(r *Restarter) []string {
+	return r.needCLI(openclaw.RestartMethodOpenClaw)
+}
 
 func (restartOpenClaw) trigger(ctx context.Context, r *Restarter) (trigger, error) {
 	check := "`openclaw gateway status --deep`; `no supported service manager detected` means the gateway is not a launchd/systemd service: use restart.method rpc, signal or docker-compose"
 	res, err := r.CLI.GatewayRestart(ctx)
 	if err != nil {
-		return trigger{check: check}, r.cliFail(RestartMethodOpenClaw, res, err, check)
+		return trigger{check: check}, r.cliFail(openclaw.RestartMethodOpenClaw, res, err, check)
 	}
 	var out struct {
 		Result  string `json:"result"`
@@ -729,7 +602,7 @@ func (restartOpenClaw) trigger(ctx context.Context, r *Restarter) (trigger, erro
 
 // cliFail wraps an error of the CLI; the CLI already scrubbed it and put
 // its stderr tail in it.
-func (r *Restarter) cliFail(method string, res *Result, err error, check string) error {
+func (r *Restarter) cliFail(method string, res *run.Result, err error, check string) error {
 	var out []string
 	if res != nil && !strings.Contains(err.Error(), "stderr:") {
 		out = r.lastLines(res.Stderr)
@@ -741,23 +614,13 @@ func (r *Restarter) cliFail(method string, res *Result, err error, check string)
 // --- systemd ---
 
 // restartSystemd restarts the unit with systemctl (--user when its unit file is the user's).
-func (restartSystemd) name() string { return RestartMethodSystemd }
+func (restartSystemd) name() string { return openclaw.RestartMethodSystemd }
 func (restartSystemd) describe() string {
 	return "root, or a polkit rule that lets the bot's user manage that unit (org.freedesktop.systemd1.manage-units); for a user unit (systemctl --user) the bot runs as the same user as the unit"
 }
-func (restartSystemd) keys() []string { return []string{"unit"} }
-func (restartSystemd) check(s RestartSpec) []RestartProblem {
-	switch {
-	case s.Unit == "":
-		return []RestartProblem{{Key: "unit", Near: "method", Msg: " is missing; method systemd needs the unit to restart, e.g. openclaw-gateway.service"}}
-	case !unitNameOK(s.Unit):
-		return []RestartProblem{{Key: "unit", Msg: fmt.Sprintf(": %q is not a systemd unit name; write e.g. openclaw-gateway.service", text.Truncate(redact.String(s.Unit), 80))}}
-	}
-	return nil
-}
 func (restartSystemd) validate(r *Restarter) []string {
 	var probs []string
-	if err := checkUnit(r.Unit); err != nil {
+	if err := openclaw.CheckUnit(r.Unit); err != nil {
 		probs = append(probs, err.Error())
 	}
 	if _, err := r.lookPath("systemctl"); err != nil {
@@ -797,7 +660,7 @@ func (restartSystemd) trigger(ctx context.Context, r *Restarter) (trigger, error
 	if where != "" {
 		detail += " (unit file " + where + ")"
 	}
-	if err := r.runChecked(ctx, RestartMethodSystemd, argv, extra, "/", check); err != nil {
+	if err := r.runChecked(ctx, openclaw.RestartMethodSystemd, argv, extra, "/", check); err != nil {
 		return trigger{check: check}, err
 	}
 	return trigger{detail: detail, sync: true, check: check}, nil
@@ -826,7 +689,7 @@ func (r *Restarter) isUserUnit(unit string) (user bool, where string) {
 	find := func(dirs []string) string {
 		for _, d := range dirs {
 			for _, n := range names {
-				if p := filepath.Join(d, n); exists(p) {
+				if p := filepath.Join(d, n); fileExists(p) {
 					return p
 				}
 			}
@@ -880,12 +743,10 @@ var restartDockerEnv = []string{"DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"
 	"DOCKER_TLS_VERIFY", "COMPOSE_PROJECT_NAME"}
 
 // restartCompose restarts the compose service (docker compose, else docker-compose).
-func (restartCompose) name() string { return RestartMethodDockerCompose }
+func (restartCompose) name() string { return openclaw.RestartMethodDockerCompose }
 func (restartCompose) describe() string {
 	return "access to the Docker socket (the docker group), which is root-equivalent on the host"
 }
-func (restartCompose) keys() []string                     { return nil }
-func (restartCompose) check(RestartSpec) []RestartProblem { return nil }
 func (restartCompose) validate(r *Restarter) []string {
 	var probs []string
 	if _, err := r.composeFile(); err != nil {
@@ -922,7 +783,7 @@ func (restartCompose) trigger(ctx context.Context, r *Restarter) (trigger, error
 		if err == nil && run.exit == 0 {
 			argv, tool = []string{docker, "compose", "-f", file, "restart", svc}, "docker compose"
 		} else if ctx.Err() != nil {
-			return trigger{}, r.fail(RestartMethodDockerCompose, "restart", []error{ErrRestartFailed, ctx.Err()}, nil, "",
+			return trigger{}, r.fail(openclaw.RestartMethodDockerCompose, "restart", []error{ErrRestartFailed, ctx.Err()}, nil, "",
 				"%v (docker-compose): `docker compose version`: %v", ErrRestartFailed, ctx.Err())
 		} else {
 			probeNote = "`docker compose` unavailable"
@@ -931,14 +792,14 @@ func (restartCompose) trigger(ctx context.Context, r *Restarter) (trigger, error
 	if argv == nil {
 		dc, err := r.lookPath("docker-compose")
 		if err != nil {
-			return trigger{}, r.fail(RestartMethodDockerCompose, "restart", []error{ErrRestartFailed}, nil,
+			return trigger{}, r.fail(openclaw.RestartMethodDockerCompose, "restart", []error{ErrRestartFailed}, nil,
 				"install the Docker Compose plugin (`docker compose`) or the docker-compose binary for the bot's user",
 				"%v (docker-compose): neither `docker compose` nor docker-compose is available", ErrRestartFailed)
 		}
 		argv, tool = []string{dc, "-f", file, "restart", svc}, "docker-compose"
 	}
 	check := fmt.Sprintf("`%s -f %s ps %s` and `%s -f %s logs --tail 50 %s`", tool, file, svc, tool, file, svc)
-	if err := r.runChecked(ctx, RestartMethodDockerCompose, argv, extra, dir, check); err != nil {
+	if err := r.runChecked(ctx, openclaw.RestartMethodDockerCompose, argv, extra, dir, check); err != nil {
 		return trigger{check: check}, err
 	}
 	detail := fmt.Sprintf("%s -f %s restart %s", tool, file, svc)
@@ -951,16 +812,9 @@ func (restartCompose) trigger(ctx context.Context, r *Restarter) (trigger, error
 // --- command ---
 
 // restartCommand runs the configured argv, without a shell.
-func (restartCommand) name() string { return RestartMethodCommand }
+func (restartCommand) name() string { return openclaw.RestartMethodCommand }
 func (restartCommand) describe() string {
 	return "whatever the configured command needs; it runs as the bot's user, without a shell"
-}
-func (restartCommand) keys() []string { return []string{"command"} }
-func (restartCommand) check(s RestartSpec) []RestartProblem {
-	if len(s.Command) == 0 || strings.TrimSpace(s.Command[0]) == "" {
-		return []RestartProblem{{Key: "command", Near: "method", Msg: ` is missing; method command needs the program and its arguments as a list, e.g. ["/usr/local/bin/restart-openclaw", "--now"]`}}
-	}
-	return nil
 }
 func (restartCommand) validate(r *Restarter) []string {
 	if _, err := r.commandArgv(); err != nil {
@@ -976,7 +830,7 @@ func (restartCommand) trigger(ctx context.Context, r *Restarter) (trigger, error
 		extra["OPENCLAW_STATE_DIR"] = sd
 	}
 	check := fmt.Sprintf("run the command by hand as the bot's user: %s", quoteArgv(argv))
-	if err := r.runChecked(ctx, RestartMethodCommand, argv, extra, "/", check); err != nil {
+	if err := r.runChecked(ctx, openclaw.RestartMethodCommand, argv, extra, "/", check); err != nil {
 		return trigger{check: check}, err
 	}
 	return trigger{detail: r.scrub("ran " + quoteArgv(argv)), check: check}, nil
@@ -1018,12 +872,10 @@ func (r *Restarter) home() string {
 }
 
 // restartSignal sends the release's restart signal to the one gateway serving the state dir.
-func (restartSignal) name() string { return RestartMethodSignal }
+func (restartSignal) name() string { return openclaw.RestartMethodSignal }
 func (restartSignal) describe() string {
 	return "the same uid as the gateway process (or CAP_KILL), and /proc/<pid>/environ readable to prove it serves the state dir; sends SIGUSR2"
 }
-func (restartSignal) keys() []string                     { return nil }
-func (restartSignal) check(RestartSpec) []RestartProblem { return nil }
 func (restartSignal) validate(r *Restarter) []string {
 	if r.stateDir() == "" {
 		return []string{"method signal needs the install's state dir"}
@@ -1037,11 +889,11 @@ func (restartSignal) trigger(ctx context.Context, r *Restarter) (trigger, error)
 	check := "the gateway log (OpenClaw 2026.9.6 writes /tmp/openclaw/openclaw-YYYY-MM-DD.log): `SIGUSR2 restart ignored (not authorized; commands.restart=false)` means openclaw.json disables restarts"
 	stateDir := filepath.Clean(r.stateDir())
 	refuse := func(format string, a ...any) (trigger, error) {
-		return trigger{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartRefused}, nil, "",
+		return trigger{}, r.fail(openclaw.RestartMethodSignal, "restart", []error{ErrRestartRefused}, nil, "",
 			"%v (signal): "+format, append([]any{ErrRestartRefused}, a...)...)
 	}
 	if err := ctx.Err(); err != nil {
-		return trigger{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, "",
+		return trigger{}, r.fail(openclaw.RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, "",
 			"%v (signal): %v", ErrRestartFailed, err)
 	}
 	found, unreadable, err := findGatewayProcs(r.procRoot(), stateDir, r.home())
@@ -1093,7 +945,7 @@ func (restartSignal) trigger(ctx context.Context, r *Restarter) (trigger, error)
 		if errors.Is(err, syscall.EPERM) {
 			hint = "the bot needs the gateway's uid (or CAP_KILL) to signal it"
 		}
-		return trigger{}, r.fail(RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, hint,
+		return trigger{}, r.fail(openclaw.RestartMethodSignal, "restart", []error{ErrRestartFailed, err}, nil, hint,
 			"%v (signal): sending %s to gateway pid %d: %v", ErrRestartFailed, sigName, g.pid, err)
 	}
 	// Not its command line: `gateway run --token …` would show a secret.
@@ -1115,7 +967,7 @@ func findGatewayProcs(procRoot, stateDir, home string) (found []gatewayProc, unr
 		}
 		dir := filepath.Join(procRoot, e.Name())
 		cmd, err := os.ReadFile(filepath.Join(dir, "cmdline"))
-		if err != nil || !IsGatewayCmdline(cmd) {
+		if err != nil || !openclaw.IsGatewayCmdline(cmd) {
 			continue
 		}
 		env, err := readEnviron(filepath.Join(dir, "environ"))
@@ -1123,7 +975,7 @@ func findGatewayProcs(procRoot, stateDir, home string) (found []gatewayProc, unr
 			unreadable = append(unreadable, pid)
 			continue
 		}
-		if !gatewayServes(env, stateDir, home) {
+		if !openclaw.GatewayServes(env, stateDir, home) {
 			continue
 		}
 		found = append(found, gatewayProc{pid: pid, cmdline: cmd, start: procStartTime(dir)})
@@ -1140,10 +992,10 @@ func verifyGatewayProc(procRoot string, g gatewayProc, stateDir, home string) st
 	cmd, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 	switch {
 	case err != nil:
-		return "cmdline unreadable: " + describeErr(err)
+		return "cmdline unreadable: " + openclaw.DescribeErr(err)
 	case len(cmd) == 0:
 		return "it exited"
-	case !IsGatewayCmdline(cmd):
+	case !openclaw.IsGatewayCmdline(cmd):
 		return "no longer a gateway command line"
 	case !bytes.Equal(cmd, g.cmdline):
 		return "command line differs"
@@ -1153,9 +1005,9 @@ func verifyGatewayProc(procRoot string, g gatewayProc, stateDir, home string) st
 	}
 	env, err := readEnviron(filepath.Join(dir, "environ"))
 	if err != nil {
-		return "environment unreadable: " + describeErr(err)
+		return "environment unreadable: " + openclaw.DescribeErr(err)
 	}
-	if !gatewayServes(env, stateDir, home) {
+	if !openclaw.GatewayServes(env, stateDir, home) {
 		return "no longer serves " + stateDir
 	}
 	return ""
@@ -1256,37 +1108,23 @@ func (r *Restarter) exec(ctx context.Context, argv []string, extra map[string]st
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("not started: %v", err)
 	}
-	run := &restartRun{stdout: &tailWriter{max: restartOutputKeep}, stderr: &tailWriter{max: restartOutputKeep}}
-	p := exec.Command(argv[0], argv[1:]...)
-	p.Env = restartEnv(extra)
-	p.Dir = dir
-	p.Stdin = nil
-	p.Stdout, p.Stderr = run.stdout, run.stderr
-	p.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p.WaitDelay = cliWaitDelay
-	start := time.Now()
-	if err := p.Start(); err != nil {
+	out := &restartRun{stdout: &tailWriter{max: restartOutputKeep}, stderr: &tailWriter{max: restartOutputKeep}}
+	end, err := run.Program(ctx, run.Proc{
+		Argv: argv, Env: restartEnv(extra), Dir: dir,
+		Stdout: out.stdout, Stderr: out.stderr, Grace: r.grace(),
+	})
+	if err != nil {
 		return nil, err
 	}
-	pgid := p.Process.Pid
-	done := make(chan error, 1)
-	go func() { done <- p.Wait() }()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	if end.Stopped {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			run.stopped = "timed out"
+			out.stopped = "timed out"
 		} else {
-			run.stopped = "was cancelled"
+			out.stopped = "was cancelled"
 		}
-		_, run.killed = cliTerminate(pgid, r.grace(), done)
 	}
-	run.took = time.Since(start)
-	run.exit = -1
-	if p.ProcessState != nil {
-		run.exit = p.ProcessState.ExitCode()
-	}
-	return run, nil
+	out.killed, out.took, out.exit = end.Killed, end.Took, end.Exit
+	return out, nil
 }
 
 // restartEnv is a child's whole environment: PATH, HOME, LANG and extra.
@@ -1529,7 +1367,7 @@ func (r *Restarter) notReady(ctx context.Context, method string, tr trigger, wai
 func (r *Restarter) scrub(s string) string {
 	s = r.Scrubber.String(s) // nil-safe
 	if r.CLI != nil {
-		return r.CLI.scrub(s)
+		return r.CLI.Scrub(s)
 	}
 	return redact.String(s)
 }
@@ -1548,4 +1386,9 @@ func (r *Restarter) fail(method, stage string, errs []error, out []string, check
 func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

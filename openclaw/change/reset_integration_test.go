@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 // Integration tests of the cooldown reset against the real OpenClaw CLI
 // (2026.9.6, internal/peer; skipped without it) and a fake Anthropic API.
@@ -26,13 +26,15 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/internal/fakeanthropic"
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 type resetPeerEnv struct {
 	sb  *peer.Sandbox
 	fa  *fakeanthropic.Server
-	loc Location
-	oc  *CLI // the bot's guarded runner pointed at the sandbox
+	loc openclaw.Location
+	oc  *run.CLI // the bot's guarded runner pointed at the sandbox
 }
 
 func newResetPeer(t *testing.T, mode fakeanthropic.Mode) *resetPeerEnv {
@@ -56,17 +58,17 @@ func newResetPeer(t *testing.T, mode fakeanthropic.Mode) *resetPeerEnv {
 	if err := sb.SetBaseURL(fa.URL()); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := Locate(LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: sb.StateDir(), Home: sb.Home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc := &CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second}
+	oc := &run.CLI{Bin: cli.Bin, Loc: loc, Timeout: 90 * time.Second, Grace: 5 * time.Second}
 	return &resetPeerEnv{sb: sb, fa: fa, loc: loc, oc: oc}
 }
 
 func (e *resetPeerEnv) plan(t *testing.T, agent string, profiles ...string) *ResetPlan {
 	t.Helper()
-	snap, err := ReadSnapshot(context.Background(), e.loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(context.Background(), e.loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +166,7 @@ func TestResetIntegrationProbeFailures(t *testing.T) {
 			sharedBefore, _ := e.sb.StateRow(peer.RowSharedStore)
 
 			plan := e.plan(t, "", "anthropic:default")
-			if plan.Where != StoreStateDB || plan.Key != KeyProfileState {
+			if plan.Where != openclaw.StoreStateDB || plan.Key != openclaw.KeyProfileState {
 				t.Fatalf("plan %+v", plan)
 			}
 			t.Logf("before: %s", plan.Before)
@@ -247,7 +249,7 @@ func TestResetIntegrationAgentDB(t *testing.T) {
 	sharedStore, _ := e.sb.StateRow(peer.RowProfilesStore)
 
 	plan := e.plan(t, "ops", "anthropic:ops")
-	if plan.Where != StoreAgentDB || plan.Path != e.sb.AgentDBPath("ops") || plan.Key != AgentRowKey {
+	if plan.Where != openclaw.StoreAgentDB || plan.Path != e.sb.AgentDBPath("ops") || plan.Key != openclaw.AgentRowKey {
 		t.Fatalf("plan %+v", plan)
 	}
 	after, err := ApplyReset(ctx, plan)
@@ -336,7 +338,7 @@ func TestResetIntegrationGatewayRefresh(t *testing.T) {
 	if err := e.sb.SetStateRow(peer.RowProfilesState, []byte(cooldown)); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := RefreshGateway(ctx, e.oc, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != RefreshAuth {
+	if r, err := RefreshGateway(ctx, e.oc, ""); err != nil || r.Outcome != GatewayReloaded || r.Method != openclaw.RefreshAuth {
 		t.Fatalf("RefreshGateway: %+v %v", r, err)
 	}
 	if status, sent := probe("injected cooldown, refreshed"); status == "ok" || sent != 0 {
@@ -402,7 +404,7 @@ func TestResetIntegrationConcurrentWriters(t *testing.T) {
 			}
 			injects.Add(1)
 			for try := 0; try < 5; try++ {
-				snap, err := ReadSnapshot(context.Background(), e.loc, ReadOptions{Env: EnvSources{NoProc: true}})
+				snap, err := openclaw.ReadSnapshot(context.Background(), e.loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 				if err != nil {
 					errc <- err
 					return
@@ -425,7 +427,7 @@ func TestResetIntegrationConcurrentWriters(t *testing.T) {
 				case errors.Is(err, ErrChanged):
 					changed.Add(1)
 					continue
-				case errors.Is(err, ErrLocked):
+				case errors.Is(err, openclaw.ErrLocked):
 					locked.Add(1)
 					continue
 				default:
@@ -468,7 +470,7 @@ func TestResetIntegrationConcurrentWriters(t *testing.T) {
 	for err := range errc {
 		t.Error(err)
 	}
-	t.Logf("%d injects, %d resets, %d ErrChanged (re-previewed), %d ErrLocked, %d already reset by a probe; concurrently %d paste-api-key and %d probes (%d ok, writing usage state)",
+	t.Logf("%d injects, %d resets, %d ErrChanged (re-previewed), %d openclaw.ErrLocked, %d already reset by a probe; concurrently %d paste-api-key and %d probes (%d ok, writing usage state)",
 		injects.Load(), resets.Load(), changed.Load(), locked.Load(), nothing.Load(), pastes.Load(), probes.Load(), probesOK.Load())
 	if resets.Load() == 0 || pastes.Load() == 0 || probes.Load() == 0 {
 		t.Error("no real concurrency happened")
@@ -536,7 +538,7 @@ func resetInjectCooldown(path string) error {
 	}
 	defer tx.Rollback()
 	var v string
-	if err := tx.QueryRow(`SELECT value_json FROM config_machine_state WHERE state_key=?`, KeyProfileState).Scan(&v); err != nil {
+	if err := tx.QueryRow(`SELECT value_json FROM config_machine_state WHERE state_key=?`, openclaw.KeyProfileState).Scan(&v); err != nil {
 		return err
 	}
 	doc := map[string]json.RawMessage{}
@@ -552,7 +554,7 @@ func resetInjectCooldown(path string) error {
 	usage["anthropic:default"], _ = json.Marshal(resetCooldownEntry(time.Now().UnixMilli()))
 	doc["usageStats"], _ = json.Marshal(usage)
 	nb, _ := json.Marshal(doc)
-	if _, err := tx.Exec(`UPDATE config_machine_state SET value_json=?, updated_at_ms=? WHERE state_key=?`, string(nb), time.Now().UnixMilli(), KeyProfileState); err != nil {
+	if _, err := tx.Exec(`UPDATE config_machine_state SET value_json=?, updated_at_ms=? WHERE state_key=?`, string(nb), time.Now().UnixMilli(), openclaw.KeyProfileState); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -631,7 +633,7 @@ func TestResetIntegrationPreviewRaceWithProbe(t *testing.T) {
 	if mine := usageEntry(t, ours, "anthropic:default"); !reflect.DeepEqual(theirs, mine) {
 		t.Errorf("OpenClaw's reset %v != ours %v", theirs, mine)
 	}
-	snap, err := ReadSnapshot(ctx, e.loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(ctx, e.loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -715,7 +717,7 @@ func (o *resetOldCLI) run(stdin string, args ...string) (stdout, stderr string, 
 func (o *resetOldCLI) probe() string {
 	o.t.Helper()
 	out, errs, rc := o.run("", "models", "status", "--probe", "--probe-provider", "anthropic", "--json")
-	doc := cliFindJSON([]byte(out)) // a log line may precede the JSON
+	doc := run.FindJSON([]byte(out)) // a log line may precede the JSON
 	var st struct {
 		Auth struct {
 			Probes struct {
@@ -739,7 +741,7 @@ func (o *resetOldCLI) unusable() []json.RawMessage {
 			UnusableProfiles []json.RawMessage `json:"unusableProfiles"`
 		} `json:"auth"`
 	}
-	doc := cliFindJSON([]byte(out))
+	doc := run.FindJSON([]byte(out))
 	if rc != 0 || doc == nil || json.Unmarshal(doc, &st) != nil {
 		o.t.Fatalf("models status: rc %d %s %s", rc, peer.Redact(out), peer.Redact(errs))
 	}
@@ -786,22 +788,22 @@ func TestResetIntegrationLegacy2026331(t *testing.T) {
 		t.Fatalf("no cooldown recorded:\n%s", peer.Redact(string(before)))
 	}
 
-	loc, err := Locate(LocateOptions{StateDir: state, Home: o.home, Getenv: func(string) string { return "" }})
+	loc, err := openclaw.Locate(openclaw.LocateOptions{StateDir: state, Home: o.home, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := ReadSnapshot(context.Background(), loc, ReadOptions{Env: EnvSources{NoProc: true}})
+	snap, err := openclaw.ReadSnapshot(context.Background(), loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Layout != LayoutLegacy || snap.Version != "2026.3.31" {
+	if snap.Layout != openclaw.LayoutLegacy || snap.Version != "2026.3.31" {
 		t.Fatalf("layout %s version %s", snap.Layout, snap.Version)
 	}
 	plan, err := PlanReset(resetCtx(t), snap, "", []string{"anthropic:default"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Where != StoreLegacyJSON || plan.Path != file {
+	if plan.Where != openclaw.StoreLegacyJSON || plan.Path != file {
 		t.Fatalf("plan %+v", plan)
 	}
 	after, err := ApplyReset(resetCtx(t), plan)
@@ -859,7 +861,7 @@ func TestResetIntegrationLegacy2026331(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			snap, err := ReadSnapshot(context.Background(), loc, ReadOptions{Env: EnvSources{NoProc: true}})
+			snap, err := openclaw.ReadSnapshot(context.Background(), loc, openclaw.ReadOptions{Env: openclaw.EnvSources{NoProc: true}})
 			if err != nil {
 				t.Error(err)
 				return

@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 // reset.go — the ONE place where the bot writes OpenClaw state: clearing a
 // profile's cooldown / disable / failure counters ("cooldown reset").
@@ -54,13 +54,15 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/text"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // ResetPlan is the preview of one cooldown reset: which profiles, in which
 // store, and the exact bytes read there. ApplyReset writes only if the
 // store still holds Before.
 type ResetPlan struct {
-	Loc      Location
+	Loc      openclaw.Location
 	AgentID  string   // the agent whose effective view was planned
 	Profiles []string // profiles whose state will change (sorted)
 	// Where is StoreStateDB ("state-db": authProfiles.state of
@@ -132,9 +134,9 @@ var legacyResetFields = []string{
 // newest release's list.
 func resetFieldsFor(version string) []string {
 	switch {
-	case version == "" || !VersionLess(version, "2026.8.1"):
+	case version == "" || !openclaw.VersionLess(version, "2026.8.1"):
 		return resetFields
-	case !VersionLess(version, "2026.5.12"):
+	case !openclaw.VersionLess(version, "2026.5.12"):
 		return []string{"blockedUntil", "blockedReason", "blockedSource", "blockedModel",
 			"cooldownUntil", "cooldownReason", "cooldownModel", "disabledUntil", "disabledReason", "failureCounts"}
 	}
@@ -150,7 +152,7 @@ func resetFieldsFor(version string) []string {
 // returns ErrNothingToReset. It refuses (ErrAmbiguous) when it cannot be
 // sure which copy OpenClaw reads, and returns ErrSplitStores when the
 // profiles live in different stores (use PlanResets). It only reads.
-func PlanReset(ctx context.Context, snap *Snapshot, agentID string, profiles []string) (*ResetPlan, error) {
+func PlanReset(ctx context.Context, snap *openclaw.Snapshot, agentID string, profiles []string) (*ResetPlan, error) {
 	plans, err := PlanResets(ctx, snap, agentID, profiles)
 	if err != nil {
 		return nil, err
@@ -166,7 +168,7 @@ func PlanReset(ctx context.Context, snap *Snapshot, agentID string, profiles []s
 }
 
 // PlanResets is PlanReset returning one plan per store (sorted by path).
-func PlanResets(ctx context.Context, snap *Snapshot, agentID string, profiles []string) ([]*ResetPlan, error) {
+func PlanResets(ctx context.Context, snap *openclaw.Snapshot, agentID string, profiles []string) ([]*ResetPlan, error) {
 	if snap == nil {
 		return nil, errors.New("plan reset: no snapshot")
 	}
@@ -189,7 +191,7 @@ func PlanResets(ctx context.Context, snap *Snapshot, agentID string, profiles []
 		return nil, fmt.Errorf("plan reset: unknown agent %q (known: %s)", agentID, strings.Join(known, ", "))
 	}
 	var rp *resetPlanner
-	if snap.Layout == LayoutLegacy {
+	if snap.Layout == openclaw.LayoutLegacy {
 		rp, err = planLegacy(snap, ag)
 	} else {
 		rp, err = planSQLite(ctx, snap, ag)
@@ -239,28 +241,28 @@ type resetPlanner struct {
 	known  map[string]bool
 }
 
-func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, error) {
+func planSQLite(ctx context.Context, snap *openclaw.Snapshot, ag *openclaw.Agent) (*resetPlanner, error) {
 	loc := snap.Location
 	// 2026.8.1+ refuse auth until legacy files are migrated, and `doctor
 	// --fix` imports their usageStats: which copy wins is not ours to guess.
 	// 2026.6.5–7.35 never read them (only their doctor imports them).
 	for _, l := range snap.Legacy {
-		if StrictLegacy(snap.Version) && (l.AgentID == "" || l.AgentID == "main" || l.AgentID == ag.ID) {
+		if openclaw.StrictLegacy(snap.Version) && (l.AgentID == "" || l.AgentID == "main" || l.AgentID == ag.ID) {
 			return nil, fmt.Errorf("%w: %s is a legacy credential file not migrated into SQLite yet (OpenClaw 2026.4+ refuses auth until `openclaw doctor --fix` migrates it, importing its usageStats); run that first",
 				ErrAmbiguous, l.Path)
 		}
 	}
-	rows, found, err := ReadStateDB(ctx, loc.StateDB())
+	rows, found, err := openclaw.ReadStateDB(ctx, loc.StateDB())
 	if err != nil {
 		return nil, fmt.Errorf("plan reset: %w", err)
 	}
 	location := "legacy-main"
 	if found {
-		if b, ok := rows[KeySharedStore]; ok {
+		if b, ok := rows[openclaw.KeySharedStore]; ok {
 			location = strictSharedLocation(b)
 			if location == "" {
 				return nil, fmt.Errorf("%w: %s row %s is %s, which OpenClaw rejects as an invalid shared auth store location (run `openclaw doctor --fix`)",
-					ErrAmbiguous, loc.StateDB(), KeySharedStore, resetSnippet(b))
+					ErrAmbiguous, loc.StateDB(), openclaw.KeySharedStore, resetSnippet(b))
 			}
 		}
 	}
@@ -269,26 +271,26 @@ func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, 
 	var shared *stateCopy
 	if location == "state-db" {
 		sharedDB = loc.StateDB()
-		shared, err = newStateCopy(StoreStateDB, sharedDB, KeyProfileState, rows[KeyProfileStore], rows[KeyProfileState], true)
+		shared, err = newStateCopy(openclaw.StoreStateDB, sharedDB, openclaw.KeyProfileState, rows[openclaw.KeyProfileStore], rows[openclaw.KeyProfileState], true)
 	} else {
-		sharedDB = AgentDB(loc.AgentDirOf("main"))
+		sharedDB = openclaw.AgentDB(loc.AgentDirOf("main"))
 		var store, state []byte
-		store, state, _, err = ReadAgentDB(ctx, sharedDB)
+		store, state, _, err = openclaw.ReadAgentDB(ctx, sharedDB)
 		if err != nil {
 			return nil, fmt.Errorf("plan reset: %w", err)
 		}
-		shared, err = newStateCopy(StoreAgentDB, sharedDB, AgentRowKey, store, state, true)
+		shared, err = newStateCopy(openclaw.StoreAgentDB, sharedDB, openclaw.AgentRowKey, store, state, true)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if own := AgentDB(ag.Dir); filepath.Clean(own) != filepath.Clean(sharedDB) {
-		store, state, ok, err := ReadAgentDB(ctx, own)
+	if own := openclaw.AgentDB(ag.Dir); filepath.Clean(own) != filepath.Clean(sharedDB) {
+		store, state, ok, err := openclaw.ReadAgentDB(ctx, own)
 		if err != nil {
 			return nil, fmt.Errorf("plan reset: %w", err)
 		}
 		if ok {
-			local, err := newStateCopy(StoreAgentDB, own, AgentRowKey, store, state, false)
+			local, err := newStateCopy(openclaw.StoreAgentDB, own, openclaw.AgentRowKey, store, state, false)
 			if err != nil {
 				return nil, err
 			}
@@ -300,8 +302,8 @@ func planSQLite(ctx context.Context, snap *Snapshot, ag *Agent) (*resetPlanner, 
 	return rp, nil
 }
 
-func planLegacy(snap *Snapshot, ag *Agent) (*resetPlanner, error) {
-	if v := snap.Version; v != "" && !VersionLess(v, firstAgentSQLite) {
+func planLegacy(snap *openclaw.Snapshot, ag *openclaw.Agent) (*resetPlanner, error) {
+	if v := snap.Version; v != "" && !openclaw.VersionLess(v, openclaw.FirstAgentSQLite) {
 		return nil, fmt.Errorf("%w: the install uses legacy auth-profiles.json but was last written by OpenClaw %s, which keeps credentials in SQLite and ignores (2026.6.5–7.x) or refuses (2026.8.1+) these files until `openclaw doctor --fix` migrates them; run that first",
 			ErrAmbiguous, v)
 	}
@@ -321,17 +323,17 @@ func planLegacy(snap *Snapshot, ag *Agent) (*resetPlanner, error) {
 		if raw == nil && !shared {
 			return nil
 		}
-		inline, err := newStateCopy(StoreLegacyJSON, file, "", raw, raw, shared)
+		inline, err := newStateCopy(openclaw.StoreLegacyJSON, file, "", raw, raw, shared)
 		if err != nil {
 			return err
 		}
-		if snap.Generation == GenJSONSplit {
-			statePath := filepath.Join(dir, authStateName)
+		if snap.Generation == openclaw.GenJSONSplit {
+			statePath := filepath.Join(dir, openclaw.AuthStateName)
 			state, err := readLegacyForPlan(statePath)
 			if err != nil {
 				return err
 			}
-			split, err := newStateCopy(StoreAuthState, statePath, "", raw, state, shared)
+			split, err := newStateCopy(openclaw.StoreAuthState, statePath, "", raw, state, shared)
 			if err != nil {
 				return err
 			}
@@ -381,7 +383,7 @@ func newStateCopy(where, path, key string, store, state []byte, shared bool) (*s
 	if store != nil {
 		var err error
 		if storeObj, err = parseJSONObject(store); err != nil {
-			if shared || where == StoreLegacyJSON {
+			if shared || where == openclaw.StoreLegacyJSON {
 				return nil, fmt.Errorf("%w: %s: the credential store is not a JSON object (%v)", ErrAmbiguous, path, err)
 			}
 		}
@@ -442,7 +444,7 @@ func (rp *resetPlanner) collectKnown() {
 	}
 }
 
-func (rp *resetPlanner) plans(snap *Snapshot, agentID string, ids []string) ([]*ResetPlan, error) {
+func (rp *resetPlanner) plans(snap *openclaw.Snapshot, agentID string, ids []string) ([]*ResetPlan, error) {
 	fields := rp.fields
 	byCopy := map[*stateCopy][]string{}
 	var clean []string
@@ -545,12 +547,12 @@ func ApplyReset(ctx context.Context, plan *ResetPlan) (after []byte, err error) 
 	fields := plan.Fields
 	if len(fields) == 0 {
 		fields = resetFields
-		if plan.Where == StoreLegacyJSON || plan.Where == StoreAuthState {
+		if plan.Where == openclaw.StoreLegacyJSON || plan.Where == openclaw.StoreAuthState {
 			fields = legacyResetFields
 		}
 	}
 	next := func(cur []byte) ([]byte, error) {
-		out, err := resetState(cur, plan.Profiles, fields, plan.Where == StoreLegacyJSON || plan.Where == StoreAuthState)
+		out, err := resetState(cur, plan.Profiles, fields, plan.Where == openclaw.StoreLegacyJSON || plan.Where == openclaw.StoreAuthState)
 		if err != nil {
 			return nil, fmt.Errorf("apply reset: %s: %w", plan.describe(), err)
 		}
@@ -585,21 +587,21 @@ func (p *ResetPlan) check() error {
 	}
 	base := filepath.Base(p.Path)
 	switch p.Where {
-	case StoreStateDB:
-		if p.Key != KeyProfileState || base != "openclaw.sqlite" {
-			return fmt.Errorf("reset: a state-db plan must target row %s of state/openclaw.sqlite, not %q of %s", KeyProfileState, p.Key, p.Path)
+	case openclaw.StoreStateDB:
+		if p.Key != openclaw.KeyProfileState || base != "openclaw.sqlite" {
+			return fmt.Errorf("reset: a state-db plan must target row %s of state/openclaw.sqlite, not %q of %s", openclaw.KeyProfileState, p.Key, p.Path)
 		}
-	case StoreAgentDB:
-		if p.Key != AgentRowKey || base != "openclaw-agent.sqlite" {
-			return fmt.Errorf("reset: an agent-db plan must target row %s of an openclaw-agent.sqlite, not %q of %s", AgentRowKey, p.Key, p.Path)
+	case openclaw.StoreAgentDB:
+		if p.Key != openclaw.AgentRowKey || base != "openclaw-agent.sqlite" {
+			return fmt.Errorf("reset: an agent-db plan must target row %s of an openclaw-agent.sqlite, not %q of %s", openclaw.AgentRowKey, p.Key, p.Path)
 		}
-	case StoreLegacyJSON:
+	case openclaw.StoreLegacyJSON:
 		if p.Key != "" || base != "auth-profiles.json" {
 			return fmt.Errorf("reset: a legacy-json plan must target an auth-profiles.json, not %s", p.Path)
 		}
-	case StoreAuthState:
-		if p.Key != "" || base != authStateName {
-			return fmt.Errorf("reset: an auth-state-json plan must target an %s, not %s", authStateName, p.Path)
+	case openclaw.StoreAuthState:
+		if p.Key != "" || base != openclaw.AuthStateName {
+			return fmt.Errorf("reset: an auth-state-json plan must target an %s, not %s", openclaw.AuthStateName, p.Path)
 		}
 	default:
 		return fmt.Errorf("reset: unknown store kind %q", p.Where)
@@ -620,15 +622,15 @@ func (p *ResetPlan) describe() string {
 // swapState replaces the state with next(cur) if cur equals expect.
 func swapState(ctx context.Context, plan *ResetPlan, expect []byte, next func([]byte) ([]byte, error)) ([]byte, error) {
 	switch plan.Where {
-	case StoreLegacyJSON:
+	case openclaw.StoreLegacyJSON:
 		return swapLegacy(ctx, plan.Path, plan.Path, expect, next)
-	case StoreAuthState:
+	case openclaw.StoreAuthState:
 		// 2026.4.7–6.1 take the auth-profiles.json lock for both files
 		// (updateAuthProfileStoreWithLock) and write them atomically.
 		return swapLegacy(ctx, filepath.Join(filepath.Dir(plan.Path), "auth-profiles.json"), plan.Path, expect, next)
 	}
 	table, keyCol, valCol, timeCol := "config_machine_state", "state_key", "value_json", "updated_at_ms"
-	if plan.Where == StoreAgentDB {
+	if plan.Where == openclaw.StoreAgentDB {
 		table, keyCol, valCol, timeCol = "auth_profile_state", "state_key", "state_json", "updated_at"
 	}
 	return swapSQLite(ctx, plan.Path, table, keyCol, valCol, timeCol, plan.Key, expect, next)
@@ -709,7 +711,7 @@ func writeErr(path string, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked"):
-		return fmt.Errorf("%s: %w", path, ErrLocked)
+		return fmt.Errorf("%s: %w", path, openclaw.ErrLocked)
 	case strings.Contains(msg, "readonly") || strings.Contains(msg, "SQLITE_READONLY") || strings.Contains(msg, "unable to open") || strings.Contains(msg, "SQLITE_CANTOPEN"):
 		return fmt.Errorf("%s: cannot write (check that the bot runs as the state dir's owner): %v", path, err)
 	}
@@ -774,8 +776,8 @@ func readLegacyStable(path string) ([]byte, os.FileInfo, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if fi.Size() > maxRowBytes {
-			return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), maxRowBytes)
+		if fi.Size() > openclaw.MaxRowBytes {
+			return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d we read", path, fi.Size(), openclaw.MaxRowBytes)
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -1033,7 +1035,7 @@ type GatewayRefresh struct {
 // Every call goes through the guarded runner (the gateway token in the
 // environment, never argv). A gateway that is not running yields
 // ErrNoGateway, which is fine: a gateway reads the state when it starts.
-func RefreshGateway(ctx context.Context, cli *CLI, version string) (GatewayRefresh, error) {
+func RefreshGateway(ctx context.Context, cli *run.CLI, version string) (GatewayRefresh, error) {
 	if cli == nil {
 		return GatewayRefresh{}, errors.New("refresh gateway: no CLI")
 	}
@@ -1041,27 +1043,27 @@ func RefreshGateway(ctx context.Context, cli *CLI, version string) (GatewayRefre
 		version = strings.TrimPrefix(strings.TrimSpace(cli.ExpectVersion), "v")
 	}
 	if version == "" {
-		if cfg, err := ReadConfig(cli.Loc.ConfigPath); err == nil && cfg != nil {
+		if cfg, err := openclaw.ReadConfig(cli.Loc.ConfigPath); err == nil && cfg != nil {
 			version = cfg.Version
 		}
 	}
 	out := GatewayRefresh{Version: version}
-	switch RefreshOf(version) {
-	case RefreshNone:
+	switch openclaw.RefreshOf(version) {
+	case openclaw.RefreshNone:
 		out.Outcome = GatewayReadsDisk
 		return out, nil
-	case RefreshSecrets:
+	case openclaw.RefreshSecrets:
 		return refreshSecrets(ctx, cli, out, true)
-	case RefreshRestart:
+	case openclaw.RefreshRestart:
 		// Ask the gateway what it runs: it may be newer than the config
 		// says, and a gateway that is down needs no restart.
 		rv, err := gatewayRuntimeVersion(ctx, cli)
 		if errors.Is(err, ErrNoGateway) {
 			return out, err
 		}
-		if rv != "" && RefreshOf(rv) != RefreshRestart {
+		if rv != "" && openclaw.RefreshOf(rv) != openclaw.RefreshRestart {
 			out.Version = rv
-			if RefreshOf(rv) == RefreshAuth {
+			if openclaw.RefreshOf(rv) == openclaw.RefreshAuth {
 				return refreshAuth(ctx, cli, out)
 			}
 			return refreshSecrets(ctx, cli, out, true)
@@ -1074,8 +1076,8 @@ func RefreshGateway(ctx context.Context, cli *CLI, version string) (GatewayRefre
 
 // refreshAuth: models.authRefresh, then, on "unknown method", what the
 // gateway's runtimeVersion calls for.
-func refreshAuth(ctx context.Context, cli *CLI, out GatewayRefresh) (GatewayRefresh, error) {
-	out.Method = RefreshAuth
+func refreshAuth(ctx context.Context, cli *run.CLI, out GatewayRefresh) (GatewayRefresh, error) {
+	out.Method = openclaw.RefreshAuth
 	err := refreshAuthAll(ctx, cli)
 	if err == nil {
 		out.Outcome = GatewayReloaded
@@ -1084,26 +1086,26 @@ func refreshAuth(ctx context.Context, cli *CLI, out GatewayRefresh) (GatewayRefr
 	if !errors.Is(err, errUnknownMethod) {
 		return out, err
 	}
-	out.Unknown = append(out.Unknown, RefreshAuth)
+	out.Unknown = append(out.Unknown, openclaw.RefreshAuth)
 	out.Method = ""
 	rv, verr := gatewayRuntimeVersion(ctx, cli)
 	if errors.Is(verr, ErrNoGateway) { // stopped meanwhile
 		return out, verr
 	}
-	if rv != "" && RefreshOf(rv) != RefreshAuth {
+	if rv != "" && openclaw.RefreshOf(rv) != openclaw.RefreshAuth {
 		out.Version = rv
-		switch RefreshOf(rv) {
-		case RefreshRestart:
+		switch openclaw.RefreshOf(rv) {
+		case openclaw.RefreshRestart:
 			out.Outcome = GatewayRestartNeeded
 			return out, nil
-		case RefreshNone:
+		case openclaw.RefreshNone:
 			out.Outcome = GatewayReadsDisk
 			return out, nil
 		}
 		return refreshSecrets(ctx, cli, out, true)
 	}
 	// Older than models.authRefresh, but which release is unknown.
-	if out.Version != "" && !VersionLess(out.Version, firstRefreshAuth) {
+	if out.Version != "" && !openclaw.VersionLess(out.Version, openclaw.FirstRefreshAuth) {
 		out.Version = "" // the install's version is not the gateway's
 	}
 	return refreshSecrets(ctx, cli, out, false)
@@ -1113,12 +1115,12 @@ func refreshAuth(ctx context.Context, cli *CLI, out GatewayRefresh) (GatewayRefr
 // that secrets.reload is known to reload (GatewayReloaded), else
 // GatewayUnconfirmed. "unknown method" means a gateway before 2026.2.26,
 // which reads the state from disk.
-func refreshSecrets(ctx context.Context, cli *CLI, out GatewayRefresh, known bool) (GatewayRefresh, error) {
-	out.Method = RefreshSecrets
-	res, err := cli.GatewayCall(ctx, RefreshSecrets, map[string]any{})
+func refreshSecrets(ctx context.Context, cli *run.CLI, out GatewayRefresh, known bool) (GatewayRefresh, error) {
+	out.Method = openclaw.RefreshSecrets
+	res, err := cli.GatewayCall(ctx, openclaw.RefreshSecrets, map[string]any{})
 	if err != nil {
-		if unknownMethod(res, err, RefreshSecrets) {
-			out.Unknown = append(out.Unknown, RefreshSecrets)
+		if unknownMethod(res, err, openclaw.RefreshSecrets) {
+			out.Unknown = append(out.Unknown, openclaw.RefreshSecrets)
 			out.Method, out.Outcome = "", GatewayReadsDisk
 			return out, nil
 		}
@@ -1128,7 +1130,7 @@ func refreshSecrets(ctx context.Context, cli *CLI, out GatewayRefresh, known boo
 		OK *bool `json:"ok"`
 	}
 	if err := res.Decode(&ok); err != nil || ok.OK == nil || !*ok.OK {
-		return out, fmt.Errorf("refresh gateway: %s answered %s, not {\"ok\":true}", res.Command(), cliSnippet(res.JSON, 200))
+		return out, fmt.Errorf("refresh gateway: %s answered %s, not {\"ok\":true}", res.Command(), run.Snippet(res.JSON, 200))
 	}
 	out.Outcome = GatewayUnconfirmed
 	if known {
@@ -1143,13 +1145,13 @@ func refreshSecrets(ctx context.Context, cli *CLI, out GatewayRefresh, known boo
 // INVALID_REQUEST "… Pass agentId to select a configured agent." (measured
 // on 2026.9.6); then every agent configured in the install's openclaw.json
 // is refreshed, one call each.
-func refreshAuthAll(ctx context.Context, cli *CLI) error {
+func refreshAuthAll(ctx context.Context, cli *run.CLI) error {
 	err := RefreshGatewayAgent(ctx, cli, "")
-	var ce *CLIError
+	var ce *run.CLIError
 	if err == nil || !errors.As(err, &ce) || ce.Code != "INVALID_REQUEST" || !strings.Contains(ce.Message, "Pass agentId") {
 		return err
 	}
-	cfg, cerr := ReadConfig(cli.Loc.ConfigPath)
+	cfg, cerr := openclaw.ReadConfig(cli.Loc.ConfigPath)
 	if cerr != nil || cfg == nil || len(cfg.Agents) == 0 {
 		return fmt.Errorf("%w (and the agents of %s could not be listed: %v)", err, cli.Loc.ConfigPath, cerr)
 	}
@@ -1165,7 +1167,7 @@ func refreshAuthAll(ctx context.Context, cli *CLI) error {
 // RefreshGatewayAgent sends models.authRefresh {"operation":"update"} with
 // params.agentId (none when ""). A gateway before 2026.9.5 answers
 // "unknown method" (an error wrapping errUnknownMethod).
-func RefreshGatewayAgent(ctx context.Context, cli *CLI, agentID string) error {
+func RefreshGatewayAgent(ctx context.Context, cli *run.CLI, agentID string) error {
 	if cli == nil {
 		return errors.New("refresh gateway: no CLI")
 	}
@@ -1173,9 +1175,9 @@ func RefreshGatewayAgent(ctx context.Context, cli *CLI, agentID string) error {
 	if agentID != "" {
 		params["agentId"] = agentID
 	}
-	res, err := cli.GatewayCall(ctx, RefreshAuth, params)
+	res, err := cli.GatewayCall(ctx, openclaw.RefreshAuth, params)
 	if err != nil {
-		if unknownMethod(res, err, RefreshAuth) {
+		if unknownMethod(res, err, openclaw.RefreshAuth) {
 			return fmt.Errorf("refresh gateway: %w: %w", errUnknownMethod, err)
 		}
 		return gatewayCallError(err)
@@ -1184,7 +1186,7 @@ func RefreshGatewayAgent(ctx context.Context, cli *CLI, agentID string) error {
 		Refreshed bool `json:"refreshed"`
 	}
 	if err := res.Decode(&out); err != nil || !out.Refreshed {
-		return fmt.Errorf("refresh gateway: %s answered %s, not {\"refreshed\":true}", res.Command(), cliSnippet(res.JSON, 200))
+		return fmt.Errorf("refresh gateway: %s answered %s, not {\"refreshed\":true}", res.Command(), run.Snippet(res.JSON, 200))
 	}
 	return nil
 }
@@ -1192,7 +1194,7 @@ func RefreshGatewayAgent(ctx context.Context, cli *CLI, agentID string) error {
 // gatewayRuntimeVersion asks the gateway its release (`gateway call status`
 // answers runtimeVersion since 2026.3.x; measured on 2026.8.2). "" when it
 // does not say; ErrNoGateway when none runs.
-func gatewayRuntimeVersion(ctx context.Context, cli *CLI) (string, error) {
+func gatewayRuntimeVersion(ctx context.Context, cli *run.CLI) (string, error) {
 	res, err := cli.GatewayCall(ctx, "status", map[string]any{})
 	if err != nil {
 		return "", gatewayCallError(err)
@@ -1203,7 +1205,7 @@ func gatewayRuntimeVersion(ctx context.Context, cli *CLI) (string, error) {
 	if res.Decode(&st) != nil {
 		return "", nil
 	}
-	return cliVersionRE.FindString(st.RuntimeVersion), nil
+	return run.VersionRE.FindString(st.RuntimeVersion), nil
 }
 
 // errUnknownMethod: the gateway does not know the method (it predates it).
@@ -1213,9 +1215,9 @@ var errUnknownMethod = errors.New("the gateway does not know this method")
 // INVALID_REQUEST as JSON (2026.6.11+, measured), or as text on stderr
 // ("Gateway call failed: GatewayClientRequestError: unknown method: …",
 // 2026.4.24, measured).
-func unknownMethod(res *Result, err error, method string) bool {
+func unknownMethod(res *run.Result, err error, method string) bool {
 	want := "unknown method: " + method
-	var ce *CLIError
+	var ce *run.CLIError
 	if errors.As(err, &ce) {
 		return ce.Type != "gateway_transport_error" && strings.Contains(ce.Message, want)
 	}
@@ -1225,7 +1227,7 @@ func unknownMethod(res *Result, err error, method string) bool {
 // gatewayCallError types a failed gateway call: ErrNoGateway when nothing
 // listens, else the error as is.
 func gatewayCallError(err error) error {
-	var ce *CLIError
+	var ce *run.CLIError
 	if errors.As(err, &ce) && gatewayNotRunning(ce) {
 		return &noGatewayError{cause: err}
 	}
@@ -1235,7 +1237,7 @@ func gatewayCallError(err error) error {
 // gatewayNotRunning: nothing listens on the gateway port (ECONNREFUSED).
 // Other transport failures (reset, timeout) may be a gateway that is up but
 // busy or restarting: that is not "fine", the caller must say so.
-func gatewayNotRunning(ce *CLIError) bool {
+func gatewayNotRunning(ce *run.CLIError) bool {
 	return ce.Type == "gateway_transport_error" && ce.Kind == "closed" &&
 		strings.Contains(ce.Message+" "+ce.Reason, "ECONNREFUSED")
 }
@@ -1417,3 +1419,10 @@ func resetState(doc []byte, profiles, fields []string, indent bool) ([]byte, err
 }
 
 func resetSnippet(b []byte) string { return text.Truncate(string(b), 81) }
+
+// ReadFrom reports whether the plan was made from exactly the state bytes
+// snap read from the same store, so that what snap shows (its Windows) is
+// what ApplyReset will compare against inside its write transaction.
+func (p *ResetPlan) ReadFrom(snap *openclaw.Snapshot) bool {
+	return p != nil && snap.Holds(p.Path, p.Before)
+}

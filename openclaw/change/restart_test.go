@@ -1,4 +1,4 @@
-package openclaw
+package change
 
 import (
 	"context"
@@ -21,6 +21,8 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/internal/peer"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
+	"github.com/openclaw-bot/openclaw-bot/openclaw"
+	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
 
 // restartHelperEnv turns the test binary into a stand-in gateway process:
@@ -609,7 +611,7 @@ func TestRestartRPC(t *testing.T) {
 		}
 		return 200, readyNew
 	})
-	health, ready, err := GatewayHTTPURLs("ws" + strings.TrimPrefix(srv.URL, "http"))
+	health, ready, err := openclaw.GatewayHTTPURLs("ws" + strings.TrimPrefix(srv.URL, "http"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -643,7 +645,7 @@ func TestRestartRPCFailure(t *testing.T) {
 	srv, polls := readyServer(t, alwaysNewReady)
 	r := &Restarter{Method: "rpc", CLI: f.CLI, ReadyURL: srv.URL + "/readyz"}
 	_, err := r.Restart(context.Background())
-	var ce *CLIError
+	var ce *run.CLIError
 	if !errors.Is(err, ErrRestartFailed) || !errors.As(err, &ce) {
 		t.Fatalf("err = %v", err)
 	}
@@ -970,35 +972,16 @@ func TestRestartDescribe(t *testing.T) {
 		"signal":         "CAP_KILL",
 		"command":        "whatever the configured command needs",
 	}
-	for _, m := range RestartMethods {
-		if d := Describe(m); !strings.Contains(d, want[m]) {
-			t.Errorf("Describe(%q) = %q, want it to mention %q", m, d, want[m])
+	for _, m := range openclaw.RestartMethods {
+		if d := DescribeRestart(m); !strings.Contains(d, want[m]) {
+			t.Errorf("DescribeRestart(%q) = %q, want it to mention %q", m, d, want[m])
 		}
 	}
-	if len(want) != len(RestartMethods) {
-		t.Errorf("methods %v", RestartMethods)
+	if len(want) != len(openclaw.RestartMethods) {
+		t.Errorf("methods %v", openclaw.RestartMethods)
 	}
-	if d := Describe("ssh"); !strings.Contains(d, "unknown") {
-		t.Errorf("Describe(ssh) = %q", d)
-	}
-}
-
-func TestRestartGatewayHTTPURLs(t *testing.T) {
-	cases := []struct{ in, health, ready string }{
-		{"ws://127.0.0.1:18789", "http://127.0.0.1:18789/healthz", "http://127.0.0.1:18789/readyz"},
-		{"wss://user:pw@gw.example/openclaw/?token=x#f", "https://gw.example/openclaw/healthz", "https://gw.example/openclaw/readyz"},
-		{"http://[::1]:18789/", "http://[::1]:18789/healthz", "http://[::1]:18789/readyz"},
-	}
-	for _, c := range cases {
-		h, r, err := GatewayHTTPURLs(c.in)
-		if err != nil || h != c.health || r != c.ready {
-			t.Errorf("GatewayHTTPURLs(%q) = %q, %q, %v", c.in, h, r, err)
-		}
-	}
-	for _, bad := range []string{"ftp://x", "ws://", "127.0.0.1:18789"} {
-		if _, _, err := GatewayHTTPURLs(bad); err == nil {
-			t.Errorf("GatewayHTTPURLs(%q) accepted", bad)
-		}
+	if d := DescribeRestart("ssh"); !strings.Contains(d, "unknown") {
+		t.Errorf("DescribeRestart(ssh) = %q", d)
 	}
 }
 
@@ -1040,11 +1023,11 @@ func TestRestartRealGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	logPath, _ := startTestGateway(t, sb, port)
-	health, ready, err := GatewayHTTPURLs(fmt.Sprintf("ws://127.0.0.1:%d", port))
+	health, ready, err := openclaw.GatewayHTTPURLs(fmt.Sprintf("ws://127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc := &CLI{Bin: sb.CLI.Bin, Loc: Location{StateDir: sb.StateDir(), ConfigPath: sb.ConfigPath(), Home: sb.Home, How: "test"},
+	oc := &run.CLI{Bin: sb.CLI.Bin, Loc: openclaw.Location{StateDir: sb.StateDir(), ConfigPath: sb.ConfigPath(), Home: sb.Home, How: "test"},
 		GatewayToken: redact.Secret(token), Timeout: 60 * time.Second}
 	gwPid := func() int {
 		found, _, err := findGatewayProcs("/proc", sb.StateDir(), sb.Home)
@@ -1054,7 +1037,7 @@ func TestRestartRealGateway(t *testing.T) {
 		return found[0].pid
 	}
 	pid := gwPid()
-	for _, method := range []string{RestartMethodSignal, RestartMethodRPC, RestartMethodOpenClaw} {
+	for _, method := range []string{openclaw.RestartMethodSignal, openclaw.RestartMethodRPC, openclaw.RestartMethodOpenClaw} {
 		t.Run(method, func(t *testing.T) {
 			before, _ := os.ReadFile(logPath)
 			r := &Restarter{Method: method, CLI: oc, HealthURL: health, ReadyURL: ready, Timeout: 120 * time.Second, Version: peer.Version}
