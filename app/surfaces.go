@@ -71,11 +71,11 @@ type platform struct {
 var platforms = []platform{
 	{bot.SurfaceSlack, func(c *config.Config) (any, bool) { return c.Slack, c.Slack.Enabled() },
 		func(c *config.Config, e surfaceEnv) (Surface, error) {
-			return slackbot.NewSurface(c.Slack, e.handler, slackbot.SurfaceOptions{Logger: e.log, Scrubber: e.scrub, OnState: e.onState})
+			return slackbot.NewSurface(c.Slack, e.handler, bot.SurfaceOptions{Logger: e.log, Scrubber: e.scrub, OnState: e.onState})
 		}},
 	{bot.SurfaceTelegram, func(c *config.Config) (any, bool) { return c.Telegram, c.Telegram.Enabled() },
 		func(c *config.Config, e surfaceEnv) (Surface, error) {
-			return telegram.NewSurface(c.Telegram, e.handler, telegram.SurfaceOptions{Logger: e.log, Scrubber: e.scrub, OnState: e.onState})
+			return telegram.NewSurface(c.Telegram, e.handler, bot.SurfaceOptions{Logger: e.log, Scrubber: e.scrub, OnState: e.onState})
 		}},
 }
 

@@ -5,22 +5,11 @@ import (
 	"net/http"
 	"sync/atomic"
 
-	"github.com/rs/zerolog"
 	goslack "github.com/slack-go/slack"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/config"
-	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 )
-
-// SurfaceOptions are what a Surface needs besides its config section.
-type SurfaceOptions struct {
-	Logger   *zerolog.Logger
-	Scrubber *redact.Scrubber
-	// OnState is told when the surface connects (true) and when it loses
-	// the connection (false): metrics.
-	OnState func(up bool)
-}
 
 // Surface is Slack as serve runs it, built from the slack section: the
 // alert notifier and, by slack.mode, Socket Mode or the HTTP endpoints.
@@ -30,13 +19,13 @@ type Surface struct {
 	notifier *Notifier
 	handler  bot.Handler
 	http     *HTTPHandler // http mode
-	opts     SurfaceOptions
+	opts     bot.SurfaceOptions
 	up       atomic.Bool
 }
 
 // NewSurface builds the Slack surface of c; h answers its commands.
 // Nothing runs until Run.
-func NewSurface(c config.Slack, h bot.Handler, o SurfaceOptions) (*Surface, error) {
+func NewSurface(c config.Slack, h bot.Handler, o bot.SurfaceOptions) (*Surface, error) {
 	client := NewClient(c.BotToken, c.APIURL, nil)
 	s := &Surface{cfg: c, client: client, handler: h, opts: o,
 		notifier: NewNotifier(client, Options{Logger: o.Logger, Scrubber: o.Scrubber})}

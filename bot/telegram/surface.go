@@ -13,17 +13,7 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/config"
-	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 )
-
-// SurfaceOptions are what a Surface needs besides its config section.
-type SurfaceOptions struct {
-	Logger   *zerolog.Logger
-	Scrubber *redact.Scrubber
-	// OnState is told when the surface connects (true) and when it loses
-	// the connection (false): metrics.
-	OnState func(up bool)
-}
 
 // setWebhookRetry is the wait between setWebhook attempts while Telegram
 // is unreachable.
@@ -44,7 +34,7 @@ type Surface struct {
 
 // NewSurface builds the Telegram surface of c; h answers its commands.
 // Nothing runs until Run.
-func NewSurface(c config.Telegram, h bot.Handler, o SurfaceOptions) (*Surface, error) {
+func NewSurface(c config.Telegram, h bot.Handler, o bot.SurfaceOptions) (*Surface, error) {
 	api, err := NewAPI(c.Token, c.APIURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
