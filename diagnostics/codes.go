@@ -4,28 +4,32 @@ package diagnostics
 // Each has a row in codeTable below, which is all the rest of the bot
 // knows about it.
 const (
-	CodeAuthMissing           = "auth.missing"
-	CodeAgentMissing          = "auth.agent_missing"
-	CodeKeyMalformed          = "key.malformed"
-	CodeKeyRejected           = "key.rejected"
-	CodeKeyForbidden          = "key.forbidden"
-	CodeBillingBlocked        = "billing.blocked"
-	CodeCredentialExpired     = "credential.expired"
-	CodeCredentialExpiring    = "credential.expiring"
-	CodeOAuthRefreshFailed    = "oauth.refresh_failed"
-	CodeVersionKnownBug       = "version.known_bug"
-	CodeFailoverNone          = "failover.none"
-	CodeCooldownActive        = "cooldown.active"
-	CodeDisabledActive        = "disabled.active"
-	CodeCooldownAll           = "cooldown.all"
-	CodeEnvShadowed           = "env.shadowed"
-	CodeEnvOverride           = "env.override"
-	CodeConfigSyntax          = "config.syntax"
-	CodeConfigSchema          = "config.schema"
-	CodeModelRef              = "model.ref"
-	CodeStoreLegacyUnmigrated = "store.legacy_unmigrated"
-	CodeFilesPermissions      = "files.permissions"
-	CodeVersionChanged        = "version.changed"
+	CodeAuthMissing        = "auth.missing"
+	CodeAgentMissing       = "auth.agent_missing"
+	CodeKeyMalformed       = "key.malformed"
+	CodeKeyRejected        = "key.rejected"
+	CodeKeyForbidden       = "key.forbidden"
+	CodeBillingBlocked     = "billing.blocked"
+	CodeCredentialExpired  = "credential.expired"
+	CodeCredentialExpiring = "credential.expiring"
+	CodeOAuthRefreshFailed = "oauth.refresh_failed"
+	CodeVersionKnownBug    = "version.known_bug"
+	CodeFailoverNone       = "failover.none"
+	CodeCooldownActive     = "cooldown.active"
+	CodeDisabledActive     = "disabled.active"
+	CodeCooldownAll        = "cooldown.all"
+	CodeEnvShadowed        = "env.shadowed"
+	CodeEnvOverride        = "env.override"
+	CodeConfigSyntax       = "config.syntax"
+	CodeConfigSchema       = "config.schema"
+	// CodeConfigSchemaUnverified: keys the schema the bot knows (2026.9.x)
+	// rejects, in a config written by another release, which may accept
+	// them (its own onboarding writes some): a warning that says why.
+	CodeConfigSchemaUnverified = "config.schema_unverified"
+	CodeModelRef               = "model.ref"
+	CodeStoreLegacyUnmigrated  = "store.legacy_unmigrated"
+	CodeFilesPermissions       = "files.permissions"
+	CodeVersionChanged         = "version.changed"
 	// Codes beyond the contract's table.
 	CodeStateUnreadable = "state.unreadable"
 	CodeInstallMissing  = "install.missing"
@@ -125,7 +129,8 @@ var codeTable = []CodeSpec{
 	{Code: CodeInstallMissing, Severities: crit, GatewayMuted: true, Rule: &ruleInstallMissing},
 	// A broken openclaw.json is often why the gateway is down: not muted.
 	{Code: CodeConfigSyntax, Severities: crit, Rule: &ruleConfigSyntax},
-	{Code: CodeConfigSchema, Severities: critOrWarn, Rule: &ruleConfigSchema},
+	{Code: CodeConfigSchema, Severities: crit, Rule: &ruleConfigSchema},
+	{Code: CodeConfigSchemaUnverified, Severities: warn, Rule: &ruleConfigSchema},
 	{Code: CodeStateUnreadable, Severities: crit, GatewayMuted: true, Rule: &ruleStateUnreadable},
 	{Code: CodeStoreLegacyUnmigrated, Severities: crit, GatewayMuted: true, Remedy: RemedyDoctorFix, Rule: &ruleLegacyUnmigrated},
 	{Code: CodeAuthMissing, Severities: crit, GatewayMuted: true, Rule: &ruleAuthMissing},

@@ -14,6 +14,14 @@ import (
 // for a config written by another release those issues are only a warning.
 const schemaKnownFrom = "2026.9.0"
 
+// ownOnboardingKeys are issues the 2026.9.x schema finds in what 2026.1.29–
+// 2026.7.35 write at their own onboarding (measured on each) and accept:
+// no finding at all for a config those releases wrote.
+var ownOnboardingKeys = map[string]string{
+	"gateway.tailscale": `Unrecognized key: "resetOnExit"`,
+	"meta":              `Unrecognized key: "lastTouchedAt"`,
+}
+
 var ruleConfigSchema = Rule{Name: CodeConfigSchema, Check: func(in *Input) []Finding {
 	c := in.Snap.Config
 	if c == nil || len(c.Issues) == 0 {
@@ -23,7 +31,11 @@ var ruleConfigSchema = Rule{Name: CodeConfigSchema, Check: func(in *Input) []Fin
 	known := v != "" && !openclaw.VersionLess(v, schemaKnownFrom) && !openclaw.VersionLess(openclaw.NewestKnown().Version, v)
 	var fatal, unsure []string
 	var first *openclaw.ConfigIssue
+	older := v != "" && openclaw.VersionLess(v, "2026.8.0")
 	for i, is := range c.Issues {
+		if older && ownOnboardingKeys[is.Path] == is.Msg {
+			continue
+		}
 		line := fmt.Sprintf("- %s: %s (line %d)", is.Path, is.Msg, is.Pos.Line)
 		// The auth-profile checks hold for every release since 2026.1.
 		if known || strings.HasPrefix(is.Path, "auth.") {
@@ -55,7 +67,7 @@ var ruleConfigSchema = Rule{Name: CodeConfigSchema, Check: func(in *Input) []Fin
 			why = "the config does not say which OpenClaw wrote it (no meta.lastTouchedVersion)"
 		}
 		out = append(out, Finding{
-			Code: CodeConfigSchema, Severity: Warning, Subject: c.Path,
+			Code: CodeConfigSchemaUnverified, Severity: Warning, Subject: c.Path,
 			Title: "openclaw.json has keys OpenClaw " + openclaw.NewestKnown().Version + "'s schema rejects; the release that wrote it may accept them",
 			Evidence: "The bot checks the " + openclaw.NewestKnown().Version + " schema, but " + why + ", whose schema differs (its own onboarding writes keys such as gateway.tailscale.resetOnExit that " +
 				openclaw.NewestKnown().Version + " rejects):\n" + strings.Join(unsure, "\n"),

@@ -177,12 +177,19 @@ func ruleCases() []ruleCase {
 				must(t, d.WriteJSON("agents/main/agent/auth-profiles.json", apiKeyStore("anthropic:default")))
 			},
 			absent: []string{CodeStoreLegacyUnmigrated, CodeCooldownActive}},
-		{name: "2026.7.35's own onboarding keys are a warning, not critical",
+		{name: "2026.7.35's own onboarding keys are no finding",
 			build: func(t *testing.T, d *sandbox.Dir) {
-				must(t, d.Config("2026.7.35", map[string]any{"gateway": map[string]any{"tailscale": map[string]any{"mode": "off", "resetOnExit": false}}}, "anthropic:default"))
+				must(t, d.Config("2026.7.35", map[string]any{"gateway": map[string]any{"tailscale": map[string]any{"mode": "off", "resetOnExit": false}},
+					"meta": map[string]any{"lastTouchedVersion": "2026.7.35", "lastTouchedAt": "2026-12-06T06:00:00.000Z"}}, "anthropic:default"))
 				must(t, d.AgentStore("main", apiKeyStore("anthropic:default"), nil))
 			},
-			want: []string{CodeConfigSchema}, sev: map[string]Severity{CodeConfigSchema: Warning}},
+			absent: []string{CodeConfigSchema, CodeConfigSchemaUnverified}},
+		{name: "a key 2026.9.6 rejects in a 2026.7.35 config is a warning that says why, not critical",
+			build: func(t *testing.T, d *sandbox.Dir) {
+				must(t, d.Config("2026.7.35", map[string]any{"someFutureKey": true}, "anthropic:default"))
+				must(t, d.AgentStore("main", apiKeyStore("anthropic:default"), nil))
+			},
+			want: []string{CodeConfigSchemaUnverified}, absent: []string{CodeConfigSchema}, sev: map[string]Severity{CodeConfigSchemaUnverified: Warning}},
 		{name: "2026.9.6 rejects gateway.tailscale.resetOnExit: critical",
 			build: func(t *testing.T, d *sandbox.Dir) {
 				must(t, d.Config("2026.9.6", map[string]any{"gateway": map[string]any{"tailscale": map[string]any{"mode": "off", "resetOnExit": false}}}, "anthropic:default"))

@@ -154,16 +154,6 @@ func LayoutOf(gen string) string {
 	return LayoutSQLite
 }
 
-// ReleaseOf returns the tested release with exactly that version, if any.
-func ReleaseOf(version string) (Release, bool) {
-	for _, r := range Releases {
-		if r.Version == version {
-			return r, true
-		}
-	}
-	return Release{}, false
-}
-
 // RefreshOf says how a gateway of that version picks up a reset (see
 // Release.Refresh); an unknown version is taken for the newest (whose RPC
 // an older gateway answers with "unknown method", see RefreshGateway).
