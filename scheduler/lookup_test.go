@@ -81,9 +81,10 @@ func newResendHarness(t *testing.T, deliveredBeforeCrash bool) *resendHarness {
 		t.Fatal(err)
 	}
 	h.id = b.Outbox[0].ID
-	// The crash: the attempt was recorded, the answer never came back.
-	if err := st.MarkAttempt(ctx, h.id, h.now); err != nil {
-		t.Fatal(err)
+	// The crash: the item was claimed (the attempt counted), the answer
+	// never came back; the lease ends after a second.
+	if got, err := st.ClaimOutbox(ctx, h.now, 1, time.Second); err != nil || len(got) != 1 {
+		t.Fatal(len(got), err)
 	}
 	if deliveredBeforeCrash {
 		h.fake.AddMessage(fakeslack.Message{Channel: resendChannel, Text: "prod: cooldown",

@@ -112,6 +112,10 @@ type Service struct {
 	// nothing (another action runs on the target; the state moved since
 	// the evaluation): the next evaluation may try again. nil: no reset.
 	AutoReset func(ctx context.Context, req AutoResetRequest) (bot.Message, error)
+	// DeliveryLease is how long a claimed outbox item is reserved for this
+	// deliverer (0: DefaultDeliveryLease); a delivery is cut off at three
+	// quarters of it.
+	DeliveryLease time.Duration
 
 	locks sync.Map // target → *sync.Mutex
 	// memories: target → *diagnostics.SecretMemory (used under the
@@ -535,23 +539,63 @@ func (s *Service) deliverLoop(ctx context.Context) {
 	}
 }
 
-// DeliverDue sends every due outbox item once (at most 50 a call) and
-// says how many it tried.
-func (s *Service) DeliverDue(ctx context.Context) int {
-	items, err := s.Store.DueOutbox(ctx, s.now(), 50)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.Log.Warn().Err(err).Msg("read outbox")
-		}
-		return 0
+// DefaultDeliveryLease is how long a claimed outbox item belongs to the
+// deliverer that claimed it (Service.DeliveryLease 0). One delivery is at
+// most: a history lookup before a re-send, the edited message's lookup
+// and the send, each bounded by its client's timeout (Slack 10 s, the
+// slowest, Telegram, 75 s), plus Slack's per-channel pacing (about a
+// second) and a few store writes: about two and a half minutes in the
+// worst case. Five minutes is twice that, and the delivery itself is cut
+// off at three quarters of the lease (deliveryTimeout), so a lease never
+// ends while its send is still in flight. The price: the items a killed
+// deliverer held are sent by another one up to five minutes late.
+const DefaultDeliveryLease = 5 * time.Minute
+
+func (s *Service) deliveryLease() time.Duration {
+	if s.DeliveryLease > 0 {
+		return s.DeliveryLease
 	}
-	for i, it := range items {
+	return DefaultDeliveryLease
+}
+
+// deliveryTimeout bounds one delivery (lookup and send) well inside its
+// lease.
+func (s *Service) deliveryTimeout() time.Duration { return s.deliveryLease() * 3 / 4 }
+
+// DeliverDue sends due outbox items (at most 50 a call) and says how many
+// it tried. It claims them one at a time (store.ClaimOutbox), oldest
+// first, so that several deliverers sharing the database never send the
+// same item, and each lease covers one delivery, not a batch's queue.
+func (s *Service) DeliverDue(ctx context.Context) int {
+	for i := range 50 {
 		if ctx.Err() != nil {
 			return i
 		}
-		s.deliver(ctx, it)
+		items, err := s.Store.ClaimOutbox(ctx, s.now(), 1, s.deliveryLease())
+		if err != nil {
+			if ctx.Err() == nil {
+				s.Log.Warn().Err(err).Msg("claim outbox")
+			}
+			return i
+		}
+		if len(items) == 0 {
+			return i
+		}
+		s.deliver(ctx, items[0])
 	}
-	return len(items)
+	return 50
+}
+
+// release gives a claimed item back when the delivery stops without an
+// outcome (ctx ended: shutdown), so that Drain, the next start or another
+// deliverer takes it at once rather than after the lease; its next claim
+// asks the platform before re-sending, as after a crash.
+func (s *Service) release(ctx context.Context, log zerolog.Logger, it store.OutboxItem) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := s.Store.ReleaseOutbox(rctx, it.ID, it.Attempts, s.now()); err != nil {
+		log.Warn().Err(err).Msg("release the outbox item (it is due again when its lease ends)")
+	}
 }
 
 func (s *Service) notifier(channel string) bot.Notifier {
@@ -577,13 +621,19 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 		_ = s.Store.MarkFailed(ctx, it.ID, "bad payload: "+err.Error(), s.now(), true)
 		return
 	}
-	// An earlier attempt may have been delivered just before a crash:
-	// ask the platform before sending again (Slack: message metadata).
-	// Re-send only when the lookup succeeded without finding it; a failed
-	// lookup defers the item (see lookupFailed).
-	if it.Attempts > 0 && it.Kind == store.KindPost {
+	// The claim counted this attempt; until it ends, a send is bounded
+	// well inside the lease (deliveryTimeout).
+	dctx, cancel := context.WithTimeout(ctx, s.deliveryTimeout())
+	defer cancel()
+	// An earlier attempt may have been delivered just before a crash (or
+	// by a deliverer whose lease ended): ask the platform before sending
+	// again (Slack: message metadata). Re-send only when the lookup
+	// succeeded without finding it; a failed lookup defers the item (see
+	// lookupFailed).
+	if it.Attempts > 1 && it.Kind == store.KindPost {
 		if f, ok := n.(bot.Finder); ok {
-			sent, err := f.Find(ctx, it.Dest, it.Ref, it.CreatedAt.Add(-time.Minute))
+			sent, err := f.Find(dctx, it.Dest, it.Ref, it.CreatedAt.Add(-time.Minute))
+			err = timedOut(ctx, dctx, err)
 			switch {
 			case err == nil && sent != nil:
 				s.lookups.forget(it.ID)
@@ -593,7 +643,8 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 			case err == nil:
 				s.lookups.forget(it.ID)
 			case ctx.Err() != nil:
-				return // shutting down: the item stays due
+				s.release(ctx, log, it) // shutting down: the item is due again
+				return
 			case !s.lookupFailed(ctx, log, it, err):
 				return
 			}
@@ -607,11 +658,8 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 		}
 		prev = p // nil: the alert was never delivered; post the notice instead
 	}
-	if err := s.Store.MarkAttempt(ctx, it.ID, s.now()); err != nil {
-		log.Warn().Err(err).Msg("mark attempt")
-		return
-	}
-	sent, err := n.Send(ctx, it.Dest, msg, prev)
+	sent, err := n.Send(dctx, it.Dest, msg, prev)
+	err = timedOut(ctx, dctx, err)
 	if err == nil {
 		s.observer().Delivered(it.Channel, "sent")
 		if err := s.Store.MarkSent(ctx, it.ID, sent, s.now()); err != nil {
@@ -620,13 +668,14 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 		return
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the item stays due (Drain sends it)
+		s.release(ctx, log, it) // shutting down: due again (Drain sends it)
+		return
 	}
 	var re *bot.RetryError
 	if errors.As(err, &re) {
 		wait := re.After
 		if wait <= 0 {
-			wait = backoff(it.Attempts + 1)
+			wait = backoff(it.Attempts) // the claim counted this attempt
 		}
 		s.observer().Delivered(it.Channel, "retried")
 		log.Warn().Err(err).Dur("retry_in", wait).Msg("delivery failed; will retry")
@@ -636,6 +685,20 @@ func (s *Service) deliver(ctx context.Context, it store.OutboxItem) {
 	s.observer().Delivered(it.Channel, "failed")
 	log.Error().Err(err).Msg("delivery failed permanently")
 	_ = s.Store.MarkFailed(ctx, it.ID, err.Error(), s.now(), true)
+}
+
+// timedOut makes err temporary when the delivery's own deadline (dctx),
+// not the caller's ctx, cut it off: the send may or may not have gone out,
+// and the next attempt asks the platform first.
+func timedOut(ctx, dctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || dctx.Err() == nil {
+		return err
+	}
+	var re *bot.RetryError
+	if errors.As(err, &re) {
+		return err
+	}
+	return &bot.RetryError{Err: fmt.Errorf("delivery timed out: %w", err)}
 }
 
 // MaxHistoryLookups bounds how often the outbox asks a bot.Finder whether

@@ -23,9 +23,10 @@ const (
 )
 
 // OutboxItem is one message to deliver: "write first, send, mark sent".
-// The worker takes DueOutbox items, calls MarkAttempt before sending (so a
-// crash leaves evidence that a send may have happened), then MarkSent or
-// MarkFailed.
+// The worker claims items with ClaimOutbox, which counts the attempt before
+// the send (so a crash leaves evidence that a send may have happened) and
+// leases the item to the claimer, then calls MarkSent or MarkFailed
+// (ReleaseOutbox when it stops without an outcome).
 type OutboxItem struct {
 	ID      int64
 	Channel string // ChannelSlack | ChannelTelegram | ChannelConsole (any non-empty name is stored)
@@ -146,6 +147,27 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return out, nil
+}
+
+// ReleaseOutbox ends a claim early, for a deliverer that stops before it
+// knows the outcome (shutdown): the item is due again at next, so that
+// Drain or another deliverer takes it at once instead of after the lease.
+// attempts is the item's Attempts as ClaimOutbox returned it, the claim's
+// token: when the item was sent meanwhile, or claimed again after the
+// lease ended (Attempts moved on), nothing changes and it reports false.
+// The next claim sees Attempts > 1, so a Finder is asked before re-sending.
+func (s *Store) ReleaseOutbox(ctx context.Context, id int64, attempts int, next time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE outbox SET next_attempt = ? WHERE id = ? AND attempts = ? AND sent_at IS NULL AND dead = 0`,
+		next.UnixMilli(), id, attempts)
+	if err != nil {
+		return false, fmt.Errorf("store: release outbox %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: release outbox %d: %w", id, err)
+	}
+	return n > 0, nil
 }
 
 // OutboxItem returns one outbox item by id (ErrNotFound).
