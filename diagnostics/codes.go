@@ -117,9 +117,9 @@ const (
 
 // Severities of the rows below.
 var (
-	crit, warn, info       = []Severity{Critical}, []Severity{Warning}, []Severity{Info}
-	critOrWarn, infoOrCrit = []Severity{Critical, Warning}, []Severity{Info, Critical}
-	infoOrWarn             = []Severity{Info, Warning}
+	crit, warn, info = []Severity{Critical}, []Severity{Warning}, []Severity{Info}
+	infoOrCrit       = []Severity{Info, Critical}
+	infoOrWarn       = []Severity{Info, Warning}
 )
 
 // codeTable is the one table of finding codes, in the order the rules run.

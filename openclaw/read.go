@@ -92,13 +92,12 @@ func ReadSnapshot(ctx context.Context, loc Location, opts ReadOptions) (*Snapsho
 // newerState says why the state database was written by an OpenClaw newer
 // than any the bot knows ("" when it was not): a schema version above the
 // newest known release's.
-func newerState(ctx context.Context, path, configVersion string) string {
-	schema, app, found, err := StateDBSchema(ctx, path)
+func newerState(path string, schema dbSchema, configVersion string) string {
 	known := NewestKnown()
-	if err != nil || !found || schema <= known.StateSchema {
+	if schema.version <= known.StateSchema {
 		return ""
 	}
-	who := app
+	who := schema.app
 	if who == "" {
 		who = configVersion
 	}
@@ -106,7 +105,7 @@ func newerState(ctx context.Context, path, configVersion string) string {
 		who = "an unknown version"
 	}
 	return fmt.Sprintf("%s has schema version %d, written by OpenClaw %s; this openclaw-bot knows schema versions up to %d (OpenClaw %s), so it cannot tell where that release keeps the auth state: upgrade openclaw-bot",
-		path, schema, who, known.StateSchema, known.Version)
+		path, schema.version, who, known.StateSchema, known.Version)
 }
 
 type agentDir struct {
@@ -197,14 +196,14 @@ func (loc Location) OAuthDir() string {
 
 func readSQLite(ctx context.Context, snap *Snapshot, agents []agentDir) error {
 	loc := snap.Location
-	rows, times, found, err := readStateDB(ctx, loc.StateDB())
+	rows, times, schema, found, err := readStateDB(ctx, loc.StateDB())
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		snap.Problems = append(snap.Problems, err.Error())
 	}
-	if newer := newerState(ctx, loc.StateDB(), snap.Version); newer != "" {
+	if newer := newerState(loc.StateDB(), schema, snap.Version); newer != "" {
 		// Never a guess: a schema the bot has never seen may keep the
 		// auth state anywhere, so nothing of it is reported as read.
 		snap.Newer = newer

@@ -61,7 +61,7 @@ func OpenReadOnly(path string) (*sql.DB, error) {
 // transaction. Missing keys are absent from the result; a missing table
 // yields an empty result.
 func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...string) (map[string][]byte, error) {
-	rows, _, err := readRowsAt(ctx, path, table, keyCol, valCol, "", keys...)
+	rows, _, err := readRowsAt(ctx, path, table, keyCol, valCol, "", nil, keys...)
 	return rows, err
 }
 
@@ -69,7 +69,10 @@ func readRows(ctx context.Context, path, table, keyCol, valCol string, keys ...s
 // row's timeCol (OpenClaw's updated_at / updated_at_ms, milliseconds since
 // the epoch) when the table has that column ("" or a table without it: no
 // times).
-func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string, keys ...string) (map[string][]byte, map[string]int64, error) {
+// With schema set it also reads the database's schema version (and, for a
+// version the bot does not know, schema_meta's app_version) on the same
+// connection.
+func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string, schema *dbSchema, keys ...string) (map[string][]byte, map[string]int64, error) {
 	defer noteReading(ctx, path)()
 	db, err := OpenReadOnly(path)
 	if err != nil {
@@ -84,6 +87,11 @@ func readRowsAt(ctx context.Context, path, table, keyCol, valCol, timeCol string
 		return nil, nil, SQLiteError(path, err)
 	}
 	defer conn.Close()
+	if schema != nil {
+		if err := schema.read(ctx, conn); err != nil {
+			return nil, nil, SQLiteError(path, err)
+		}
+	}
 	var n int
 	err = conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?`, table).Scan(&n)
 	if err != nil {
@@ -162,50 +170,46 @@ func SQLiteError(path string, err error) error {
 // ReadStateDB reads the shared rows of state/openclaw.sqlite. found is false
 // when the database does not exist.
 func ReadStateDB(ctx context.Context, path string) (rows map[string][]byte, found bool, err error) {
-	rows, _, found, err = readStateDB(ctx, path)
+	rows, _, _, found, err = readStateDB(ctx, path)
 	return rows, found, err
 }
 
 // readStateDB is ReadStateDB plus each row's updated_at_ms.
-func readStateDB(ctx context.Context, path string) (rows map[string][]byte, times map[string]int64, found bool, err error) {
-	rows, times, err = readRowsAt(ctx, path, "config_machine_state", "state_key", "value_json", "updated_at_ms",
+func readStateDB(ctx context.Context, path string) (rows map[string][]byte, times map[string]int64, schema dbSchema, found bool, err error) {
+	rows, times, err = readRowsAt(ctx, path, "config_machine_state", "state_key", "value_json", "updated_at_ms", &schema,
 		KeySharedStore, KeyProfileStore, KeyProfileState)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, false, nil
+		return nil, nil, schema, false, nil
 	}
-	return rows, times, err == nil, err
+	return rows, times, schema, err == nil, err
 }
 
-// StateDBSchema reads PRAGMA user_version of state/openclaw.sqlite and the
-// app_version schema_meta records (2026.9.6 writes it; "" before). found is
-// false when the database does not exist.
-func StateDBSchema(ctx context.Context, path string) (version int, app string, found bool, err error) {
-	db, err := OpenReadOnly(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, "", false, nil
+// dbSchema is PRAGMA user_version of one of OpenClaw's databases and, when
+// that is newer than the newest release the bot knows, the app_version
+// schema_meta records (2026.9.6 writes it; "" before).
+type dbSchema struct {
+	version int
+	app     string
+}
+
+func (d *dbSchema) read(ctx context.Context, conn *sql.Conn) error {
+	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&d.version); err != nil {
+		return err
 	}
-	if err != nil {
-		return 0, "", false, err
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
-	defer cancel()
-	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return 0, "", true, SQLiteError(path, err)
+	if d.version <= NewestKnown().StateSchema {
+		return nil
 	}
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_meta'`).Scan(&n); err != nil {
-		return version, "", true, SQLiteError(path, err)
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_meta'`).Scan(&n); err != nil || n == 0 {
+		return err
 	}
-	if n > 0 {
-		var v sql.NullString
-		err := db.QueryRowContext(ctx, `SELECT app_version FROM schema_meta WHERE meta_key='primary'`).Scan(&v)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return version, "", true, SQLiteError(path, err)
-		}
-		app = v.String
+	var v sql.NullString
+	err := conn.QueryRowContext(ctx, `SELECT app_version FROM schema_meta WHERE meta_key='primary'`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
-	return version, app, true, nil
+	d.app = v.String
+	return nil
 }
 
 // ReadAgentDB reads the auth rows of agents/<id>/agent/openclaw-agent.sqlite.
@@ -217,7 +221,7 @@ func ReadAgentDB(ctx context.Context, path string) (store, state []byte, found b
 // readAgentDB is ReadAgentDB plus auth_profile_store's updated_at (ms; 0
 // when there is none).
 func readAgentDB(ctx context.Context, path string) (store, state []byte, storeAt int64, found bool, err error) {
-	s, at, err := readRowsAt(ctx, path, "auth_profile_store", "store_key", "store_json", "updated_at", AgentRowKey)
+	s, at, err := readRowsAt(ctx, path, "auth_profile_store", "store_key", "store_json", "updated_at", nil, AgentRowKey)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, 0, false, nil
 	}
