@@ -150,6 +150,11 @@ func (a *App) open(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	a.release = append(a.release, func() { _ = unlockDB() })
+	// The store is ours alone now: what an earlier serve claimed and never
+	// finished (kill -9 mid-send) is due at once, not after its lease.
+	if _, err := st.ReleaseClaims(ctx, time.Now()); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -217,3 +217,37 @@ func testMarkSentConcurrent(t *testing.T, d testDriver) {
 		}
 	}
 }
+
+// A serve that starts with the store to itself releases what an earlier
+// process claimed and never finished (kill -9 mid-send): due at once, its
+// Attempts kept (so the sender looks before resending); items never tried
+// and items sent keep their times.
+func TestReleaseClaims(t *testing.T) { eachDriver(t, testReleaseClaims) }
+
+func testReleaseClaims(t *testing.T, d testDriver) {
+	s := d.openFresh(t)
+	ctx := t.Context()
+	b := Batch{Outbox: []OutboxItem{
+		{Channel: ChannelSlack, Dest: "C1", Ref: "claimed", CreatedAt: t0},
+		{Channel: ChannelSlack, Dest: "C1", Ref: "scheduled", CreatedAt: t0, NextAttempt: t0.Add(time.Hour)},
+		{Channel: ChannelSlack, Dest: "C1", Ref: "sent", CreatedAt: t0.Add(-time.Second)},
+	}}
+	must(t, s.Apply(ctx, b))
+	claimed, err := s.ClaimOutbox(ctx, t0, 0, time.Hour)
+	must(t, err)
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %v", ids(claimed))
+	}
+	must(t, s.MarkSent(ctx, b.Outbox[2].ID, sent("C1", "1"), t0))
+	restart := t0.Add(time.Minute)
+	n, err := s.ReleaseClaims(ctx, restart)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("released %d, want 1", n)
+	}
+	due, err := s.ClaimOutbox(ctx, restart, 0, time.Hour)
+	must(t, err)
+	if len(due) != 1 || due[0].Ref != "claimed" || due[0].Attempts != 2 {
+		t.Fatalf("due after the restart: %+v, want the claimed item at its second attempt", due)
+	}
+}

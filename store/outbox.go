@@ -170,6 +170,25 @@ func (s *Store) ReleaseOutbox(ctx context.Context, id int64, attempts int, next 
 	return n > 0, nil
 }
 
+// ReleaseClaims makes every unsent item that was tried before due at now:
+// for a deliverer that has the store to itself (serve holds its lock), an
+// earlier claim belongs to a process that is gone, kill -9 included, and
+// must not wait out its lease. Items keep their Attempts, so a Finder is
+// asked before re-sending. It returns how many items it released.
+func (s *Store) ReleaseClaims(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE outbox SET next_attempt = ? WHERE sent_at IS NULL AND dead = 0 AND attempts > 0 AND next_attempt > ?`,
+		now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: release claims: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: release claims: %w", err)
+	}
+	return n, nil
+}
+
 // OutboxItem returns one outbox item by id (ErrNotFound).
 func (s *Store) OutboxItem(ctx context.Context, id int64) (*OutboxItem, error) {
 	o, err := scanOutbox(s.db.QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
