@@ -2,13 +2,13 @@ package change
 
 import (
 	"crypto/sha256"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/fakecli"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 	"github.com/openclaw-bot/openclaw-bot/openclaw/run"
 )
@@ -58,38 +58,10 @@ func newFakeCLI(t *testing.T, mode, firstLine string) *fakeCLI {
 }
 
 // calls returns the argv of every invocation of the fake so far.
-func (f *fakeCLI) calls() [][]string {
-	f.t.Helper()
-	data, err := os.ReadFile(filepath.Join(f.rec, "argv"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	var out [][]string
-	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		args := strings.Split(line, "\x1f")
-		out = append(out, args[:len(args)-1])
-	}
-	return out
-}
+func (f *fakeCLI) calls() [][]string { f.t.Helper(); return fakecli.Calls(f.t, f.rec) }
 
 // env returns the environment of the last invocation.
-func (f *fakeCLI) env() map[string]string {
-	f.t.Helper()
-	data, err := os.ReadFile(filepath.Join(f.rec, "env"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			m[k] = v
-		}
-	}
-	return m
-}
+func (f *fakeCLI) env() map[string]string { f.t.Helper(); return fakecli.Env(f.t, f.rec) }
 
 func sum(t *testing.T, p string) [32]byte {
 	b, err := os.ReadFile(p)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclaw-bot/openclaw-bot/internal/fakecli"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/openclaw"
 )
@@ -67,38 +68,10 @@ func newFakeCLI(t *testing.T, mode, firstLine string) *fakeCLI {
 }
 
 // calls returns the argv of every invocation of the fake so far.
-func (f *fakeCLI) calls() [][]string {
-	f.t.Helper()
-	data, err := os.ReadFile(filepath.Join(f.rec, "argv"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	var out [][]string
-	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		args := strings.Split(line, "\x1f")
-		out = append(out, args[:len(args)-1])
-	}
-	return out
-}
+func (f *fakeCLI) calls() [][]string { f.t.Helper(); return fakecli.Calls(f.t, f.rec) }
 
 // env returns the environment of the last invocation.
-func (f *fakeCLI) env() map[string]string {
-	f.t.Helper()
-	data, err := os.ReadFile(filepath.Join(f.rec, "env"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			m[k] = v
-		}
-	}
-	return m
-}
+func (f *fakeCLI) env() map[string]string { f.t.Helper(); return fakecli.Env(f.t, f.rec) }
 
 func (f *fakeCLI) file(name string) string {
 	data, _ := os.ReadFile(filepath.Join(f.rec, name))
