@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot/console"
 	"github.com/openclaw-bot/openclaw-bot/bot/router"
 	"github.com/openclaw-bot/openclaw-bot/config"
+	"github.com/openclaw-bot/openclaw-bot/fleet"
 	"github.com/openclaw-bot/openclaw-bot/internal/logging"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/metrics"
@@ -99,6 +101,11 @@ type App struct {
 	changed   <-chan struct{}
 	release   []func() // the store and its locks, last first
 	stopOnce  sync.Once
+	// fleet is this instance's membership of the fleet (PostgreSQL); nil
+	// on SQLite.
+	fleet     *fleet.Fleet
+	stopFleet context.CancelFunc
+	fleetDone chan struct{}
 }
 
 // New locks and opens the store (one serve per store: two would alert and
@@ -132,7 +139,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 }
 
 // open takes the store (with PostgreSQL the lock file beside store.path
-// guards this host and LockDatabase the shared database).
+// guards this host, and the instance joins the fleet).
 func (a *App) open(ctx context.Context, cfg *config.Config) error {
 	unlock, err := store.Lock(cfg.Store.Path)
 	if err != nil {
@@ -145,11 +152,12 @@ func (a *App) open(ctx context.Context, cfg *config.Config) error {
 	}
 	a.store = st
 	a.release = append(a.release, func() { st.Close() })
-	unlockDB, err := st.LockDatabase(ctx)
-	if err != nil {
-		return err
+	if st.Driver() == store.DriverPostgres {
+		// One of a fleet: registered under instance.name, owning its
+		// targets (refused when another instance holds one); the claims an
+		// earlier run of this instance left are released by Join.
+		return a.joinFleet(ctx, cfg)
 	}
-	a.release = append(a.release, func() { _ = unlockDB() })
 	// The store is ours alone now: what an earlier serve claimed and never
 	// finished (kill -9 mid-send) is due at once, not after its lease.
 	if _, err := st.ReleaseClaims(ctx, time.Now()); err != nil {
@@ -185,6 +193,14 @@ func (a *App) Start(ctx context.Context) error {
 		go func() {
 			defer close(a.consoleDone)
 			_ = a.console.Run(cctx)
+		}()
+	}
+	if a.fleet != nil {
+		fctx, cancel := context.WithCancel(a.runCtx)
+		a.stopFleet, a.fleetDone = cancel, make(chan struct{})
+		go func() {
+			defer close(a.fleetDone)
+			_ = a.fleet.Run(fctx)
 		}()
 	}
 	stopHTTP, err := a.startHTTP(gen.cfg)
@@ -246,6 +262,16 @@ func (a *App) Stop(ctx context.Context) {
 		}
 		if a.stopHTTP != nil {
 			a.stopHTTP()
+		}
+		if a.stopFleet != nil {
+			a.stopFleet()
+			<-a.fleetDone
+		}
+		if a.fleet != nil {
+			// A clean stop: the targets are free and nobody alerts.
+			if err := a.fleet.Leave(context.WithoutCancel(ctx)); err != nil {
+				a.log.Warn().Err(err).Msg("fleet: could not record the stop; the others will report this instance silent")
+			}
 		}
 		if a.stopRun != nil {
 			a.stopRun()
@@ -323,6 +349,13 @@ func (a *App) Reload(why string) {
 		return
 	}
 	prev := a.gen
+	if a.fleet != nil && !slices.Equal(targetNames(old), targetNames(cfg)) {
+		if err := a.fleet.SetTargets(a.runCtx, targetNames(cfg)); err != nil {
+			a.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")
+			report(metrics.ReloadRefused, err)
+			return
+		}
+	}
 	gen, err := a.newGeneration(cfg, prev)
 	if err != nil {
 		a.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")

@@ -55,6 +55,13 @@ func (a *App) newGeneration(cfg *config.Config, prev *generation) (*generation, 
 		ReadTimeout:   cfg.Scheduler.ReadTimeout,
 		Observer:      a.metrics,
 	}
+	var rdiag router.Diagnoser = diagnoser{svc}
+	var rfleet router.Fleet
+	if a.fleet != nil {
+		svc.Instance = a.fleet.Name()
+		svc.Observer = publisher{Observer: a.metrics, fleet: a.fleet}
+		rdiag, rfleet = fleetDiagnoser{local: svc, fleet: a.fleet}, a.fleet
+	}
 	fail := func(err error) (*generation, error) {
 		closeNew(chats, prev)
 		return nil, err
@@ -93,9 +100,9 @@ func (a *App) newGeneration(cfg *config.Config, prev *generation) (*generation, 
 		// of a stopped generation (its alert state is no longer the truth).
 		AfterChange: a.reevaluate})
 	rt := router.New(router.Options{
-		Store: a.store, Diagnoser: diagnoser{svc}, Actions: acts, Access: cfg.Access,
+		Store: a.store, Diagnoser: rdiag, Actions: acts, Access: cfg.Access,
 		AlertChannel: cfg.Slack.AlertChannel, AlertChat: cfg.Telegram.AlertChat, Log: &log, Scrubber: scrub,
-		Observer: a.metrics,
+		Observer: a.metrics, Fleet: rfleet,
 	})
 	if cfg.Recovery.ResetAfterRotation {
 		// The reset goes through the router, as a Confirm's would: the same
@@ -124,6 +131,9 @@ func (a *App) runGeneration(ctx context.Context, gen *generation) {
 	}
 	a.svc.Store(svc)
 	a.handler.set(gen.router)
+	if a.fleet != nil {
+		a.fleet.SetHandler(a.handler, svc.Routes)
+	}
 	a.metrics.SetTargets(svc.TargetNames())
 	a.metrics.SetSources(metrics.Sources{OutboxDepth: a.store.OutboxDepth, Firing: svc.Engine.Firing})
 	for _, t := range svc.Targets {

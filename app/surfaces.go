@@ -15,6 +15,7 @@ import (
 	"github.com/openclaw-bot/openclaw-bot/bot/telegram"
 	"github.com/openclaw-bot/openclaw-bot/config"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/fleet"
 	"github.com/openclaw-bot/openclaw-bot/internal/redact"
 	"github.com/openclaw-bot/openclaw-bot/scheduler"
 )
@@ -107,6 +108,9 @@ func (a *App) buildChats(cfg *config.Config, prev *generation) ([]*chat, error) 
 		if err != nil {
 			closeNew(out, prev)
 			return nil, err
+		}
+		if a.fleet != nil && p.name == bot.SurfaceTelegram && cfg.Telegram.Mode == config.TelegramPolling {
+			s = &exclusiveSurface{Surface: s, fleet: a.fleet, key: fleet.LockTelegramPolling, what: "telegram polling"}
 		}
 		out = append(out, &chat{name: p.name, section: sec, s: s})
 	}

@@ -83,3 +83,19 @@ func NewRequestID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+type forwardedKey struct{}
+
+// WithForwardedFrom marks ctx as a command another fleet instance took
+// from chat and handed to this one, the owner of its target (package
+// fleet). The router does not rate-limit it again nor forward it on.
+func WithForwardedFrom(ctx context.Context, instance string) context.Context {
+	return context.WithValue(ctx, forwardedKey{}, instance)
+}
+
+// ForwardedFrom is the instance that forwarded ctx's command ("" = typed
+// here).
+func ForwardedFrom(ctx context.Context) string {
+	s, _ := ctx.Value(forwardedKey{}).(string)
+	return s
+}

@@ -63,6 +63,7 @@ const (
 	DefaultReadTimeout      = 5 * time.Second // = openclaw.DefaultReadTimeout
 	DefaultOpenClawLogDir   = "/tmp/openclaw"
 	DefaultReminderEvery    = 4 * time.Hour
+	DefaultHeartbeatEvery   = 10 * time.Second
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "auto"
 )
@@ -94,6 +95,8 @@ type Config struct {
 	Alerts    Alerts    `yaml:"alerts" json:"alerts"`
 	Recovery  Recovery  `yaml:"recovery" json:"recovery"`
 	Log       Log       `yaml:"log" json:"log"`
+	Instance  Instance  `yaml:"instance" json:"instance"`
+	Fleet     Fleet     `yaml:"fleet" json:"fleet"`
 
 	// File is the path the configuration was read from; "" for Default.
 	File string `yaml:"-" json:"file,omitempty"`
@@ -303,6 +306,20 @@ func (m Maintenance) Window() (starts, ends time.Time, err error) {
 	return starts, ends, nil
 }
 
+// Instance names this serve process in a fleet (README "Fleet": several
+// instances sharing a PostgreSQL store, each watching its own targets).
+type Instance struct {
+	// Name is unique in the fleet; "" is the host name.
+	Name string `yaml:"name" json:"name"`
+}
+
+// Fleet holds what instances sharing a PostgreSQL store agree on.
+type Fleet struct {
+	// HeartbeatEvery is how often each instance beats; one that misses
+	// three beats gets one critical instance.silent alert.
+	HeartbeatEvery time.Duration `yaml:"heartbeat_every" json:"heartbeat_every"`
+}
+
 // Recovery holds what serve may repair by itself, without a Confirm.
 type Recovery struct {
 	// ResetAfterRotation: when a profile's key changed after its
@@ -335,6 +352,7 @@ func Default() *Config {
 		Scheduler: Scheduler{SnapshotEvery: DefaultSnapshotEvery, HealthzEvery: DefaultHealthzEvery, ReadTimeout: DefaultReadTimeout, OpenClawLogDir: DefaultOpenClawLogDir},
 		Alerts:    Alerts{ReminderEvery: DefaultReminderEvery},
 		Log:       Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Fleet:     Fleet{HeartbeatEvery: DefaultHeartbeatEvery},
 	}
 }
 

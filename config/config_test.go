@@ -102,6 +102,7 @@ func TestDefaults(t *testing.T) {
 		Scheduler: Scheduler{SnapshotEvery: 30 * time.Second, HealthzEvery: time.Minute, ReadTimeout: 5 * time.Second, OpenClawLogDir: "/tmp/openclaw"},
 		Alerts:    Alerts{ReminderEvery: 4 * time.Hour},
 		Log:       Log{Level: "info", Format: "auto"},
+		Fleet:     Fleet{HeartbeatEvery: 10 * time.Second},
 	}
 	if got := plain(d); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", got, want)
@@ -245,6 +246,7 @@ func TestFullFile(t *testing.T) {
 		Scheduler: Scheduler{SnapshotEvery: 10 * time.Second, HealthzEvery: 2 * time.Minute, ReadTimeout: 5 * time.Second, OpenClawLogDir: "/tmp/openclaw"},
 		Alerts:    Alerts{ReminderEvery: 30 * time.Minute},
 		Log:       Log{Level: "debug", Format: "json"},
+		Fleet:     Fleet{HeartbeatEvery: 10 * time.Second},
 	}
 	// The one secret written literally is warned about (TestLiteralSecretWarnings).
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "targets[1].gateway_token is written literally") {

@@ -25,7 +25,9 @@ const (
 	MinSnapshotEvery = 5 * time.Second
 	MinHealthzEvery  = 10 * time.Second
 	MinReadTimeout   = time.Second
-	MinReminderEvery = 5 * time.Minute
+	// MinHeartbeatEvery is low enough for a test fleet.
+	MinHeartbeatEvery = 100 * time.Millisecond
+	MinReminderEvery  = 5 * time.Minute
 )
 
 var (
@@ -418,7 +420,14 @@ func (v *validator) intervals() {
 	floor("scheduler.healthz_every", c.Scheduler.HealthzEvery, MinHealthzEvery)
 	floor("scheduler.read_timeout", c.Scheduler.ReadTimeout, MinReadTimeout)
 	floor("alerts.reminder_every", c.Alerts.ReminderEvery, MinReminderEvery)
+	floor("fleet.heartbeat_every", c.Fleet.HeartbeatEvery, MinHeartbeatEvery)
+	if n := c.Instance.Name; n != "" && !instanceName.MatchString(n) {
+		v.errf("instance.name", "instance.name: %s is not a name: use 1-63 letters, digits, '.', '_' or '-' (default: the host name)", show(n))
+	}
 }
+
+// instanceName is what instance.name may be.
+var instanceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 func (v *validator) log() {
 	v.enum("log.level", v.c.Log.Level, logLevels)

@@ -50,6 +50,10 @@ const (
 	CodeLogNoAPIKey     = "log.no_api_key"
 	CodeLogOAuthRefresh = "log.oauth_refresh_failed"
 	CodeLogAuthRejected = "log.auth_rejected"
+	// CodeInstanceSilent: a fleet instance missed three heartbeats (package
+	// fleet); its targets are unwatched. Also on a report another instance
+	// answers for such a target.
+	CodeInstanceSilent = "instance.silent"
 )
 
 // CodeSpec is everything the bot decides by a finding's code. The rows are
@@ -165,6 +169,7 @@ var codeTable = []CodeSpec{
 	{Code: CodeLogOAuthRefresh, Severities: crit, GatewayMuted: true,
 		CoveredBy: []string{CodeOAuthRefreshFailed, CodeOAuthRefreshPending, CodeCredentialExpired}},
 	{Code: CodeLogAuthRejected, Severities: crit, GatewayMuted: true},
+	{Code: CodeInstanceSilent, Severities: crit, Kind: KindNetwork},
 }
 
 var (

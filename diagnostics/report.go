@@ -24,6 +24,21 @@ type Report struct {
 	// Snapshot.Windows at the report's time): what a chat preview shows and
 	// its Confirm compares. Not part of the JSON.
 	Windows openclaw.Windows `json:"-"`
+	// Source is set on a report another fleet instance made and published
+	// (nil: made by this process).
+	Source *ReportSource `json:"source,omitempty"`
+}
+
+// ReportSource is where a published report came from.
+type ReportSource struct {
+	// Instance is the fleet instance that owns the target and made it.
+	Instance string `json:"instance"`
+	// PublishedAt is when it was published; Age how old it was when read.
+	PublishedAt time.Time     `json:"published_at"`
+	Age         time.Duration `json:"age_ns"`
+	// OwnerSilentSince: the owner missed its heartbeats since then (zero:
+	// alive). The report is its last word; the target is not watched.
+	OwnerSilentSince time.Time `json:"owner_silent_since,omitzero"`
 }
 
 // OpenClawInfo identifies the install.

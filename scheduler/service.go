@@ -116,6 +116,9 @@ type Service struct {
 	// deliverer (0: DefaultDeliveryLease); a delivery is cut off at three
 	// quarters of it.
 	DeliveryLease time.Duration
+	// Instance is this fleet instance's name: its outbox claims carry it
+	// (store.ReleaseClaimsOf). "" alone.
+	Instance string
 
 	locks sync.Map // target → *sync.Mutex
 	// memories: target → *diagnostics.SecretMemory (used under the
@@ -571,7 +574,7 @@ func (s *Service) DeliverDue(ctx context.Context) int {
 		if ctx.Err() != nil {
 			return i
 		}
-		items, err := s.Store.ClaimOutbox(ctx, s.now(), 1, s.deliveryLease())
+		items, err := s.Store.ClaimOutboxAs(ctx, s.Instance, s.now(), 1, s.deliveryLease())
 		if err != nil {
 			if ctx.Err() == nil {
 				s.Log.Warn().Err(err).Msg("claim outbox")

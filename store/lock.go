@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -54,44 +53,6 @@ func Lock(path string) (unlock func() error, err error) {
 		// it would race a process that just opened it).
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("store: unlock %s: %w", name, err)
-		}
-		return nil
-	}, nil
-}
-
-// pgServeLockKey is the advisory lock LockDatabase takes ("ocboserv").
-const pgServeLockKey int64 = 0x6f63626f73657276
-
-// LockDatabase makes serve the only one on a shared PostgreSQL database
-// until the fleet work (several instances, routing of targets, fail-over)
-// replaces it: a session advisory lock, held on a connection of its own
-// until unlock (or until that connection ends: the process exits, the
-// server restarts). A second holder gets ErrLocked at once. On SQLite it
-// does nothing: Lock's flock beside the file is the serve lock there.
-func (s *Store) LockDatabase(ctx context.Context) (unlock func() error, err error) {
-	if !s.d.pg {
-		return func() error { return nil }, nil
-	}
-	conn, err := s.raw.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: lock %s: %w", s.name, err)
-	}
-	var ok bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, pgServeLockKey).Scan(&ok); err != nil {
-		_ = conn.Close()
-		return nil, fmt.Errorf("store: lock %s: %w", s.name, err)
-	}
-	if !ok {
-		_ = conn.Close()
-		return nil, fmt.Errorf("%w: another serve holds the advisory lock of %s; stop it first (several instances on one database come with the fleet work)", ErrLocked, s.name)
-	}
-	return func() error {
-		_, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, pgServeLockKey)
-		if cerr := conn.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("store: unlock %s: %w", s.name, err)
 		}
 		return nil
 	}, nil

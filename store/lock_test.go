@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // One serve per store: a second Lock on the same store fails with
@@ -39,52 +38,45 @@ func TestLock(t *testing.T) {
 	}
 }
 
-// PostgreSQL: one serve per shared database, until the fleet work; the lock
-// goes with the holder's connection. SQLite: a no-op (Lock is the lock).
-func TestLockDatabase(t *testing.T) {
+// TryLock: one holder at a time; the lock goes with the holder's
+// connection (its process dies, a network failure), and SQLite has none.
+func TestAdvisoryLock(t *testing.T) {
 	eachDriver(t, func(t *testing.T, d testDriver) {
 		c := d.fresh(t)
 		a, b := d.open(t, c), d.open(t, c)
 		ctx := t.Context()
-		unlockA, err := a.LockDatabase(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		unlockB, err := b.LockDatabase(ctx)
+		const key = 42
+		la, err := a.TryLock(ctx, key)
 		if d.name == DriverSQLite {
-			if err != nil {
-				t.Fatalf("SQLite: %v", err)
+			if !errors.Is(err, ErrNotPostgres) {
+				t.Fatalf("SQLite: %v, want ErrNotPostgres", err)
 			}
-			must(t, unlockB())
-			must(t, unlockA())
 			return
 		}
-		if !errors.Is(err, ErrLocked) {
-			t.Fatalf("second LockDatabase: %v, want ErrLocked", err)
+		if err != nil || la == nil {
+			t.Fatalf("first TryLock: %v %v", la, err)
 		}
-		must(t, unlockA())
-		unlockB, err = b.LockDatabase(ctx)
-		if err != nil {
-			t.Fatalf("after unlock: %v", err)
+		if lb, err := b.TryLock(ctx, key); err != nil || lb != nil {
+			t.Fatalf("second TryLock: %v %v, want nil, nil", lb, err)
 		}
-		// The holder's connection ends without an unlock (its process
-		// dies, a network failure): the server kills that session.
-		if _, err := a.raw.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		must(t, la.Held(ctx))
+		// The holder's session ends without an unlock: the server frees it.
+		if _, err := b.raw.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
 			WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _ = unlockB() }()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			u, err := a.LockDatabase(ctx)
-			if err == nil {
-				must(t, u())
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("lock not released with its connection: %v", err)
-			}
-			time.Sleep(50 * time.Millisecond)
+		if err := la.Held(ctx); err == nil {
+			t.Error("Held after the session was killed: nil, want an error")
 		}
+		la.Release()
+		lb, err := b.TryLock(ctx, key)
+		if err != nil || lb == nil {
+			t.Fatalf("TryLock after the holder's session ended: %v %v", lb, err)
+		}
+		lb.Release()
+		if la, err = a.TryLock(ctx, key); err != nil || la == nil {
+			t.Fatalf("TryLock after Release: %v %v", la, err)
+		}
+		la.Release()
 	})
 }

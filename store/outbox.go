@@ -126,16 +126,22 @@ const DefaultClaimLease = time.Minute
 // SQLite there is one writer at a time, and each claim sees the previous
 // claim's leases.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error) {
+	return s.ClaimOutboxAs(ctx, "", now, limit, lease)
+}
+
+// ClaimOutboxAs is ClaimOutbox for a named fleet instance: the claims
+// carry its name, so that ReleaseClaimsOf can end them when it is gone.
+func (s *Store) ClaimOutboxAs(ctx context.Context, by string, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error) {
 	if lease <= 0 {
 		lease = DefaultClaimLease
 	}
 	nowMs := now.UnixMilli()
 	out, err := queryAll(ctx, s.db, scanOutbox,
-		`UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?1, next_attempt = ?2
+		`UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?1, next_attempt = ?2, claimed_by = ?4
 		 WHERE id IN (SELECT id FROM outbox
 		   WHERE sent_at IS NULL AND dead = 0 AND next_attempt <= ?1
 		   ORDER BY created_at, id LIMIT ?3`+s.d.skipLocked+`)
-		 RETURNING `+outboxCols, nowMs, now.Add(lease).UnixMilli(), limitArg(limit))
+		 RETURNING `+outboxCols, nowMs, now.Add(lease).UnixMilli(), limitArg(limit), by)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
@@ -185,6 +191,25 @@ func (s *Store) ReleaseClaims(ctx context.Context, now time.Time) (int64, error)
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("store: release claims: %w", err)
+	}
+	return n, nil
+}
+
+// ReleaseClaimsOf is ReleaseClaims for the claims of one fleet instance
+// that is gone: restarted (its earlier process's claims) or silent (kill
+// -9, a lost host). A claim the instance still finishes after all is
+// harmless: MarkSent of an item another deliverer sent meanwhile only logs
+// it again, and Slack's look-before-resend (Finder) finds the message.
+func (s *Store) ReleaseClaimsOf(ctx context.Context, instance string, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE outbox SET next_attempt = ? WHERE sent_at IS NULL AND dead = 0 AND attempts > 0 AND next_attempt > ? AND claimed_by = ?`,
+		now.UnixMilli(), now.UnixMilli(), instance)
+	if err != nil {
+		return 0, fmt.Errorf("store: release claims of %s: %w", instance, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: release claims of %s: %w", instance, err)
 	}
 	return n, nil
 }

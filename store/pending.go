@@ -127,3 +127,22 @@ func (s *Store) TakePending(ctx context.Context, id, actor string, now time.Time
 	}
 	return &p, nil
 }
+
+// PendingTarget is the target of pending confirmation id, without taking
+// it (a fleet instance routes the press to the target's owner). ErrNotFound
+// when there is none.
+func (s *Store) PendingTarget(ctx context.Context, id string) (string, error) {
+	var args string
+	err := s.db.QueryRowContext(ctx, `SELECT args FROM pending WHERE id = ?`, id).Scan(&args)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: pending target: %w", ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: pending target: %w", err)
+	}
+	list, err := decodeArgs(args)
+	if err != nil || len(list) == 0 {
+		return "", err
+	}
+	return list[0], nil
+}

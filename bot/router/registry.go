@@ -27,6 +27,10 @@ type Spec struct {
 	// Needs is what the action needs on a target besides its files; the
 	// actions answer with Manual's steps when a target lacks it.
 	Needs Need
+	// Owner: in a fleet, the command runs on the instance that owns its
+	// target (it reads the install live or changes it); the others answer
+	// here, from the reports the owners publish and the shared store.
+	Owner bool
 
 	args argShape
 	// run answers the command once the role check passed. A Confirm
@@ -76,7 +80,7 @@ func init() {
 		{Name: CmdHelp, Usage: "help [command]", Role: RoleReader, args: argsTopic, run: (*Router).help,
 			Summary: "this list, or one command in detail", Example: "help cooldown reset",
 			Menu: "What I can do"},
-		{Name: CmdCheck, Usage: "check [target]", Role: RoleResponder, args: argsTarget, run: (*Router).check,
+		{Name: CmdCheck, Usage: "check [target]", Role: RoleResponder, args: argsTarget, run: (*Router).check, Owner: true,
 			Summary: "zero-token key check of every Anthropic credential (GET /v1/models; spends nothing)", Example: "check",
 			Note: "GET /v1/models with each stored Anthropic key: spends no tokens and writes nothing to OpenClaw.",
 			Menu: "Zero-token key check now"},
@@ -92,16 +96,16 @@ func init() {
 			Summary: "acknowledge an incident (shown on its alert)", Example: "ack 12",
 			Menu: "Acknowledge an alert"},
 		{Name: CmdDoctor, Usage: "doctor [target]", Role: RoleResponder, args: argsTarget, run: (*Router).doctorLint,
-			action: Actions.DoctorLint, manual: manualDoctor, Needs: NeedCLI,
+			action: Actions.DoctorLint, manual: manualDoctor, Needs: NeedCLI, Owner: true,
 			Summary: "OpenClaw's read-only auth lint", Example: "doctor",
 			Menu: "Read-only OpenClaw doctor lint"},
 		{Name: CmdCooldownReset, Usage: "cooldown reset <profile|all> [target]", Role: RoleResponder, Confirm: true, args: argsReset,
-			run: (*Router).previewReset, action: Actions.ResetCooldown, manual: manualReset,
+			run: (*Router).previewReset, action: Actions.ResetCooldown, manual: manualReset, Owner: true,
 			Summary: "end a profile's cooldown (all: every profile in a window)", Example: "cooldown reset anthropic:default",
 			Note: "The preview shows each profile's window, until when, and what the key check last said; when the key is known rejected it says so: a reset does not fix a bad key.",
 			Menu: "Reset a cooldown: <profile|all> (confirm)"},
 		{Name: CmdUndo, Usage: "undo <audit id>", Role: RoleResponder, Confirm: true, args: argsNumber,
-			run: (*Router).previewUndo, action: Actions.Undo, manual: manualUndo,
+			run: (*Router).previewUndo, action: Actions.Undo, manual: manualUndo, Owner: true,
 			Summary: "restore the backup a cooldown reset took", Example: "undo 42",
 			Note: "The audit id is on the reset's reply and in audit.",
 			Menu: "Restore the backup a reset took: <audit id> (confirm)"},
@@ -109,16 +113,16 @@ func init() {
 			Summary: "the latest n commands (default 10, at most 50): who, what, where, outcome", Example: "audit 20",
 			Menu: "Recent actions (admin)"},
 		{Name: CmdRestart, Usage: "restart [target]", Role: RoleAdmin, Confirm: true, args: argsTarget,
-			run: onTarget(restartPreview), action: Actions.Restart, manual: manualRestart, Needs: NeedRestarter, danger: true,
+			run: onTarget(restartPreview), action: Actions.Restart, manual: manualRestart, Needs: NeedRestarter, danger: true, Owner: true,
 			Summary: "restart the OpenClaw gateway", Example: "restart",
 			Note: "A restart does not end a cooldown on OpenClaw 2026.9.6 (it is persisted).",
 			Menu: "Restart the OpenClaw gateway (admin, confirm)"},
 		{Name: CmdDoctorFix, Usage: "doctor fix [target] [profile|all]", Role: RoleAdmin, Confirm: true, args: argsFix,
-			run: onTarget(doctorFixPreview), action: Actions.DoctorFix, manual: manualDoctorFix, Needs: NeedCLI,
+			run: onTarget(doctorFixPreview), action: Actions.DoctorFix, manual: manualDoctorFix, Needs: NeedCLI, Owner: true,
 			Summary: "run openclaw doctor --fix (migrates legacy files, refreshes OAuth logins)", Example: "doctor fix",
 			Menu: "Run openclaw doctor --fix (admin, confirm)"},
 		{Name: CmdProbeSpend, Usage: "probe --spend [target]", Role: RoleAdmin, Confirm: true, args: argsTarget,
-			run: onTarget(probeSpendPreview), action: Actions.ProbeSpend, manual: manualProbeSpend, Needs: NeedCLI, danger: true,
+			run: onTarget(probeSpendPreview), action: Actions.ProbeSpend, manual: manualProbeSpend, Needs: NeedCLI, danger: true, Owner: true,
 			Summary: "OpenClaw's own probe: a real request per profile that spends tokens", Example: "probe --spend",
 			Note: "Spends tokens and records a 30 s cooldown on a 401. Prefer check.",
 			Menu: "OpenClaw's token-spending probe (admin, confirm)"},

@@ -39,6 +39,7 @@ func TestRegistry(t *testing.T) {
 		{"manual: the steps by hand where the action is not available", func(s Spec) bool { return s.action == nil || s.manual != nil }},
 		{"Needs: only with an action", func(s Spec) bool { return s.Needs == NeedNothing || s.action != nil }},
 		{"danger: only on a Confirm", func(s Spec) bool { return !s.danger || s.Confirm }},
+		{"Owner: a command with an action runs on its target's owner in a fleet", func(s Spec) bool { return s.action == nil || s.Owner }},
 	}
 	seen := map[string]string{}
 	for _, s := range Specs() {

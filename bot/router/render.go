@@ -7,6 +7,7 @@ import (
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	txt "github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
 // targetReport is one target's report, or why there is none.
@@ -115,11 +116,18 @@ func header(tr targetReport, multi bool) []bot.Span {
 		out = append(out, bot.At(r.CheckedAt))
 	}
 	if r.Probed {
-		out = append(out, bot.T("; zero-token key check ran\n"))
+		out = append(out, bot.T("; zero-token key check ran"))
 	} else {
-		out = append(out, bot.T("; key check not run\n"))
+		out = append(out, bot.T("; key check not run"))
 	}
-	return out
+	if src := r.Source; src != nil {
+		out = append(out, bot.T("; report of instance "+src.Instance+", "+txt.Duration(src.Age, "")+" old"))
+		if !src.OwnerSilentSince.IsZero() {
+			out = append(out, bot.T("\n"), bot.B("Owner "+src.Instance+" silent since "), bot.At(src.OwnerSilentSince),
+				bot.B(": this is its last report; the target is not watched and actions are refused"))
+		}
+	}
+	return append(out, bot.T("\n"))
 }
 
 // profileLine is one credential: id, type, source, masked secret, health

@@ -67,6 +67,9 @@ type Options struct {
 	Scrubber *redact.Scrubber
 	// Observer counts commands (the metrics); nil: nobody.
 	Observer Observer
+	// Fleet routes the commands of targets other instances own to them
+	// (Spec.Owner); nil: one instance.
+	Fleet Fleet
 }
 
 // Observer is told about every answered command and button press. command
@@ -88,6 +91,7 @@ type Router struct {
 	log     zerolog.Logger
 	scrub   *redact.Scrubber
 	obs     Observer
+	fleet   Fleet
 }
 
 var _ bot.Handler = (*Router)(nil)
@@ -104,6 +108,7 @@ func New(opts Options) *Router {
 		log:     zerolog.Nop(),
 		scrub:   opts.Scrubber,
 		obs:     opts.Observer,
+		fleet:   opts.Fleet,
 	}
 	if r.actions == nil {
 		r.actions = Unavailable{}
@@ -152,19 +157,23 @@ func (r *Router) Handle(ctx context.Context, req bot.Request) (rep bot.Reply) {
 		return r.finish(ctx, who, start, Command{}, res)
 	}
 	cmd, perr := Parse(req.Text, r.targets())
-	if !r.allowed(who) {
+	if !r.allowed(ctx, who) {
 		return r.finish(ctx, who, start, cmd, r.slowDown())
 	}
 	if perr != nil {
 		return r.finish(ctx, who, start, Command{}, parseRefusal(perr, req.Text))
+	}
+	if rep, ok := r.forward(ctx, who, start, cmd, &req, nil); ok {
+		return rep
 	}
 	return r.finish(ctx, who, start, cmd, r.run(ctx, who, cmd))
 }
 
 // allowed applies the per-user rate limit. The console is the local
 // operator at the host's terminal (or a script feeding it): not limited.
-func (r *Router) allowed(who Who) bool {
-	return who.Surface == bot.SurfaceConsole || r.limiter.allow(who.key(), r.now())
+// A command another fleet instance forwarded was counted there.
+func (r *Router) allowed(ctx context.Context, who Who) bool {
+	return who.Surface == bot.SurfaceConsole || bot.ForwardedFrom(ctx) != "" || r.limiter.allow(who.key(), r.now())
 }
 
 // Press answers a button (a bot.Action): Confirm/Cancel of a preview, or
@@ -176,10 +185,15 @@ func (r *Router) Press(ctx context.Context, p bot.Press) (rep bot.Reply) {
 	ctx = r.tag(ctx)
 	defer r.recoverTo(ctx, who, start, &rep)
 
-	if !r.allowed(who) {
+	if !r.allowed(ctx, who) {
 		return r.finish(ctx, who, start, Command{}, r.slowDown())
 	}
 	a, err := bot.ParseAction(p.Action)
+	if err == nil && (a.Verb == bot.VerbConfirm || a.Verb == bot.VerbCancel) {
+		if rep, ok := r.forwardPress(ctx, who, start, a.Arg, p); ok {
+			return rep
+		}
+	}
 	switch {
 	case err == nil && a.Verb == bot.VerbConfirm:
 		return r.finish(ctx, who, start, Command{}, r.confirm(ctx, who, a.Arg))
@@ -194,6 +208,9 @@ func (r *Router) Press(ctx context.Context, p bot.Press) (rep bot.Reply) {
 		res := refusal("This button is not valid (any more)", bot.T(err.Error()+" Type the command instead; "), bot.C("help"), bot.T(" lists them."))
 		res.command, res.args, res.toast = "(button)", []string{}, "Not valid"
 		return r.finish(ctx, who, start, Command{}, res)
+	}
+	if rep, ok := r.forward(ctx, who, start, cmd, nil, &p); ok {
+		return rep
 	}
 	return r.finish(ctx, who, start, cmd, r.run(ctx, who, cmd))
 }

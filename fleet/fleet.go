@@ -1,0 +1,433 @@
+// Package fleet is what lets several `serve` instances share one
+// PostgreSQL store (README "Fleet"): each instance registers under its
+// name and claims its own targets (a target name is unique in the fleet),
+// heartbeats on the database's clock, publishes the latest report of each
+// of its targets, runs the commands other instances queue for its targets,
+// and watches the others' heartbeats: an instance that misses three beats
+// gets one critical instance.silent alert, from whichever instance noticed
+// first, resolved when it beats again.
+//
+//	f := fleet.New(fleet.Options{Store: st, Name: "web-a", ...})
+//	err := f.Join(ctx, []string{"web-3"}) // refused when another instance holds web-3
+//	go f.Run(ctx)                           // heartbeats, silence watch, request worker
+//	rep, err := f.Forward(ctx, "web-9", &req, nil) // run on web-9's owner, wait for its reply
+//	f.Leave(ctx)                            // a clean stop: targets released, no alert
+//
+// It implements router.Fleet. Only the PostgreSQL store has a fleet; on
+// SQLite serve runs alone and builds none of this.
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/bot/router"
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
+	"github.com/openclaw-bot/openclaw-bot/scheduler"
+	"github.com/openclaw-bot/openclaw-bot/store"
+)
+
+// MissedBeats is how many heartbeats an instance may miss before it is
+// declared silent.
+const MissedBeats = 3
+
+// DefaultWait is how long Forward waits for the owner's reply.
+const DefaultWait = 60 * time.Second
+
+// Options configure a Fleet.
+type Options struct {
+	Store *store.Store
+	// Name is instance.name; Host and PID identify the process (a second
+	// live process under the same name is refused).
+	Name, Host, Version string
+	PID                 int
+	// HeartbeatEvery is fleet.heartbeat_every.
+	HeartbeatEvery time.Duration
+	// Wait bounds Forward (0: DefaultWait).
+	Wait time.Duration
+	Log  zerolog.Logger
+}
+
+// Fleet is this instance's membership of the fleet. Safe for concurrent
+// use.
+type Fleet struct {
+	o Options
+
+	mu      sync.Mutex
+	targets []string              // this instance's
+	owners  map[string]ownerState // every claimed target → its owner
+	others  map[string]store.Instance
+	handler bot.Handler             // runs requests forwarded to this instance
+	routes  []scheduler.Route       // where instance.silent goes
+	waiters map[int64]chan struct{} // request id → woken on its reply
+	// beating is since when this instance's heartbeats have succeeded
+	// without a gap: it judges others only after MissedBeats of its own
+	// (after its own outage, everyone's beats look old).
+	beating time.Time
+	lastOK  time.Time
+
+	work    chan struct{}
+	publish chan store.Report
+}
+
+type ownerState struct {
+	instance string
+	silent   time.Time
+}
+
+// New returns a Fleet; Join registers it.
+func New(o Options) *Fleet {
+	if o.HeartbeatEvery <= 0 {
+		o.HeartbeatEvery = 10 * time.Second
+	}
+	if o.Wait <= 0 {
+		o.Wait = DefaultWait
+	}
+	return &Fleet{o: o, owners: map[string]ownerState{}, others: map[string]store.Instance{},
+		waiters: map[int64]chan struct{}{}, work: make(chan struct{}, 1), publish: make(chan store.Report, 64)}
+}
+
+// Name is this instance's name.
+func (f *Fleet) Name() string { return f.o.Name }
+
+// alive is how young a heartbeat must be for its instance to count as
+// running.
+func (f *Fleet) alive() time.Duration { return MissedBeats * f.o.HeartbeatEvery }
+
+// Join registers this instance (refused while another live process runs
+// under its name), claims targets (refused, naming the holder, when
+// another instance owns one) and releases the outbox claims an earlier
+// process of this instance left (kill -9: they are due at once).
+func (f *Fleet) Join(ctx context.Context, targets []string) error {
+	now, err := f.o.Store.Now(ctx)
+	if err != nil {
+		return err
+	}
+	in := store.Instance{Name: f.o.Name, Host: f.o.Host, PID: f.o.PID, Version: f.o.Version}
+	if err := f.o.Store.RegisterInstance(ctx, in, now, f.alive()); err != nil {
+		return err
+	}
+	if err := f.SetTargets(ctx, targets); err != nil {
+		return err
+	}
+	if n, err := f.o.Store.ReleaseClaimsOf(ctx, f.o.Name, now); err != nil {
+		return err
+	} else if n > 0 {
+		f.o.Log.Info().Int64("notices", n).Msg("fleet: notices an earlier run of this instance had claimed are due again")
+	}
+	f.mu.Lock()
+	f.beating, f.lastOK = now, now
+	f.mu.Unlock()
+	return f.refresh(ctx)
+}
+
+// SetTargets claims the targets of a (re)loaded config and releases the
+// ones it no longer lists.
+func (f *Fleet) SetTargets(ctx context.Context, targets []string) error {
+	now, err := f.o.Store.Now(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f.o.Store.ClaimTargets(ctx, f.o.Name, targets, now); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.targets = slices.Clone(targets)
+	f.mu.Unlock()
+	return f.refresh(ctx)
+}
+
+// SetHandler sets what runs the requests other instances forward here
+// (the current router) and where instance.silent alerts go (the current
+// alert routes).
+func (f *Fleet) SetHandler(h bot.Handler, routes []scheduler.Route) {
+	f.mu.Lock()
+	f.handler, f.routes = h, routes
+	f.mu.Unlock()
+}
+
+// Leave records a clean stop: the targets are free and no alert is raised.
+func (f *Fleet) Leave(ctx context.Context) error {
+	now, err := f.o.Store.Now(ctx)
+	if err != nil {
+		now = time.Now()
+	}
+	return f.o.Store.StopInstance(ctx, f.o.Name, now)
+}
+
+// refresh reloads who owns what.
+func (f *Fleet) refresh(ctx context.Context) error {
+	list, err := f.o.Store.Instances(ctx)
+	if err != nil {
+		return err
+	}
+	owners := map[string]ownerState{}
+	others := map[string]store.Instance{}
+	for _, in := range list {
+		for _, t := range in.Targets {
+			owners[t] = ownerState{instance: in.Name, silent: in.SilentSince}
+		}
+		if in.Name != f.o.Name {
+			others[in.Name] = in
+		}
+	}
+	f.mu.Lock()
+	f.owners, f.others = owners, others
+	f.mu.Unlock()
+	return nil
+}
+
+// Remote implements router.Fleet: the owner of target when it is another
+// instance.
+func (f *Fleet) Remote(target string) (router.Owner, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.owners[target]
+	if !ok || o.instance == f.o.Name {
+		return router.Owner{}, false
+	}
+	return router.Owner{Instance: o.instance, SilentSince: o.silent}, true
+}
+
+// RemoteTargets are the targets other instances own, sorted.
+func (f *Fleet) RemoteTargets() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for t, o := range f.owners {
+		if o.instance != f.o.Name {
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Report is the latest report the owner of target published, with its
+// age and, when the owner is silent, an instance.silent finding (the
+// target is not watched: never "ok").
+func (f *Fleet) Report(ctx context.Context, target string) (diagnostics.Report, error) {
+	owner, _ := f.Remote(target)
+	pub, err := f.o.Store.LatestReport(ctx, target)
+	if errors.Is(err, store.ErrNotFound) {
+		return diagnostics.Report{}, fmt.Errorf("instance %s has not published a report of %s yet", owner.Instance, target)
+	}
+	if err != nil {
+		return diagnostics.Report{}, err
+	}
+	var rep diagnostics.Report
+	if err := json.Unmarshal(pub.Body, &rep); err != nil {
+		return diagnostics.Report{}, fmt.Errorf("the report of %s from instance %s does not parse: %w", target, pub.Instance, err)
+	}
+	now, err := f.o.Store.Now(ctx)
+	if err != nil {
+		now = time.Now()
+	}
+	rep.Source = &diagnostics.ReportSource{Instance: pub.Instance, PublishedAt: pub.At, Age: max(now.Sub(pub.At), 0),
+		OwnerSilentSince: owner.SilentSince}
+	if !owner.SilentSince.IsZero() {
+		rep.Findings = append([]diagnostics.Finding{silentFinding(owner.Instance, owner.SilentSince, []string{target})}, rep.Findings...)
+		rep.Verdict = diagnostics.Verdict(rep.Findings)
+	}
+	return rep, nil
+}
+
+// Publish queues the latest report of one of this instance's targets for
+// the others (coalesced: a slow database drops intermediate reports, never
+// the newest).
+func (f *Fleet) Publish(rep diagnostics.Report) {
+	body, err := json.Marshal(rep)
+	if err != nil {
+		f.o.Log.Warn().Err(err).Str("target", rep.Target).Msg("fleet: report not published")
+		return
+	}
+	at := rep.CheckedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r := store.Report{Target: rep.Target, Instance: f.o.Name, At: at, Body: body}
+	select {
+	case f.publish <- r:
+	default: // full: the publisher is behind; the next evaluation publishes again
+	}
+}
+
+func (f *Fleet) publishLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-f.publish:
+			// Coalesce what queued meanwhile: the newest per target.
+			latest := map[string]store.Report{r.Target: r}
+		drain:
+			for {
+				select {
+				case r2 := <-f.publish:
+					latest[r2.Target] = r2
+				default:
+					break drain
+				}
+			}
+			for _, r := range latest {
+				if err := f.o.Store.PublishReport(ctx, r); err != nil && ctx.Err() == nil {
+					f.o.Log.Warn().Err(err).Str("target", r.Target).Msg("fleet: report not published")
+				}
+			}
+		}
+	}
+}
+
+// Run heartbeats, watches the others, publishes reports and runs the
+// requests queued for this instance until ctx ends.
+func (f *Fleet) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { f.publishLoop(ctx) })
+	wg.Go(func() { f.listenLoop(ctx) })
+	wg.Go(func() { f.workLoop(ctx) })
+	t := time.NewTicker(f.o.HeartbeatEvery)
+	defer t.Stop()
+	prune := time.NewTicker(10 * time.Minute)
+	defer prune.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return nil
+		case <-t.C:
+			f.beat(ctx)
+		case <-prune.C:
+			if _, err := f.o.Store.PruneRequests(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
+				f.o.Log.Warn().Err(err).Msg("fleet: pruning old requests")
+			}
+		}
+	}
+}
+
+// beat records this instance's heartbeat, resolves its own silence when
+// it was declared silent, refreshes who owns what and declares silent the
+// instances that missed their beats.
+func (f *Fleet) beat(ctx context.Context) {
+	prev, err := f.o.Store.Heartbeat(ctx, f.o.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		// Forgotten (fleet forget) while running: join again.
+		f.o.Log.Warn().Msg("fleet: this instance's registration was removed; registering again")
+		f.mu.Lock()
+		targets := slices.Clone(f.targets)
+		f.mu.Unlock()
+		err = f.Join(ctx, targets)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			f.o.Log.Warn().Err(err).Msg("fleet: heartbeat failed (the store is unreachable?)")
+			f.mu.Lock()
+			f.beating = time.Time{}
+			f.mu.Unlock()
+		}
+		return
+	}
+	now, err := f.o.Store.Now(ctx)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	if f.beating.IsZero() || now.Sub(f.lastOK) > f.alive() {
+		f.beating = now // back after a gap of its own
+	}
+	f.lastOK = now
+	judge := now.Sub(f.beating) >= f.alive()
+	f.mu.Unlock()
+	if !prev.SilentSince.IsZero() {
+		f.resolveSilence(ctx, prev, now)
+	}
+	if err := f.refresh(ctx); err != nil {
+		f.o.Log.Warn().Err(err).Msg("fleet: reading the instances")
+		return
+	}
+	if judge {
+		f.judge(ctx, now)
+	}
+}
+
+// judge declares silent every other running instance whose heartbeat is
+// older than MissedBeats beats. Of several instances noticing, one wins
+// (store.MarkSilent) and queues the alert.
+func (f *Fleet) judge(ctx context.Context, now time.Time) {
+	f.mu.Lock()
+	var silent []store.Instance
+	for _, in := range f.others {
+		if in.Stopped.IsZero() && in.SilentSince.IsZero() && now.Sub(in.Heartbeat) > f.alive() {
+			silent = append(silent, in)
+		}
+	}
+	routes := f.routes
+	f.mu.Unlock()
+	for _, in := range silent {
+		ref := fmt.Sprintf("instance:%s:%d", in.Name, now.UnixMilli())
+		msg := silentMessage(in, now, f.o.HeartbeatEvery, ref)
+		won, err := f.o.Store.MarkSilent(ctx, in.Name, now.Add(-f.alive()), now, ref, outboxItems(routes, in.Targets, msg, store.KindPost, now))
+		if err != nil {
+			f.o.Log.Warn().Err(err).Str("instance", in.Name).Msg("fleet: declaring an instance silent")
+			continue
+		}
+		if won {
+			f.o.Log.Error().Str("instance", in.Name).Strs("targets", in.Targets).Time("last_heartbeat", in.Heartbeat).
+				Msg("fleet: instance silent: its targets are not watched; instance.silent raised")
+		}
+	}
+	if len(silent) > 0 {
+		_ = f.refresh(ctx)
+	}
+}
+
+// resolveSilence ends this instance's own silence (declared by another
+// while it could not beat) and queues the resolved notices.
+func (f *Fleet) resolveSilence(ctx context.Context, prev store.Instance, now time.Time) {
+	f.mu.Lock()
+	routes := f.routes
+	f.mu.Unlock()
+	msg := resolvedMessage(prev, now)
+	won, err := f.o.Store.ClearSilent(ctx, prev.Name, prev.SilentRef, outboxItems(routes, prev.Targets, msg, store.KindEdit, now), now)
+	if err != nil {
+		f.o.Log.Warn().Err(err).Msg("fleet: resolving this instance's silence")
+		return
+	}
+	if won {
+		f.o.Log.Info().Time("silent_since", prev.SilentSince).Msg("fleet: beating again; instance.silent resolved")
+	}
+}
+
+// outboxItems addresses msg to every route that takes alerts about any of
+// targets (a route without a target list takes all).
+func outboxItems(routes []scheduler.Route, targets []string, msg bot.Message, kind string, now time.Time) []store.OutboxItem {
+	payload, err := json.Marshal(msg)
+	if err != nil {
+		return nil
+	}
+	var out []store.OutboxItem
+	for _, r := range routes {
+		if len(r.Targets) > 0 && !slices.ContainsFunc(targets, func(t string) bool { return slices.Contains(r.Targets, t) }) {
+			continue
+		}
+		out = append(out, store.OutboxItem{Channel: r.Notifier.Name(), Dest: r.Dest, Ref: msg.Ref, Kind: kind,
+			Payload: payload, NextAttempt: now, CreatedAt: now})
+	}
+	return out
+}
+
+func targetList(targets []string) string {
+	if len(targets) == 0 {
+		return "no targets"
+	}
+	return strings.Join(targets, ", ")
+}
