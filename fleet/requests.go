@@ -86,8 +86,12 @@ func (f *Fleet) Forward(ctx context.Context, target string, req *bot.Request, p 
 // again (after a second) when the connection fails.
 func (f *Fleet) listenLoop(ctx context.Context) {
 	for ctx.Err() == nil {
-		err := f.o.Store.Listen(ctx, []string{store.ChannelRequests, store.ChannelReplies}, f.kickWork, func(channel, payload string) {
+		err := f.o.Store.Listen(ctx, []string{store.ChannelRequests, store.ChannelReplies, store.ChannelMembers}, f.listening, func(channel, payload string) {
 			switch channel {
+			case store.ChannelMembers:
+				if err := f.refresh(ctx); err != nil && ctx.Err() == nil {
+					f.o.Log.Warn().Err(err).Msg("fleet: reading the instances")
+				}
 			case store.ChannelRequests:
 				if payload == f.o.Name {
 					f.kickWork()
@@ -116,6 +120,13 @@ func (f *Fleet) listenLoop(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// listening: the notifications flow (again); what was missed meanwhile is
+// read now.
+func (f *Fleet) listening() {
+	f.kickWork()
+	_ = f.refresh(context.Background())
 }
 
 func (f *Fleet) kickWork() {

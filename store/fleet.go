@@ -141,7 +141,7 @@ func (s *Store) ClaimTargets(ctx context.Context, instance string, targets []str
 				}
 			}
 		}
-		return nil
+		return s.notify(ctx, tx, ChannelMembers, instance)
 	})
 	if err != nil {
 		return fmt.Errorf("store: claim targets for %s: %w", instance, err)
@@ -214,9 +214,11 @@ func (s *Store) MarkSilent(ctx context.Context, instance string, before, since t
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE outbox SET next_attempt = ? WHERE sent_at IS NULL AND dead = 0 AND attempts > 0 AND claimed_by = ?`,
-			since.UnixMilli(), instance)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE outbox SET next_attempt = ? WHERE sent_at IS NULL AND dead = 0 AND attempts > 0 AND claimed_by = ?`,
+			since.UnixMilli(), instance); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, ChannelMembers, instance)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: mark %s silent: %w", instance, err)
@@ -243,7 +245,7 @@ func (s *Store) ClearSilent(ctx context.Context, instance, ref string, notices [
 				return err
 			}
 		}
-		return nil
+		return s.notify(ctx, tx, ChannelMembers, instance)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: clear silence of %s: %w", instance, err)
@@ -258,8 +260,10 @@ func (s *Store) StopInstance(ctx context.Context, instance string, now time.Time
 		if _, err := tx.ExecContext(ctx, `UPDATE instances SET stopped_at = ? WHERE name = ?`, now.UnixMilli(), instance); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM target_owners WHERE instance = ?`, instance)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM target_owners WHERE instance = ?`, instance); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, ChannelMembers, instance)
 	})
 	if err != nil {
 		return fmt.Errorf("store: stop instance %s: %w", instance, err)
@@ -374,11 +378,14 @@ type Request struct {
 	Reply    []byte // JSON of bot.Reply, when Done
 }
 
-// The notification channels of the request queue (PostgreSQL LISTEN):
-// requests carries the owner's name, replies the request id.
+// The notification channels (PostgreSQL LISTEN): requests carries the
+// owner's name, replies the request id;
+// members tells every instance that who owns what changed (a claim, a
+// stop, a silence), with the instance's name.
 const (
 	ChannelRequests = "openclaw_bot_requests"
 	ChannelReplies  = "openclaw_bot_replies"
+	ChannelMembers  = "openclaw_bot_members"
 )
 
 const requestCols = `id, instance, target, kind, payload, asker, created_at, expires_at, claimed_at, done_at, reply`
