@@ -482,3 +482,41 @@ func rawDB(t *testing.T, dsn string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// fleet status and fleet forget on the shared store; SQLite has no fleet.
+func TestFleetCommand(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx := t.Context()
+	st, err := store.OpenConfig(ctx, store.Config{Driver: store.DriverPostgres, DSN: dsn})
+	must(t, err)
+	defer st.Close()
+	now, err := st.Now(ctx)
+	must(t, err)
+	must(t, st.RegisterInstance(ctx, store.Instance{Name: "gone", Host: "h1", PID: 1}, now.Add(-time.Hour), time.Minute))
+	must(t, st.ClaimTargets(ctx, "gone", []string{"web-1"}, now))
+	must(t, st.RegisterInstance(ctx, store.Instance{Name: "live", Host: "h2", PID: 2}, now, time.Minute))
+	cfg := filepath.Join(t.TempDir(), "bot.yaml")
+	must(t, os.WriteFile(cfg, []byte("store:\n  driver: postgres\n  dsn: ${FLEET_DSN}\n"), 0o600))
+	t.Setenv("FLEET_DSN", dsn)
+
+	out, errOut, code := runCmd(t, "", "fleet", "status", "--json", "--config", cfg)
+	if code != 0 || !strings.Contains(out, `"name": "gone"`) || !strings.Contains(out, `"state": "late"`) || !strings.Contains(out, `"web-1"`) {
+		t.Fatalf("fleet status: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := runCmd(t, "", "fleet", "forget", "live", "--config", cfg); code == 0 || !strings.Contains(errOut, "is running") {
+		t.Errorf("forget a running instance: %d %q", code, errOut)
+	}
+	if out, errOut, code := runCmd(t, "", "fleet", "forget", "gone", "--config", cfg); code != 0 || !strings.Contains(out, "forgot instance gone") {
+		t.Errorf("forget gone: %d %q %q", code, out, errOut)
+	}
+	// web-1 is free for another instance.
+	must(t, st.ClaimTargets(ctx, "live", []string{"web-1"}, now))
+	sqlite := filepath.Join(t.TempDir(), "lite.yaml")
+	must(t, os.WriteFile(sqlite, []byte("store:\n  path: "+filepath.Join(t.TempDir(), "b.db")+"\n"), 0o600))
+	if _, errOut, code := runCmd(t, "", "fleet", "status", "--config", sqlite); code == 0 || !strings.Contains(errOut, "postgres") {
+		t.Errorf("fleet status on SQLite: %d %q", code, errOut)
+	}
+	if _, _, code := runCmd(t, "", "fleet", "--help"); code != 0 {
+		t.Errorf("fleet --help: exit %d", code)
+	}
+}

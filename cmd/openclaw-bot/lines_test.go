@@ -10,8 +10,9 @@ import (
 
 // maxCmdLines bounds the production code of this package: flags, usage
 // and dispatch. What serve runs belongs in package app, a command's work
-// in its own package (internal/demo, internal/buildinfo, …).
-const maxCmdLines = 600
+// in its own package (internal/demo, internal/buildinfo, …). Eight
+// commands' flags and usage fit in it (fleet's work is app.Fleet).
+const maxCmdLines = 625
 
 func TestCmdStaysThin(t *testing.T) {
 	files, err := filepath.Glob("*.go")

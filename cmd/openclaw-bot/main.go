@@ -32,6 +32,7 @@ Usage:
   openclaw-bot serve    [--config FILE]   scheduler, alerts and chat (see README)
   openclaw-bot config check [--config FILE]
   openclaw-bot healthcheck [--config FILE] [--ready]   exit 0 when a running serve answers /healthz (/readyz)
+  openclaw-bot fleet status|forget NAME [--config FILE]   the instances sharing a PostgreSQL store
   openclaw-bot version  [--json]
 
 Run 'openclaw-bot <command> --help' for the flags of a command.
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdConfig(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, args[1:], stdout, stderr)
+	case "fleet":
+		return cmdFleet(ctx, args[1:], stdout, stderr)
 	case "version":
 		return cmdVersion(args[1:], stdout, stderr)
 	case "--version", "-v":
