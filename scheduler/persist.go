@@ -55,6 +55,20 @@ func (r *rowIDs) toStore(in []Incident) []store.Incident {
 	return out
 }
 
+// fill gives the rows without an id (built before their occurrence had a
+// row) the id of their occurrence's row when one was written since: a
+// spooled batch is built before the batches ahead of it reach the store.
+// Called right before each Apply.
+func (r *rowIDs) fill(rows []store.Incident) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range rows {
+		if rows[i].ID == 0 {
+			rows[i].ID = r.ids[rowKeyOf(rows[i].Target, rows[i].Subject, rows[i].Code, rows[i].FirstSeen)]
+		}
+	}
+}
+
 // remember records the IDs Apply assigned.
 func (r *rowIDs) remember(rows []store.Incident) {
 	r.mu.Lock()

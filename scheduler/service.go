@@ -128,9 +128,15 @@ type Service struct {
 	kick     chan struct{}
 	health   sync.Map // target → healthState
 	rows     rowIDs
-	started  chan struct{}
-	loaded   atomic.Bool
-	lookups  lookupFailures
+	// spool: evaluation batches the store did not take (spool.go);
+	// versions (target → last OpenClaw version) and lastSilences: what
+	// evaluations use while the store does not answer.
+	spool        spool
+	versions     sync.Map
+	lastSilences atomic.Pointer[[]store.Silence]
+	started      chan struct{}
+	loaded       atomic.Bool
+	lookups      lookupFailures
 }
 
 type healthState struct {
@@ -194,6 +200,8 @@ func (s *Service) Run(ctx context.Context) error {
 	// The outbox worker first: earlier runs may have left undelivered items.
 	wg.Add(1)
 	go func() { defer wg.Done(); s.deliverLoop(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.spoolLoop(ctx) }()
 
 	if s.Logs != nil {
 		wg.Add(1)
@@ -376,7 +384,7 @@ func (s *Service) evaluateLocked(ctx context.Context, name string, live bool) (r
 	}
 	insp := &diagnostics.Inspector{Checker: s.Checker, CachedOnly: !live, Now: s.Now, ReadTimeout: s.ReadTimeout,
 		CheckNew: s.KeyCheckEvery > 0, Memory: mem}
-	prev, _, err := s.Store.Get(ctx, "version:"+name)
+	prev, err := s.lastVersion(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -403,10 +411,12 @@ func (s *Service) evaluateLocked(ctx context.Context, name string, live bool) (r
 			})
 		}
 	}
-	silences, err := s.Store.Silences(ctx, now) // maintenance windows too
+	silences, err := s.silences(ctx, now) // maintenance windows too
 	if err != nil {
 		return nil, err
 	}
+	// From here on, the engine's state has changed: what it returns is
+	// written, or kept in memory until the store takes it (spool.go).
 	res := s.Engine.Evaluate(name, findings, now, EvalContext{Silences: append(silencesForEngine(silences), s.Maintenance...), GatewayDown: gatewayDown})
 	if e := s.Log.Debug(); e.Enabled() {
 		codes := make([]string, 0, len(findings))
@@ -418,13 +428,18 @@ func (s *Service) evaluateLocked(ctx context.Context, name string, live bool) (r
 	batch := store.Batch{Incidents: s.rows.toStore(res.Changed), KV: map[string]string{}}
 	if rep.OpenClaw.Version != "" && rep.OpenClaw.Version != prev {
 		batch.KV["version:"+name] = rep.OpenClaw.Version // only a change: an idle round writes nothing
+		s.versions.Store(name, rep.OpenClaw.Version)
 	}
 	if mem.TakeDirty() {
 		batch.KV[memoryKey(name)] = mem.Marshal() // a key seen, changed or gone, a new failure
 	}
 	if resets, err = s.staleResets(ctx, name, rep, batch.KV); err != nil {
-		return nil, err
+		// Cannot tell whether a window was reset already: none this time
+		// (the next evaluation decides again); the batch is still written.
+		s.Log.Debug().Str("target", name).Err(err).Msg("reset after rotation not considered: the store does not answer")
+		resets = nil
 	}
+	notices := 0
 	for _, n := range res.Notices {
 		payload, err := json.Marshal(n.Message(now))
 		if err != nil {
@@ -434,27 +449,28 @@ func (s *Service) evaluateLocked(ctx context.Context, name string, live bool) (r
 		if n.Kind == bot.KindResolved {
 			kind = "edit"
 		}
+		routed := false
 		for _, r := range s.Routes {
 			if !r.wants(n) {
 				continue
 			}
+			routed = true
 			batch.Outbox = append(batch.Outbox, store.OutboxItem{
 				Channel: r.Notifier.Name(), Dest: r.Dest, Ref: n.Ref, Kind: kind, Payload: payload, NextAttempt: now, CreatedAt: now,
 			})
 		}
+		if routed {
+			notices++
+		}
 	}
 	if len(batch.Incidents) == 0 && len(batch.Outbox) == 0 && len(batch.KV) == 0 {
+		if s.Spooled() > 0 {
+			return nil, nil // no reset while the store does not take what the bot does
+		}
 		return resets, nil
 	}
-	if err := s.Store.Apply(ctx, batch); err != nil {
-		return nil, fmt.Errorf("persist evaluation: %w", err)
-	}
-	s.rows.remember(batch.Incidents)
-	if len(batch.Outbox) > 0 {
-		select {
-		case s.kick <- struct{}{}:
-		default:
-		}
+	if kept := s.persist(ctx, spooled{batch: batch, evals: 1, notices: notices}); kept {
+		return nil, nil // no reset while the store does not take what the bot does
 	}
 	return resets, nil
 }
@@ -532,6 +548,9 @@ func (s *Service) deliverLoop(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
+		if s.Spooled() > 0 {
+			_ = s.flushSpool(ctx, false) // before the notices it holds are due
+		}
 		s.DeliverDue(ctx)
 		select {
 		case <-ctx.Done():
@@ -807,7 +826,17 @@ func (s *Service) TargetNames() []string {
 // Drain delivers the due outbox items until none is due or ctx ends, for a
 // graceful shutdown after Run returned. It returns how many undelivered
 // items remain (they stay in the store for the next start; -1: unknown).
+// Evaluations kept in memory while the store was down are written first;
+// when the store still does not take them, they are lost with the process
+// (an error says how many notices; see spool.go).
 func (s *Service) Drain(ctx context.Context) int {
+	if s.Spooled() > 0 {
+		if err := s.flushSpool(ctx, true); err != nil {
+			evals, notices := s.spool.totals()
+			s.Log.Error().Err(err).Int("evaluations", evals).Int("notices", notices).
+				Msgf("store unreachable at shutdown: %d notices are lost with the process (the next start re-derives from OpenClaw's state what is still wrong and alerts again)", notices)
+		}
+	}
 	// An item that fails again is due later, so the rounds end.
 	for round := 0; round < 100 && ctx.Err() == nil && s.DeliverDue(ctx) > 0; round++ {
 	}

@@ -91,6 +91,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, dbPath string) *fixture {
 	t.Helper()
+	return newFixtureOn(t, newSandbox(t), dbPath)
+}
+
+// newSandbox is a healthy 2026.9.6 install with one API key profile.
+func newSandbox(t *testing.T) *sandbox.Dir {
+	t.Helper()
 	d, err := sandbox.New(filepath.Join(t.TempDir(), "state"))
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +109,7 @@ func newFixture(t *testing.T, dbPath string) *fixture {
 		"type": "api_key", "provider": "anthropic", "key": sandbox.APIKey("svc")}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	return newFixtureOn(t, d, dbPath)
+	return d
 }
 
 func newFixtureOn(t *testing.T, d *sandbox.Dir, dbPath string) *fixture {
@@ -113,6 +119,12 @@ func newFixtureOn(t *testing.T, d *sandbox.Dir, dbPath string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newFixtureWith(t, d, st)
+}
+
+// newFixtureWith is newFixtureOn on an open store (PostgreSQL).
+func newFixtureWith(t *testing.T, d *sandbox.Dir, st *store.Store) *fixture {
+	t.Helper()
 	f := &fixture{dir: d, store: st, slack: newMem("slack"), tg: newMem("telegram")}
 	f.svc = &Service{
 		Targets: []ServiceTarget{{Target: diagnostics.Target{Name: "prod",

@@ -9,6 +9,10 @@
 // the server run as the unprivileged user nobody (group nogroup), with the
 // temp dir given to that user.
 //
+// A test that needs the database to go away and come back (an outage)
+// starts a server of its own (Own) and stops it with Pause and starts it
+// again with Resume; the shared one serves parallel tests.
+//
 // The environment decides what happens without a server:
 //
 //	OPENCLAW_BOT_PG=skip        the tests that need PostgreSQL skip
@@ -60,6 +64,8 @@ type Server struct {
 	Port    int    // TCP port on 127.0.0.1 (the socket in Dir has the same number)
 	Version string // e.g. "15.18"
 
+	bin   string              // initdb's and postgres's dir
+	cred  *syscall.Credential // who runs them (nil: this process's user)
 	cmd   *exec.Cmd
 	done  chan struct{} // closed when the server process has exited
 	admin *sql.DB
@@ -125,7 +131,7 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, done: make(chan struct{})}
+	s := &Server{Dir: dir, bin: bin, done: make(chan struct{})}
 	fail := func(err error) (*Server, error) {
 		s.Stop()
 		return nil, err
@@ -134,6 +140,7 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	s.cred = cred
 	if cred != nil {
 		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			return fail(fmt.Errorf("pgtest: give %s to the postgres user: %w", dir, err))
@@ -297,6 +304,59 @@ func (s *Server) Exec(ctx context.Context, name string, stmts ...string) error {
 	return nil
 }
 
+// Pause stops the server as a database restart or an outage does, for
+// tests of what clients do meanwhile: a fast shutdown (SIGINT, as `pg_ctl
+// stop -m fast`) that ends every session at once; connections are refused
+// until Resume. The data dir, port and temp dir stay, with everything
+// committed. (Not an immediate shutdown: the server runs with
+// synchronous_commit=off, so a crash would also lose the commits of its
+// last fraction of a second, which no client of a real server sees.) A
+// server shared by parallel tests must not be paused: a test that pauses
+// starts its own (Start).
+func (s *Server) Pause(ctx context.Context) error {
+	if s.cmd == nil {
+		return errors.New("pgtest: pause: the server is not running")
+	}
+	if s.admin != nil { // its connections die with the server
+		_ = s.admin.Close()
+		s.admin = nil
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return fmt.Errorf("pgtest: pause: %w", ctx.Err())
+	}
+	s.cmd = nil
+	return nil
+}
+
+// Resume starts a paused server again on the same port and data dir and
+// waits until it accepts connections. It fails if another process took the
+// port meanwhile.
+func (s *Server) Resume(ctx context.Context) error {
+	if s.cmd != nil {
+		return errors.New("pgtest: resume: the server is running")
+	}
+	if err := s.run(ctx, s.bin, s.cred); err != nil {
+		return fmt.Errorf("pgtest: resume on port %d: %w", s.Port, err)
+	}
+	return nil
+}
+
+// Running reports whether the server process runs (not paused or stopped).
+func (s *Server) Running() bool {
+	if s.cmd == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // Stop shuts the server down (fast shutdown) and removes its temp dir.
 func (s *Server) Stop() {
 	if s == nil {
@@ -401,6 +461,27 @@ func Shared(t testing.TB) *Server {
 		t.Fatalf("PostgreSQL: %v", sharedErr)
 	}
 	return shared
+}
+
+// Own starts a server for t alone (stopped when t ends), for a test that
+// pauses it; it skips or fails t as Shared does when PostgreSQL cannot be
+// had.
+func Own(t testing.TB) *Server {
+	t.Helper()
+	if os.Getenv(EnvMode) == "skip" {
+		t.Skipf("PostgreSQL tests skipped (%s=skip)", EnvMode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Start(ctx)
+	if err != nil {
+		if errors.Is(err, ErrNoBinaries) && os.Getenv(EnvRequired) != "1" {
+			t.Skipf("PostgreSQL tests skipped: %v (set %s=1 to make this a failure)", err, EnvRequired)
+		}
+		t.Fatalf("PostgreSQL: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // StopShared stops the shared server, if one was started.

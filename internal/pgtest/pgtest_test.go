@@ -130,3 +130,61 @@ func TestDatabasePerTest(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func syscallKill0(pid int) error { return syscall.Kill(pid, 0) }
+
+// Pause stops the server like a crash (connections refused, the data
+// kept); Resume brings it back on the same port with what was committed.
+func TestPauseResume(t *testing.T) {
+	s := Own(t)
+	ctx := t.Context()
+	name, err := s.CreateDatabase(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Exec(ctx, name, "CREATE TABLE x (a int)", "INSERT INTO x VALUES (42)"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", s.DSN(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	port := s.Port
+
+	for round := range 2 {
+		if err := s.Pause(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s.Running() {
+			t.Fatal("Running after Pause")
+		}
+		if err := s.Pause(ctx); err == nil {
+			t.Error("Pause of a paused server: no error")
+		}
+		if err := db.PingContext(ctx); err == nil {
+			t.Fatalf("round %d: the paused server still answers", round)
+		}
+		if err := s.Resume(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !s.Running() || s.Port != port {
+			t.Fatalf("round %d: running %v on port %d, want %d", round, s.Running(), s.Port, port)
+		}
+		if err := s.Resume(ctx); err == nil {
+			t.Error("Resume of a running server: no error")
+		}
+		// The pool's connections died with the server; database/sql
+		// opens new ones (a dead one may fail a first query).
+		var a int
+		for try := 0; ; try++ {
+			if err = db.QueryRowContext(ctx, "SELECT a FROM x").Scan(&a); err == nil || try == 3 {
+				break
+			}
+		}
+		if err != nil || a != 42 {
+			t.Fatalf("round %d: after Resume: %d, %v", round, a, err)
+		}
+	}
+	if _, err := s.CreateDatabase(ctx, ""); err != nil {
+		t.Errorf("CreateDatabase after Resume: %v", err)
+	}
+}
