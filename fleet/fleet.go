@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -114,7 +115,13 @@ func (f *Fleet) Join(ctx context.Context, targets []string) error {
 		return err
 	}
 	in := store.Instance{Name: f.o.Name, Host: f.o.Host, PID: f.o.PID, Version: f.o.Version}
-	if err := f.o.Store.RegisterInstance(ctx, in, now, f.alive()); err != nil {
+	err = f.o.Store.RegisterInstance(ctx, in, now, f.alive())
+	if errors.Is(err, store.ErrInstanceRunning) && f.earlierRunDead(ctx) {
+		// This host's earlier process of this instance died (kill -9, a
+		// crash) less than 3 beats ago: it is this one's to replace.
+		err = f.o.Store.RegisterInstance(ctx, in, now, 0)
+	}
+	if err != nil {
 		return err
 	}
 	if err := f.SetTargets(ctx, targets); err != nil {
@@ -129,6 +136,30 @@ func (f *Fleet) Join(ctx context.Context, targets []string) error {
 	f.beating, f.lastOK = now, now
 	f.mu.Unlock()
 	return f.refresh(ctx)
+}
+
+// earlierRunDead reports whether the registered process of this instance
+// ran on this host and is gone.
+func (f *Fleet) earlierRunDead(ctx context.Context) bool {
+	list, err := f.o.Store.Instances(ctx)
+	if err != nil {
+		return false
+	}
+	for _, in := range list {
+		if in.Name == f.o.Name {
+			return in.Host == f.o.Host && in.PID != f.o.PID && !processAlive(in.PID)
+		}
+	}
+	return false
+}
+
+// processAlive: a process of that pid exists on this host.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // SetTargets claims the targets of a (re)loaded config and releases the

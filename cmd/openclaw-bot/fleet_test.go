@@ -520,3 +520,36 @@ func TestFleetCommand(t *testing.T) {
 		t.Errorf("fleet --help: exit %d", code)
 	}
 }
+
+// An instance killed and started again at once on the same host is not
+// refused as "running" (its earlier process is gone); a second live
+// process under the same name is.
+func TestFleetRestartAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	e := newFleetEnv(t)
+	e.start("a")
+	ctx := t.Context()
+	waitFor(t, "a registered", 30*time.Second, func() bool {
+		list, err := e.st.Instances(ctx)
+		return err == nil && len(list) == 1 && len(list[0].Targets) == perHost
+	})
+	// Another store.path: the lock file would refuse a second process on
+	// this host's path before the fleet does.
+	b, err := os.ReadFile(e.cfgs["a"])
+	must(t, err)
+	cfg2 := filepath.Join(t.TempDir(), "bot.yaml")
+	must(t, os.WriteFile(cfg2, []byte(regexp.MustCompile(`(?m)^  path: .*$`).ReplaceAllString(string(b), "  path: "+filepath.Join(t.TempDir(), "bot.db"))), 0o600))
+	second := exec.Command(e.bin, "serve", "--config", cfg2)
+	second.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "FLEET_DSN=" + e.dsn}
+	out, err := second.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "instance of that name is running") {
+		t.Errorf("a second live a: %v\n%s", err, out)
+	}
+	e.kill("a")
+	e.start("a") // at once: well within 3 beats
+	waitFor(t, "a serving again", 30*time.Second, func() bool {
+		return strings.Count(e.logs["a"].String(), "joined the fleet") == 2
+	})
+}
