@@ -57,6 +57,7 @@ func newFleetEnv(t *testing.T) *fleetEnv {
 	must(t, err)
 	t.Cleanup(func() { e.st.Close() })
 	e.fs = fakeslack.NewSocketMode()
+	e.fs.UseClock(time.Now) // message ts on the real clock: the look-before-resend searches by time
 	t.Cleanup(e.fs.Close)
 	e.ft = faketelegram.New(testTGToken)
 	t.Cleanup(e.ft.Close)
@@ -303,6 +304,16 @@ func TestFleet(t *testing.T) {
 	if !strings.Contains(rep.Plain, "anthropic:default") {
 		t.Errorf("status %s through %s: %q, want b's profile", bt, a, rep.Plain)
 	}
+	// Slack Socket Mode: every instance is connected; whichever gets the
+	// event answers for any target of the fleet.
+	for _, target := range []string{"a-1", "b-1", "c-1"} {
+		n := len(e.fs.Responses())
+		e.fs.PushSlashCommand(fakeslack.SlashCommand{Text: "status " + target, UserID: "U0VIEW", ChannelID: testChannel})
+		resps := e.fs.WaitResponses(n+1, 15*time.Second)
+		if len(resps) <= n || !strings.Contains(resps[n].Text+resps[n].Blocks, target) || !strings.Contains(resps[n].Text+resps[n].Blocks, "anthropic:default") {
+			t.Errorf("Slack status %s: %+v", target, resps[n:])
+		}
+	}
 
 	// 2. Reset of b's target confirmed through a.
 	e.breakTarget(bt)
@@ -327,6 +338,11 @@ func TestFleet(t *testing.T) {
 
 	// 3. The burst and the kill.
 	db := rawDB(t, e.dsn)
+	waitFor(t, "step 2's notices delivered", 15*time.Second, func() bool {
+		var n int
+		_ = db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n)
+		return n == 0
+	})
 	slackBefore, tgBefore := e.alerts()
 	e.ft.SetDelay(40 * time.Millisecond) // Telegram sends take a while: the burst lasts
 	for target := range e.dirs {
@@ -371,6 +387,14 @@ func TestFleet(t *testing.T) {
 		}
 		s, g := e.alerts()
 		t.Logf("slack %v\ntelegram %v", s, g)
+		for _, m := range e.fs.Messages(testChannel) {
+			if m.Metadata != nil {
+				t.Logf("slack message ts=%s ref=%v edits=%d", m.TS, m.Metadata.EventPayload["ref"], m.Edits)
+			}
+		}
+		for _, c := range e.fs.Calls("conversations.history") {
+			t.Logf("history call at %s: %v", c.At.Format("15:04:05.000"), c.Params)
+		}
 	})
 	waitFor(t, "every alert delivered", 30*time.Second, func() bool {
 		s, g := e.alerts()
@@ -390,6 +414,10 @@ func TestFleet(t *testing.T) {
 		}
 		tgDup += g[target] - tgBefore[target] - 1
 	}
+	var retaken int
+	_ = db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE attempts > 1`).Scan(&retaken)
+	t.Logf("after the kill: %d notices taken over from the killed instance's claims, %d Slack history lookups, %d Telegram duplicates",
+		retaken, len(e.fs.Calls("conversations.history")), tgDup)
 	if tgDup > 1 {
 		t.Errorf("%d Telegram alerts sent twice, want at most the one a kill can cut after Telegram took it", tgDup)
 	}
