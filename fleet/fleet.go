@@ -79,6 +79,8 @@ type Fleet struct {
 
 	work    chan struct{}
 	publish chan store.Report
+	// failures: what has been failing since when (quiet.go).
+	failures map[string]time.Time
 }
 
 type ownerState struct {
@@ -95,7 +97,8 @@ func New(o Options) *Fleet {
 		o.Wait = DefaultWait
 	}
 	return &Fleet{o: o, owners: map[string]ownerState{}, others: map[string]store.Instance{},
-		waiters: map[int64]chan struct{}{}, work: make(chan struct{}, 1), publish: make(chan store.Report, 64)}
+		waiters: map[int64]chan struct{}{}, work: make(chan struct{}, 1), publish: make(chan store.Report, 64),
+		failures: map[string]time.Time{}}
 }
 
 // Name is this instance's name.
@@ -312,7 +315,9 @@ func (f *Fleet) publishLoop(ctx context.Context) {
 			}
 			for _, r := range latest {
 				if err := f.o.Store.PublishReport(ctx, r); err != nil && ctx.Err() == nil {
-					f.o.Log.Warn().Err(err).Str("target", r.Target).Msg("fleet: report not published")
+					f.failing("publish", err, "fleet: reports not published (the store is unreachable?); the others see older ones")
+				} else if err == nil {
+					f.recovered("publish", "fleet: reports published again")
 				}
 			}
 		}
@@ -360,13 +365,14 @@ func (f *Fleet) beat(ctx context.Context) {
 	}
 	if err != nil {
 		if ctx.Err() == nil {
-			f.o.Log.Warn().Err(err).Msg("fleet: heartbeat failed (the store is unreachable?)")
+			f.failing("heartbeat", err, "fleet: heartbeat failed (the store is unreachable?); the others will see this instance silent after 3 beats")
 			f.mu.Lock()
 			f.beating = time.Time{}
 			f.mu.Unlock()
 		}
 		return
 	}
+	f.recovered("heartbeat", "fleet: beating again")
 	now, err := f.o.Store.Now(ctx)
 	if err != nil {
 		return

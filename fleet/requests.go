@@ -113,7 +113,7 @@ func (f *Fleet) listenLoop(ctx context.Context) {
 			}
 		})
 		if err != nil && ctx.Err() == nil {
-			f.o.Log.Warn().Err(err).Msg("fleet: listening for requests; again in 1s")
+			f.failing("listen", err, "fleet: listening for requests failed; trying every second (requests are also polled)")
 		}
 		select {
 		case <-ctx.Done():
@@ -125,6 +125,7 @@ func (f *Fleet) listenLoop(ctx context.Context) {
 // listening: the notifications flow (again); what was missed meanwhile is
 // read now.
 func (f *Fleet) listening() {
+	f.recovered("listen", "fleet: listening for requests again")
 	f.kickWork()
 	_ = f.refresh(context.Background())
 }
@@ -155,15 +156,19 @@ func (f *Fleet) workLoop(ctx context.Context) {
 		}
 		now, err := f.o.Store.Now(ctx)
 		if err != nil {
+			if ctx.Err() == nil {
+				f.failing("requests", err, "fleet: taking forwarded requests failed; trying every second")
+			}
 			continue
 		}
 		reqs, err := f.o.Store.ClaimRequests(ctx, f.o.Name, now, cap(running))
 		if err != nil {
 			if ctx.Err() == nil {
-				f.o.Log.Warn().Err(err).Msg("fleet: taking requests")
+				f.failing("requests", err, "fleet: taking forwarded requests failed; trying every second")
 			}
 			continue
 		}
+		f.recovered("requests", "fleet: taking forwarded requests again")
 		for _, r := range reqs {
 			running <- struct{}{}
 			go func() {

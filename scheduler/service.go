@@ -137,6 +137,8 @@ type Service struct {
 	started      chan struct{}
 	loaded       atomic.Bool
 	lookups      lookupFailures
+	// claimFailing: the outbox claim fails (logged once per outage).
+	claimFailing atomic.Bool
 }
 
 type healthState struct {
@@ -596,9 +598,17 @@ func (s *Service) DeliverDue(ctx context.Context) int {
 		items, err := s.Store.ClaimOutboxAs(ctx, s.Instance, s.now(), 1, s.deliveryLease())
 		if err != nil {
 			if ctx.Err() == nil {
-				s.Log.Warn().Err(err).Msg("claim outbox")
+				// Once per outage at warn (the worker retries every second).
+				ev := s.Log.Debug()
+				if s.claimFailing.CompareAndSwap(false, true) {
+					ev = s.Log.Warn()
+				}
+				ev.Err(err).Msg("claim outbox: the store is unreachable? notices wait in it (and in memory) until it returns")
 			}
 			return i
+		}
+		if s.claimFailing.CompareAndSwap(true, false) {
+			s.Log.Info().Msg("claim outbox: the store answers again")
 		}
 		if len(items) == 0 {
 			return i

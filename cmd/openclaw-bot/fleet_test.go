@@ -50,7 +50,14 @@ const (
 
 func newFleetEnv(t *testing.T) *fleetEnv {
 	t.Helper()
-	e := &fleetEnv{t: t, bin: buildBot(t), dsn: pgtest.NewDatabase(t), dirs: map[string]*sandbox.Dir{},
+	return newFleetEnvOn(t, pgtest.NewDatabase(t), fleetHosts)
+}
+
+// newFleetEnvOn is newFleetEnv on the database dsn, with the instances
+// named by hosts' letters.
+func newFleetEnvOn(t *testing.T, dsn, hosts string) *fleetEnv {
+	t.Helper()
+	e := &fleetEnv{t: t, bin: buildBot(t), dsn: dsn, dirs: map[string]*sandbox.Dir{},
 		cfgs: map[string]string{}, procs: map[string]*exec.Cmd{}, logs: map[string]*syncBuffer{}}
 	var err error
 	e.st, err = store.OpenConfig(t.Context(), store.Config{Driver: store.DriverPostgres, DSN: e.dsn})
@@ -62,7 +69,7 @@ func newFleetEnv(t *testing.T) *fleetEnv {
 	e.ft = faketelegram.New(testTGToken)
 	t.Cleanup(e.ft.Close)
 	root := t.TempDir()
-	for _, h := range fleetHosts {
+	for _, h := range hosts {
 		name := string(h)
 		var targets strings.Builder
 		for i := range perHost {
@@ -114,11 +121,13 @@ scheduler:
 		must(t, os.WriteFile(e.cfgs[name], []byte(cfg), 0o600))
 	}
 	t.Cleanup(func() {
-		for name, p := range e.procs {
+		for _, p := range e.procs {
 			_ = p.Process.Kill()
 			_ = p.Wait()
-			if t.Failed() {
-				t.Logf("instance %s output:\n%s", name, e.logs[name].String())
+		}
+		if t.Failed() || os.Getenv("FLEET_LOGS") != "" { // FLEET_LOGS=1: show them anyway
+			for name, l := range e.logs {
+				t.Logf("instance %s output:\n%s", name, l.String())
 			}
 		}
 	})
@@ -207,6 +216,8 @@ func (e *fleetEnv) cooling(target string) bool {
 func (e *fleetEnv) say(text, want string, within time.Duration) faketelegram.Message {
 	e.t.Helper()
 	before := len(e.ft.Messages(fleetUser))
+	start := time.Now()
+	defer func() { e.t.Logf("%q answered in %s", text, time.Since(start).Round(time.Millisecond)) }()
 	e.ft.QueueMessage(fleetUser, fleetUser, text)
 	var got faketelegram.Message
 	waitFor(e.t, fmt.Sprintf("a Telegram reply to %q containing %q", text, want), within, func() bool {
@@ -551,7 +562,8 @@ func TestFleetCommand(t *testing.T) {
 
 // An instance killed and started again at once on the same host is not
 // refused as "running" (its earlier process is gone); a second live
-// process under the same name is.
+// process under the same name is, and so is another instance claiming its
+// targets (named with their holder).
 func TestFleetRestartAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -575,9 +587,81 @@ func TestFleetRestartAfterKill(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "instance of that name is running") {
 		t.Errorf("a second live a: %v\n%s", err, out)
 	}
+	// Another instance claiming a's target is refused, naming a.
+	d := regexp.MustCompile(`(?m)^  name: a$`).ReplaceAllString(string(b), "  name: d")
+	d = regexp.MustCompile(`(?m)^  path: .*$`).ReplaceAllString(d, "  path: "+filepath.Join(t.TempDir(), "bot.db"))
+	cfgD := filepath.Join(t.TempDir(), "d.yaml")
+	must(t, os.WriteFile(cfgD, []byte(d), 0o600))
+	third := exec.Command(e.bin, "serve", "--config", cfgD)
+	third.Env = second.Env
+	out, err = third.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "a-0 (instance a, last heartbeat") {
+		t.Errorf("instance d claiming a's targets: %v\n%s", err, out)
+	}
+
 	e.kill("a")
 	e.start("a") // at once: well within 3 beats
 	waitFor(t, "a serving again", 30*time.Second, func() bool {
 		return strings.Count(e.logs["a"].String(), "joined the fleet") == 2
 	})
+}
+
+// While PostgreSQL is down (README "Fleet"), every instance keeps running
+// and watching; what breaks meanwhile is alerted once PostgreSQL returns,
+// exactly once; Telegram is polled again; nobody is declared silent for
+// the outage.
+func TestFleetStoreOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs two instances on a PostgreSQL it stops")
+	}
+	srv := pgtest.Own(t)
+	db, err := srv.CreateDatabase(t.Context(), "")
+	must(t, err)
+	e := newFleetEnvOn(t, srv.DSN(db), "ab")
+	e.start("a")
+	e.start("b")
+	ctx := t.Context()
+	waitFor(t, "two instances and a poller", 30*time.Second, func() bool {
+		list, err := e.st.Instances(ctx)
+		return err == nil && len(list) == 2 && e.poller() != ""
+	})
+	e.say("/status b-1", "b-1", 10*time.Second)
+	time.Sleep(4 * fleetBeat) // both have judged at least once
+
+	must(t, srv.Pause(ctx))
+	paused := time.Now()
+	e.breakTarget("a-2")
+	e.breakTarget("b-2")
+	time.Sleep(8 * fleetBeat) // well past 3 beats
+	for name, p := range e.procs {
+		if err := p.Process.Signal(syscall.Signal(0)); err != nil {
+			t.Fatalf("instance %s exited while PostgreSQL was down: %v", name, err)
+		}
+		waitFor(t, "instance "+name+" holding its evaluation", 10*time.Second, func() bool {
+			return strings.Contains(e.logs[name].String(), "keeping evaluations in memory")
+		})
+	}
+	if s, _ := e.alerts(); s["a-2"]+s["b-2"] != 0 {
+		t.Fatalf("alerts delivered while the outbox was unreachable: %v", s)
+	}
+	must(t, srv.Resume(ctx))
+	t.Logf("PostgreSQL was down %s", time.Since(paused).Round(time.Millisecond))
+
+	waitFor(t, "the alerts raised during the outage", 30*time.Second, func() bool {
+		s, g := e.alerts()
+		return s["a-2"] >= 1 && s["b-2"] >= 1 && g["a-2"] >= 1 && g["b-2"] >= 1
+	})
+	e.say("/status a-1", "a-1", 15*time.Second) // Telegram polled again
+	time.Sleep(8 * fleetBeat)
+	s, g := e.alerts()
+	if s["a-2"] != 1 || s["b-2"] != 1 || g["a-2"] != 1 || g["b-2"] != 1 {
+		t.Errorf("alerts after the outage: Slack %v, Telegram %v; want each once", s, g)
+	}
+	for _, m := range e.fs.Messages(testChannel) {
+		if strings.Contains(m.Text, " is silent") {
+			t.Errorf("instance.silent after a PostgreSQL outage: %q", m.Text)
+		}
+	}
+	e.stop("a")
+	e.stop("b")
 }
