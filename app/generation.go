@@ -135,7 +135,11 @@ func (a *App) runGeneration(ctx context.Context, gen *generation) {
 		a.fleet.SetHandler(a.handler, svc.Routes)
 	}
 	a.metrics.SetTargets(svc.TargetNames())
-	a.metrics.SetSources(metrics.Sources{OutboxDepth: a.store.OutboxDepth, Firing: svc.Engine.Firing})
+	src := metrics.Sources{OutboxDepth: a.store.OutboxDepth, Firing: svc.Engine.Firing, Held: svc.Spooled}
+	if a.fleet != nil {
+		src.Instances, src.Roles = a.fleet.States, a.fleet.Roles
+	}
+	a.metrics.SetSources(src)
 	for _, t := range svc.Targets {
 		a.log.Info().Str("target", t.Name).Str("state_dir", t.Locate.StateDir).Msg("watching")
 	}

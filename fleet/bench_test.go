@@ -223,7 +223,7 @@ func BenchmarkFailover(b *testing.B) {
 		in := &instance{st: st, cancel: cancel, done: make(chan struct{})}
 		go func() {
 			defer close(in.done)
-			_ = f.Exclusive(ictx, LockTelegramPolling, "telegram polling", nil, func(fctx context.Context) error {
+			_ = f.Exclusive(ictx, LockTelegramPolling, "telegram_polling", nil, func(fctx context.Context) error {
 				started <- slot
 				<-fctx.Done()
 				return nil

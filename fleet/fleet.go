@@ -81,6 +81,8 @@ type Fleet struct {
 	publish chan store.Report
 	// failures: what has been failing since when (quiet.go).
 	failures map[string]time.Time
+	// roles: the Exclusive roles this instance runs, held or standing by.
+	roles map[string]bool
 }
 
 type ownerState struct {
@@ -98,7 +100,7 @@ func New(o Options) *Fleet {
 	}
 	return &Fleet{o: o, owners: map[string]ownerState{}, others: map[string]store.Instance{},
 		waiters: map[int64]chan struct{}{}, work: make(chan struct{}, 1), publish: make(chan store.Report, 64),
-		failures: map[string]time.Time{}}
+		failures: map[string]time.Time{}, roles: map[string]bool{}}
 }
 
 // Name is this instance's name.
@@ -219,6 +221,37 @@ func (f *Fleet) refresh(ctx context.Context) error {
 	f.owners, f.others = owners, others
 	f.mu.Unlock()
 	return nil
+}
+
+// States counts the instances by state as last read (this one running):
+// running, silent, stopped (openclaw_bot_fleet_instances).
+func (f *Fleet) States() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := map[string]int{"running": 1}
+	for _, in := range f.others {
+		switch {
+		case !in.Stopped.IsZero():
+			n["stopped"]++
+		case !in.SilentSince.IsZero():
+			n["silent"]++
+		default:
+			n["running"]++
+		}
+	}
+	return n
+}
+
+// Roles says which Exclusive roles this instance holds now, by name
+// (openclaw_bot_fleet_role).
+func (f *Fleet) Roles() map[string]bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]bool, len(f.roles))
+	for k, v := range f.roles {
+		out[k] = v
+	}
+	return out
 }
 
 // Remote implements router.Fleet: the owner of target when it is another

@@ -26,8 +26,14 @@ const leaseCheck = time.Second
 // ctx ends (nil) or fn returns an error on its own (a permanent failure:
 // the lock is given up). onState reports holding (true) or waiting.
 func (f *Fleet) Exclusive(ctx context.Context, key int64, what string, onState func(held bool), fn func(ctx context.Context) error) error {
-	if onState == nil {
-		onState = func(bool) {}
+	user := onState
+	onState = func(held bool) {
+		f.mu.Lock()
+		f.roles[what] = held
+		f.mu.Unlock()
+		if user != nil {
+			user(held)
+		}
 	}
 	log := f.o.Log.With().Str("role", what).Logger()
 	waiting := false

@@ -51,6 +51,15 @@ type Sources struct {
 	// Firing counts open incidents in state firing by target and
 	// severity.
 	Firing func() map[[2]string]int
+	// Held counts evaluations kept in memory while the store does not
+	// answer (scheduler.Service.Spooled).
+	Held func() int
+	// Instances counts the fleet's instances by state (running, silent,
+	// stopped), as this instance last read them; nil without a fleet.
+	Instances func() map[string]int
+	// Roles says which fleet-wide roles this instance holds now
+	// (telegram_polling); nil without a fleet.
+	Roles func() map[string]bool
 }
 
 // BuildInfo labels openclaw_bot_build_info.
@@ -343,11 +352,20 @@ var (
 		"Notifications waiting in the outbox (not yet delivered, not dead).", nil, nil)
 	descTargets = prometheus.NewDesc(Namespace+"_targets",
 		"Configured targets (installs watched).", nil, nil)
+	descHeld = prometheus.NewDesc(Namespace+"_store_held_evaluations",
+		"Evaluations kept in memory because the store did not answer; written, in order, when it does.", nil, nil)
+	descInstances = prometheus.NewDesc(Namespace+"_fleet_instances",
+		"Instances of the fleet sharing the PostgreSQL store, by state (running, silent, stopped), as this instance last read them.", []string{"state"}, nil)
+	descRole = prometheus.NewDesc(Namespace+"_fleet_role",
+		"1 while this instance holds a fleet-wide role (telegram_polling), 0 while another holds it.", []string{"role"}, nil)
 )
+
+// FleetStates are the values of openclaw_bot_fleet_instances{state}.
+var FleetStates = []string{"running", "silent", "stopped"}
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descVerdict, descSnapshotOK, descSnapshotAge, descHealth, descKeyCheck,
-		descCooldown, descFindings, descFiring, descOutbox, descTargets} {
+		descCooldown, descFindings, descFiring, descOutbox, descTargets, descHeld, descInstances, descRole} {
 		ch <- d
 	}
 }
@@ -408,6 +426,24 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			for _, s := range severities {
 				ch <- prometheus.MustNewConstMetric(descFiring, prometheus.GaugeValue, float64(firing[[2]string{t, string(s)}]), t, string(s))
 			}
+		}
+	}
+	if src.Held != nil {
+		ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(src.Held()))
+	}
+	if src.Instances != nil {
+		n := src.Instances()
+		for _, st := range FleetStates {
+			ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(n[st]), st)
+		}
+	}
+	if src.Roles != nil {
+		for role, held := range src.Roles() {
+			v := 0.0
+			if held {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descRole, prometheus.GaugeValue, v, role)
 		}
 	}
 	if src.OutboxDepth != nil {

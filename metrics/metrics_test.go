@@ -154,3 +154,35 @@ openclaw_bot_target_verdict{target="hung",verdict="ok"} 0
 		t.Error(err)
 	}
 }
+
+// The fleet's gauges and the evaluations held while the store is down.
+func TestMetricsFleet(t *testing.T) {
+	m := New(BuildInfo{})
+	m.SetSources(Sources{
+		Held:      func() int { return 3 },
+		Instances: func() map[string]int { return map[string]int{"running": 2, "silent": 1} },
+		Roles:     func() map[string]bool { return map[string]bool{"telegram_polling": true} },
+	})
+	want := `
+# HELP openclaw_bot_fleet_instances Instances of the fleet sharing the PostgreSQL store, by state (running, silent, stopped), as this instance last read them.
+# TYPE openclaw_bot_fleet_instances gauge
+openclaw_bot_fleet_instances{state="running"} 2
+openclaw_bot_fleet_instances{state="silent"} 1
+openclaw_bot_fleet_instances{state="stopped"} 0
+# HELP openclaw_bot_fleet_role 1 while this instance holds a fleet-wide role (telegram_polling), 0 while another holds it.
+# TYPE openclaw_bot_fleet_role gauge
+openclaw_bot_fleet_role{role="telegram_polling"} 1
+# HELP openclaw_bot_store_held_evaluations Evaluations kept in memory because the store did not answer; written, in order, when it does.
+# TYPE openclaw_bot_store_held_evaluations gauge
+openclaw_bot_store_held_evaluations 3
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+		"openclaw_bot_fleet_instances", "openclaw_bot_fleet_role", "openclaw_bot_store_held_evaluations"); err != nil {
+		t.Error(err)
+	}
+	// Alone (SQLite): no fleet series.
+	m.SetSources(Sources{})
+	if n := testutil.CollectAndCount(stateCollector{m}, "openclaw_bot_fleet_instances", "openclaw_bot_fleet_role"); n != 0 {
+		t.Errorf("%d fleet series without a fleet", n)
+	}
+}

@@ -178,7 +178,7 @@ func (e *fleetEnv) poller() string {
 	for name, p := range e.procs {
 		_ = p
 		log := e.logs[name].String()
-		i := strings.LastIndex(log, `"role":"telegram polling"`)
+		i := strings.LastIndex(log, `"role":"telegram_polling"`)
 		if i < 0 {
 			continue
 		}
