@@ -349,14 +349,15 @@ func (a *App) Reload(why string) {
 		return
 	}
 	prev := a.gen
-	if a.fleet != nil && !slices.Equal(targetNames(old), targetNames(cfg)) {
-		if err := a.fleet.SetTargets(a.runCtx, targetNames(cfg)); err != nil {
-			a.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")
-			report(metrics.ReloadRefused, err)
-			return
+	gen, err := a.newGeneration(cfg, prev)
+	if err == nil && a.fleet != nil && !slices.Equal(targetNames(old), targetNames(cfg)) {
+		// After the generation is built (nothing claimed for a config
+		// that fails), before it runs: a target another instance owns
+		// refuses the reload.
+		if err = a.fleet.SetTargets(a.runCtx, targetNames(cfg)); err != nil {
+			closeNew(gen.chats, prev)
 		}
 	}
-	gen, err := a.newGeneration(cfg, prev)
 	if err != nil {
 		a.log.Error().Str("trigger", why).Str("reason", err.Error()).Msg("config reload refused; the running config stays")
 		report(metrics.ReloadRefused, err)
@@ -407,6 +408,14 @@ func keepRestartOnly(running, next *config.Config) []string {
 	if running.Log.Format != next.Log.Format {
 		kept = append(kept, "log.format")
 		next.Log.Format = running.Log.Format
+	}
+	if running.Instance != next.Instance {
+		kept = append(kept, "instance.name")
+		next.Instance = running.Instance
+	}
+	if running.Fleet != next.Fleet {
+		kept = append(kept, "fleet.heartbeat_every")
+		next.Fleet = running.Fleet
 	}
 	return kept
 }

@@ -18,7 +18,7 @@ type Verb string
 // Verbs. The alert buttons open exactly what the typed command would; the
 // preview buttons act on a pending action.
 const (
-	VerbReset   Verb = "reset"   // Arg: a profile id, or "all" → cooldown reset
+	VerbReset   Verb = "reset"   // Arg: a profile id, or "all"; For: its target ("" = ask) → cooldown reset
 	VerbCheck   Verb = "check"   // Arg: a target ("" = the only one) → check
 	VerbSilence Verb = "silence" // Arg: a target, For: a duration ("1h") → silence
 	VerbConfirm Verb = "ok"      // Arg: a pending action's id → Confirm
@@ -26,7 +26,8 @@ const (
 )
 
 // Action is a button's payload, typed: Button.Action and Press.Action carry
-// its Format, "<verb>:<arg>" ("silence:<target>:<duration>"). The scheduler
+// its Format, "<verb>:<arg>" ("silence:<target>:<duration>",
+// "reset:<profile>|<target>"). The scheduler
 // writes the alert buttons, the router the preview buttons and parses every
 // press; the surfaces only carry the string (Telegram also tells a preview
 // by its Confirm/Cancel payloads).
@@ -35,17 +36,31 @@ type Action struct {
 	// Arg is the profile id, target or pending id. An alert button's Arg
 	// may have been cut to fit MaxActionBytes: match it with ArgMatches.
 	Arg string
-	// For is how long a silence lasts, as chat writes it ("1h", "2h30m").
+	// For is how long a silence lasts, as chat writes it ("1h", "2h30m");
+	// for a reset, the target whose alert carries the button (many
+	// targets, of one instance or a fleet, share profile ids), cut like
+	// Arg when long; "" on buttons written before it was added.
 	For string
 }
+
+// maxResetTarget bounds a reset button's target so that the profile keeps
+// most of the 64 bytes.
+const maxResetTarget = 24
 
 // Format writes a as a button payload of at most MaxActionBytes: a too long
 // Arg is cut (at a rune boundary) and tagged with "~" and the first 8 hex
 // digits of its SHA-256 (see ArgMatches).
 func (a Action) Format() string {
 	prefix, suffix := string(a.Verb)+":", ""
-	if a.Verb == VerbSilence {
+	switch {
+	case a.Verb == VerbSilence:
 		suffix = ":" + a.For
+	case a.Verb == VerbReset && a.For != "":
+		t := a.For
+		if len(t) > maxResetTarget {
+			t = shortArg(t, maxResetTarget)
+		}
+		suffix = "|" + t
 	}
 	if len(prefix)+len(a.Arg)+len(suffix) <= MaxActionBytes {
 		return prefix + a.Arg + suffix
@@ -81,10 +96,13 @@ func ParseAction(s string) (Action, error) {
 	a := Action{Verb: Verb(verb), Arg: arg}
 	switch a.Verb {
 	case VerbReset:
-		if arg == "" {
+		if i := strings.LastIndexByte(arg, '|'); i >= 0 {
+			a.Arg, a.For = arg[:i], arg[i+1:]
+		}
+		if a.Arg == "" {
 			return Action{}, errNoProfile
 		}
-		if strings.EqualFold(arg, "all") {
+		if strings.EqualFold(a.Arg, "all") {
 			a.Arg = "all"
 		}
 	case VerbCheck:

@@ -15,6 +15,8 @@ func TestActionRoundTrip(t *testing.T) {
 	}{
 		{Action{Verb: VerbReset, Arg: "anthropic:default"}, "reset:anthropic:default"},
 		{Action{Verb: VerbReset, Arg: "all"}, "reset:all"},
+		{Action{Verb: VerbReset, Arg: "anthropic:default", For: "web-3"}, "reset:anthropic:default|web-3"},
+		{Action{Verb: VerbReset, Arg: "all", For: "prod"}, "reset:all|prod"},
 		{Action{Verb: VerbCheck, Arg: "prod"}, "check:prod"},
 		{Action{Verb: VerbCheck}, "check:"},
 		{Action{Verb: VerbSilence, Arg: "prod", For: "1h"}, "silence:prod:1h"},
@@ -44,6 +46,19 @@ func TestActionRejectsJunk(t *testing.T) {
 			t.Errorf("ParseAction(%q) = %+v, want an error", s, a)
 		} else if !strings.HasSuffix(err.Error(), ".") {
 			t.Errorf("ParseAction(%q): %q is not a sentence", s, err)
+		}
+	}
+}
+
+// A reset button's target, however long, leaves the profile room and
+// still matches the full name.
+func TestActionResetTarget(t *testing.T) {
+	long := strings.Repeat("t", 60)
+	for _, prof := range []string{"anthropic:default", strings.Repeat("p", 80)} {
+		w := Action{Verb: VerbReset, Arg: prof, For: long}.Format()
+		a, err := ParseAction(w)
+		if err != nil || len(w) > MaxActionBytes || !ArgMatches(a.For, long) || !ArgMatches(a.Arg, prof) || len(a.Arg) < min(len(prof), 20) {
+			t.Errorf("%q → %+v, %v", w, a, err)
 		}
 	}
 }

@@ -159,6 +159,7 @@ func msgButtons(n Notice) []bot.Button {
 	var resets []bot.Action
 	for _, in := range n.Incidents {
 		a, ok := alertAction(diagnostics.Spec(in.Code).Button, in.Subject)
+		a.For = n.Target // the reset is of this alert's target
 		if ok && !slices.Contains(resets, a) && len(resets) < maxResetButtons {
 			resets = append(resets, a)
 		}

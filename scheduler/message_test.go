@@ -172,11 +172,11 @@ func TestMessageButtons(t *testing.T) {
 		want   []string // actions
 	}{
 		{"cooldown", "prod", []diagnostics.Finding{incCooldown("anthropic:default")},
-			[]string{"reset:anthropic:default", "check:prod", "silence:prod:1h"}},
+			[]string{"reset:anthropic:default|prod", "check:prod", "silence:prod:1h"}},
 		{"no cooldown", "prod", []diagnostics.Finding{incFinding(diagnostics.CodeKeyRejected, diagnostics.Critical, "k")},
 			[]string{"check:prod", "silence:prod:1h"}},
 		{"cooldown.all", "prod", []diagnostics.Finding{incFinding(diagnostics.CodeCooldownAll, diagnostics.Critical, "anthropic"), incCooldown("a"), incCooldown("b")},
-			[]string{"reset:a", "reset:b", "reset:all", "check:prod", "silence:prod:1h"}},
+			[]string{"reset:a|prod", "reset:b|prod", "reset:all|prod", "check:prod", "silence:prod:1h"}},
 		{"long subject", "prod", []diagnostics.Finding{incCooldown(long)}, nil},
 		{"long target", longTarget, []diagnostics.Finding{incCooldown("a")}, nil},
 	}
@@ -206,7 +206,11 @@ func TestMessageButtons(t *testing.T) {
 				t.Errorf("buttons = %+v", m.Buttons)
 			}
 			if c.name == "long subject" {
-				arg := strings.TrimPrefix(got[0], "reset:")
+				a, err := bot.ParseAction(got[0])
+				if err != nil || a.For != "prod" {
+					t.Errorf("ParseAction(%q) = %+v, %v; want the target prod", got[0], a, err)
+				}
+				arg := a.Arg
 				if !bot.ArgMatches(arg, long) || bot.ArgMatches(arg, long+"x") || bot.ArgMatches(arg, "anthropic:default") {
 					t.Errorf("ArgMatches(%q) wrong", arg)
 				}

@@ -115,7 +115,7 @@ func TestResetAfterRotation(t *testing.T) {
 					}
 				case hasItem(m, diagnostics.CodeCooldownStale):
 					staleAlert++
-					if !hasButton(m, "reset:anthropic:default") {
+					if !hasButton(m, "reset:anthropic:default|prod") {
 						t.Errorf("the cooldown.stale alert has no Reset button: %+v", m.Buttons)
 					}
 				}

@@ -432,7 +432,10 @@ func targetName(t string) string {
 func (r *Router) alertCommand(a bot.Action) (Command, error) {
 	switch a.Verb {
 	case bot.VerbReset:
-		return Command{Name: CmdCooldownReset, Profile: a.Arg}, nil
+		// The alert's target, when the button names it (an older one
+		// does not: the profile is looked for on every target).
+		t, err := r.buttonTarget(a.For)
+		return Command{Name: CmdCooldownReset, Profile: a.Arg, Target: t}, err
 	case bot.VerbCheck:
 		t, err := r.buttonTarget(a.Arg)
 		return Command{Name: CmdCheck, Target: t}, err

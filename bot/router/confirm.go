@@ -57,26 +57,26 @@ func stateOf(p diagnostics.ProfileStatus) profileState {
 
 // ---- cooldown reset ----
 
-func (r *Router) previewReset(ctx context.Context, who Who, cmd Command) result {
-	if r.diag == nil {
-		return failure("Cannot read the install", errors.New("no install is configured for chat commands"))
-	}
-	cands := []string{cmd.Target}
+// resetHit is a target where a reset's profile exists (matched) and those
+// of its copies that are in a window (sel).
+type resetHit struct {
+	target  string // as given to the Diagnoser (and the action)
+	tr      targetReport
+	matched []diagnostics.ProfileStatus // the profile (every agent's copy)
+	sel     []diagnostics.ProfileStatus // those in a window
+}
+
+// resetHits reads cmd's target, or every target when it names none, and
+// returns where its profile is (with "all": every target with a window),
+// what could not be read, every profile id seen, and the targets read.
+func (r *Router) resetHits(ctx context.Context, cmd Command) (hits []resetHit, errs, known, cands []string) {
+	cands = []string{cmd.Target}
 	if cmd.Target == "" {
 		if ts := r.targets(); len(ts) > 0 {
 			cands = ts
 		}
 	}
 	now := r.now()
-	type hit struct {
-		target  string // as given to the Diagnoser (and the action)
-		tr      targetReport
-		matched []diagnostics.ProfileStatus // the profile (every agent's copy)
-		sel     []diagnostics.ProfileStatus // those in a window
-	}
-	var hits []hit
-	var errs []string
-	var known []string
 	for _, t := range cands {
 		rep, err := r.diag.Report(ctx, t, false)
 		if err != nil {
@@ -87,7 +87,7 @@ func (r *Router) previewReset(ctx context.Context, who Who, cmd Command) result 
 		if name == "" {
 			name = rep.Target
 		}
-		h := hit{target: t, tr: targetReport{name: name, rep: rep}}
+		h := resetHit{target: t, tr: targetReport{name: name, rep: rep}}
 		for _, p := range rep.Profiles {
 			known = append(known, p.ID)
 			if cmd.Profile != "all" && !matchesProfile(cmd.Profile, p) {
@@ -104,11 +104,19 @@ func (r *Router) previewReset(ctx context.Context, who Who, cmd Command) result 
 			hits = append(hits, h)
 		}
 	}
+	return hits, errs, known, cands
+}
+
+func (r *Router) previewReset(ctx context.Context, who Who, cmd Command) result {
+	if r.diag == nil {
+		return failure("Cannot read the install", errors.New("no install is configured for chat commands"))
+	}
+	hits, errs, known, cands := r.resetHits(ctx, cmd)
 	if len(errs) == len(cands) {
 		return failure("Could not read "+targetName(cmd.Target), errors.New(strings.Join(errs, "; ")))
 	}
 	if len(hits) > 1 {
-		var act []hit
+		var act []resetHit
 		for _, h := range hits {
 			if len(h.sel) > 0 {
 				act = append(act, h)

@@ -44,9 +44,12 @@ func (r *Router) forward(ctx context.Context, who Who, start time.Time, cmd Comm
 		return bot.Reply{}, false
 	}
 	target := cmd.Target
-	if cmd.Name == CmdUndo {
+	switch {
+	case cmd.Name == CmdUndo:
 		target = r.undoTarget(ctx, cmd)
-	} else if target == "" {
+	case target == "" && cmd.Name == CmdCooldownReset:
+		target = r.resetTarget(ctx, cmd)
+	case target == "":
 		if ts := r.targets(); len(ts) == 1 {
 			target = ts[0]
 		}
@@ -54,6 +57,15 @@ func (r *Router) forward(ctx context.Context, who Who, start time.Time, cmd Comm
 	owner, remote := r.fleet.Remote(target)
 	if !remote {
 		return bot.Reply{}, false
+	}
+	if req != nil && cmd.Target == "" && cmd.Name != CmdUndo {
+		// The owner sees the same fleet, but name the target it was
+		// found on: what the asker resolved is what the owner previews.
+		c := cmd
+		c.Target = target
+		fwd := *req
+		fwd.Text = c.String()
+		req = &fwd
 	}
 	if res, ok := r.authorize(who, spec); !ok {
 		return r.finish(ctx, who, start, cmd, res), true
@@ -97,6 +109,30 @@ func cmdName(cmd Command) string {
 		return "(button)"
 	}
 	return cmd.Name
+}
+
+// resetTarget is the one target where a reset without a target would act
+// (its profile in a window there, or the only target that has it); ""
+// when none or several: the reset is answered here (nothing to reset, or
+// "which target?").
+func (r *Router) resetTarget(ctx context.Context, cmd Command) string {
+	if r.diag == nil {
+		return ""
+	}
+	hits, _, _, _ := r.resetHits(ctx, cmd)
+	var active []string
+	for _, h := range hits {
+		if len(h.sel) > 0 {
+			active = append(active, h.target)
+		}
+	}
+	switch {
+	case len(active) == 1:
+		return active[0]
+	case len(active) == 0 && len(hits) == 1:
+		return hits[0].target
+	}
+	return ""
 }
 
 // undoTarget is the target of the reset an undo restores ("" when unknown:

@@ -401,6 +401,15 @@ func TestAlertButtons(t *testing.T) {
 	if typed.Message.Title != pressed.Message.Title || len(typed.Message.Items) != len(pressed.Message.Items) {
 		t.Fatalf("press %q vs typed %q", pressed.Message.Title, typed.Message.Title)
 	}
+	// A button naming its alert's target previews that target's reset.
+	onProd := e.press(resp, bot.Action{Verb: bot.VerbReset, Arg: "anthropic:default", For: "prod"}.Format())
+	buttons(t, onProd)
+	if onProd.Message.Target != "prod" || onProd.Message.Title != typed.Message.Title {
+		t.Fatalf("reset button of prod's alert: %q on %q", onProd.Message.Title, onProd.Message.Target)
+	}
+	if rep := e.press(resp, "reset:anthropic:default|gone"); !strings.Contains(flat(rep), "not configured any more") {
+		t.Errorf("reset button of a removed target: %q", flat(rep))
+	}
 	// A profile id cut by Format is found again.
 	action := bot.Action{Verb: bot.VerbReset, Arg: longProfile}.Format()
 	if action == "reset:"+longProfile {
