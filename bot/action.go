@@ -55,7 +55,8 @@ func (a Action) Format() string {
 	switch {
 	case a.Verb == VerbSilence:
 		suffix = ":" + a.For
-	case a.Verb == VerbReset && a.For != "":
+	case a.Verb == VerbReset && (a.For != "" || strings.Contains(a.Arg, "|")):
+		// The last "|" separates the target (a profile id may hold one).
 		t := a.For
 		if len(t) > maxResetTarget {
 			t = shortArg(t, maxResetTarget)
@@ -98,6 +99,9 @@ func ParseAction(s string) (Action, error) {
 	case VerbReset:
 		if i := strings.LastIndexByte(arg, '|'); i >= 0 {
 			a.Arg, a.For = arg[:i], arg[i+1:]
+			if a.For == "" && !strings.Contains(a.Arg, "|") || len(a.For) > maxResetTarget {
+				return Action{}, errUnknownButton // Format writes no empty or longer target
+			}
 		}
 		if a.Arg == "" {
 			return Action{}, errNoProfile
