@@ -100,7 +100,7 @@ func FleetForget(ctx context.Context, cfg *config.Config, name string, w io.Writ
 			return fmt.Errorf("instance %s is running (heartbeat %s ago on host %s): stop it first", name, now.Sub(in.Heartbeat).Round(time.Second), in.Host)
 		}
 	}
-	found, err := st.ForgetInstance(ctx, name)
+	found, err := st.ForgetInstance(ctx, name, now)
 	if err != nil {
 		return err
 	}

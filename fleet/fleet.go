@@ -388,13 +388,19 @@ func (f *Fleet) Run(ctx context.Context) error {
 // instances that missed their beats.
 func (f *Fleet) beat(ctx context.Context) {
 	prev, err := f.o.Store.Heartbeat(ctx, f.o.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		// Forgotten (fleet forget) while running: join again.
-		f.o.Log.Warn().Msg("fleet: this instance's registration was removed; registering again")
-		f.mu.Lock()
-		targets := slices.Clone(f.targets)
-		f.mu.Unlock()
-		err = f.Join(ctx, targets)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Forgotten (fleet forget) while running: register and claim
+		// again (the outbox claims of this process stay its own).
+		f.o.Log.Warn().Msg("fleet: this instance was removed from the fleet (fleet forget); registering again")
+		err = f.rejoin(ctx)
+	case err == nil && !prev.Stopped.IsZero():
+		// Forgotten while silent (partitioned), or its stop recorded by
+		// mistake: its targets were freed; claim them again.
+		f.o.Log.Warn().Msg("fleet: this instance was recorded as stopped or forgotten; claiming its targets again")
+		if err := f.claimAgain(ctx); err != nil {
+			f.o.Log.Error().Err(err).Msg("fleet: cannot claim this instance's targets again: another instance watches them too now; stop this one or rename them")
+		}
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -429,19 +435,49 @@ func (f *Fleet) beat(ctx context.Context) {
 	}
 }
 
+// rejoin registers this instance again and claims its targets.
+func (f *Fleet) rejoin(ctx context.Context) error {
+	now, err := f.o.Store.Now(ctx)
+	if err != nil {
+		return err
+	}
+	in := store.Instance{Name: f.o.Name, Host: f.o.Host, PID: f.o.PID, Version: f.o.Version}
+	if err := f.o.Store.RegisterInstance(ctx, in, now, 0); err != nil {
+		return err
+	}
+	return f.claimAgain(ctx)
+}
+
+// claimAgain claims this instance's current targets again.
+func (f *Fleet) claimAgain(ctx context.Context) error {
+	f.mu.Lock()
+	targets := slices.Clone(f.targets)
+	f.mu.Unlock()
+	return f.SetTargets(ctx, targets)
+}
+
 // judge declares silent every other running instance whose heartbeat is
 // older than MissedBeats beats. Of several instances noticing, one wins
 // (store.MarkSilent) and queues the alert.
 func (f *Fleet) judge(ctx context.Context, now time.Time) {
 	f.mu.Lock()
-	var silent []store.Instance
+	var silent, ended []store.Instance
 	for _, in := range f.others {
-		if in.Stopped.IsZero() && in.SilentSince.IsZero() && now.Sub(in.Heartbeat) > f.alive() {
+		switch {
+		case in.Stopped.IsZero() && in.SilentSince.IsZero() && now.Sub(in.Heartbeat) > f.alive():
 			silent = append(silent, in)
+		case !in.Stopped.IsZero() && !in.SilentSince.IsZero():
+			ended = append(ended, in) // stopped or forgotten while silent
 		}
 	}
 	routes := f.routes
 	f.mu.Unlock()
+	for _, in := range ended {
+		msg := resolvedMessage(in, now)
+		if _, err := f.o.Store.ClearSilent(ctx, in.Name, in.SilentRef, outboxItems(routes, in.Targets, msg, store.KindEdit, now), now); err != nil {
+			f.o.Log.Warn().Err(err).Str("instance", in.Name).Msg("fleet: resolving a stopped instance's silence")
+		}
+	}
 	for _, in := range silent {
 		ref := fmt.Sprintf("instance:%s:%d", in.Name, now.UnixMilli())
 		msg := silentMessage(in, now, f.o.HeartbeatEvery, ref)
@@ -466,6 +502,7 @@ func (f *Fleet) resolveSilence(ctx context.Context, prev store.Instance, now tim
 	f.mu.Lock()
 	routes := f.routes
 	f.mu.Unlock()
+	prev.Stopped = time.Time{} // it is back, whatever was recorded meanwhile
 	msg := resolvedMessage(prev, now)
 	won, err := f.o.Store.ClearSilent(ctx, prev.Name, prev.SilentRef, outboxItems(routes, prev.Targets, msg, store.KindEdit, now), now)
 	if err != nil {

@@ -322,3 +322,55 @@ func TestExclusive(t *testing.T) {
 	waitUntil(t, "b takes the role", 5*time.Second, func() bool { v, _ := who.Load().(string); return v == "b" })
 	t.Logf("role taken over %s after the holder's session ended", time.Since(killed).Round(time.Millisecond))
 }
+
+// fleet forget of a silent instance: a running instance resolves its alert
+// (once) and its targets are free; if it comes back after all, it claims
+// them again.
+func TestForgetSilent(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := join(t, dsn, "a", []string{"a-1"}, time.Second)
+	b := join(t, dsn, "b", []string{"b-1"}, time.Second)
+	ctx := t.Context()
+	b.stop()
+	count := func(prefix, kind string) int {
+		items, err := a.st.DueOutbox(ctx, time.Now().Add(time.Hour), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, it := range items {
+			if strings.HasPrefix(it.Ref, prefix) && it.Kind == kind {
+				n++
+			}
+		}
+		return n
+	}
+	waitUntil(t, "b declared silent", 5*time.Second, func() bool { return count("instance:b:", store.KindPost) == 1 })
+	now, err := a.st.Now(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, err := a.st.ForgetInstance(ctx, "b", now); err != nil || !found {
+		t.Fatalf("forget b: %v %v", found, err)
+	}
+	waitUntil(t, "b's silence resolved", 5*time.Second, func() bool { return count("instance:b:", store.KindEdit) == 1 })
+	items, _ := a.st.DueOutbox(ctx, time.Now().Add(time.Hour), 0)
+	for _, it := range items {
+		if it.Kind == store.KindEdit && strings.HasPrefix(it.Ref, "instance:b:") && !strings.Contains(string(it.Payload), "stopped or forgotten") {
+			t.Errorf("resolved notice %s", it.Payload)
+		}
+	}
+	time.Sleep(5 * testBeat)
+	if n := count("instance:b:", store.KindEdit); n != 1 {
+		t.Errorf("%d resolved notices, want 1", n)
+	}
+	if _, ok := a.f.Remote("b-1"); ok {
+		t.Error("b-1 still owned by the forgotten b")
+	}
+	// b was only partitioned: it comes back and claims b-1 again.
+	b.run(t)
+	waitUntil(t, "b owns b-1 again", 5*time.Second, func() bool { o, ok := a.f.Remote("b-1"); return ok && o.Instance == "b" && o.SilentSince.IsZero() })
+	if n := count("instance:b:", store.KindEdit); n != 1 {
+		t.Errorf("%d resolved notices after b returned, want still 1", n)
+	}
+}

@@ -38,11 +38,18 @@ func silentMessage(in store.Instance, now time.Time, every time.Duration, ref st
 		Footer: []bot.Span{bot.T("instance " + in.Name + " · last heartbeat "), bot.At(in.Heartbeat)}}
 }
 
-// resolvedMessage edits the alert once the instance beats again.
+// resolvedMessage edits the alert once the instance beats again, or was
+// stopped or forgotten (fleet forget) while silent.
 func resolvedMessage(in store.Instance, now time.Time) bot.Message {
+	title, item := "Resolved: openclaw-bot: instance "+in.Name+" is beating again",
+		"Bot instance "+in.Name+" was silent; "+targetList(in.Targets)+" watched again"
+	if !in.Stopped.IsZero() {
+		title, item = "Resolved: openclaw-bot: instance "+in.Name+" was stopped or forgotten",
+			"Bot instance "+in.Name+" was silent, then stopped or removed from the fleet (fleet forget); its targets are free for another instance"
+	}
 	return bot.Message{Kind: bot.KindResolved, Severity: bot.SevResolved, Ref: in.SilentRef,
-		Title: "Resolved: openclaw-bot: instance " + in.Name + " is beating again",
+		Title: title,
 		Items: []bot.Item{{Code: diagnostics.CodeInstanceSilent, Severity: bot.SevCritical, Subject: in.Name, Resolved: true,
-			Title: "Bot instance " + in.Name + " was silent; " + targetList(in.Targets) + " watched again"}},
+			Title: item}},
 		Footer: []bot.Span{bot.T(fmt.Sprintf("instance %s · resolved after %s", in.Name, now.Sub(in.SilentSince).Round(time.Second)))}}
 }

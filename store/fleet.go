@@ -271,25 +271,37 @@ func (s *Store) StopInstance(ctx context.Context, instance string, now time.Time
 	return nil
 }
 
-// ForgetInstance deletes an instance that is gone for good, with its
-// target claims and its published reports ("fleet forget").
-func (s *Store) ForgetInstance(ctx context.Context, instance string) (bool, error) {
+// ForgetInstance removes an instance that is gone for good ("fleet
+// forget"): its target claims and published reports go. Its row goes too,
+// unless it is declared silent: then it is marked stopped and kept, so
+// that a running instance resolves its instance.silent alert (and then
+// lists it as stopped).
+func (s *Store) ForgetInstance(ctx context.Context, instance string, now time.Time) (bool, error) {
 	var found bool
 	err := s.tx(ctx, func(tx handle) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE name = ?`, instance)
+		in, err := scanInstance(tx.QueryRowContext(ctx, `SELECT `+instanceCols+` FROM instances WHERE name = ?`+s.d.forUpdate, instance))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		found = n > 0
+		found = true
+		if in.SilentSince.IsZero() {
+			_, err = tx.ExecContext(ctx, `DELETE FROM instances WHERE name = ?`, instance)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE instances SET stopped_at = ? WHERE name = ?`, now.UnixMilli(), instance)
+		}
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM target_owners WHERE instance = ?`, instance); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM reports WHERE instance = ?`, instance)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM reports WHERE instance = ?`, instance); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, ChannelMembers, instance)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: forget instance %s: %w", instance, err)

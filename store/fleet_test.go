@@ -114,7 +114,7 @@ func testFleetInstances(t *testing.T, d testDriver) {
 	if _, err := s.Heartbeat(ctx, "zz"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("heartbeat of an unknown instance: %v", err)
 	}
-	found, err := s.ForgetInstance(ctx, "a")
+	found, err := s.ForgetInstance(ctx, "a", silentAt)
 	if err != nil || !found {
 		t.Fatalf("forget a: %v %v", found, err)
 	}
