@@ -417,6 +417,14 @@ func (s *Service) evaluateLocked(ctx context.Context, name string, live bool) (r
 	if err != nil {
 		return nil, err
 	}
+	// Acks written from chat (on any instance of a fleet): the engine
+	// stops reminding and shows who acked. While the store does not
+	// answer, the acks the engine knows stay.
+	if acks, err := s.Store.Acks(ctx, name); err == nil {
+		for k, by := range acks {
+			s.Engine.Ack(name, k[0], k[1], by)
+		}
+	}
 	// From here on, the engine's state has changed: what it returns is
 	// written, or kept in memory until the store takes it (spool.go).
 	res := s.Engine.Evaluate(name, findings, now, EvalContext{Silences: append(silencesForEngine(silences), s.Maintenance...), GatewayDown: gatewayDown})

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -427,6 +428,60 @@ func TestTargetFromSaysWhereTheStateDirCameFrom(t *testing.T) {
 		}
 		if loc.How != tc.want || again.How != tc.want || again.StateDir != loc.StateDir {
 			t.Errorf("%s: How %q, then %q (%s), want %q", tc.target.Name, loc.How, again.How, again.StateDir, tc.want)
+		}
+	}
+}
+
+// An ack written from chat (store.AckIncident, on any instance) sticks: the
+// next evaluations keep it in the store, and the engine stops reminding
+// and shows who acked.
+func TestServiceKeepsAcks(t *testing.T) {
+	f := newFixture(t, filepath.Join(t.TempDir(), "bot.db"))
+	f.svc.Engine = NewEngine(EngineOptions{Reminder: time.Minute})
+	now := time.Now()
+	f.svc.Now = func() time.Time { return now }
+	ctx := context.Background()
+	if err := f.svc.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cooldown(t, f.dir, now.Add(time.Hour))
+	if err := f.svc.Evaluate(ctx, "prod"); err != nil {
+		t.Fatal(err)
+	}
+	open, err := f.store.ActiveIncidents(ctx)
+	if err != nil || len(open) == 0 {
+		t.Fatalf("open incidents: %d, %v", len(open), err)
+	}
+	for _, in := range open { // cooldown.active and cooldown.all
+		if err := f.store.AckIncident(ctx, in.ID, "U0RESP", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		now = now.Add(2 * time.Minute) // past the reminder interval
+		if err := f.svc.Evaluate(ctx, "prod"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, err := f.store.ActiveIncidents(ctx)
+	if err != nil || len(after) != len(open) {
+		t.Fatalf("after evaluations: %d open, %v", len(after), err)
+	}
+	for _, in := range after {
+		if in.AckedBy != "U0RESP" {
+			t.Errorf("%s: acked by %q after evaluations, want the ack kept", in.Code, in.AckedBy)
+		}
+		if e, ok := f.svc.Engine.Get("prod", in.Subject, in.Code); !ok || e.AckedBy != "U0RESP" {
+			t.Errorf("%s: the engine does not know the ack (%q)", in.Code, e.AckedBy)
+		}
+	}
+	items, err := f.store.DueOutbox(ctx, now.Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if strings.HasPrefix(it.Ref, "reminder:") {
+			t.Errorf("a reminder after the ack: %s", it.Ref)
 		}
 	}
 }

@@ -148,6 +148,29 @@ func (s *Store) AckIncident(ctx context.Context, id int64, by string, at time.Ti
 	return nil
 }
 
+// Acks returns who acknowledged each open incident of target that is
+// acked, by (subject, code).
+func (s *Store) Acks(ctx context.Context, target string) (map[[2]string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT subject, code, acked_by FROM incidents
+		WHERE target = ? AND state <> 'resolved' AND acked_by <> ''`, target)
+	if err != nil {
+		return nil, fmt.Errorf("store: acks of %s: %w", target, err)
+	}
+	defer rows.Close()
+	out := map[[2]string]string{}
+	for rows.Next() {
+		var subject, code, by string
+		if err := rows.Scan(&subject, &code, &by); err != nil {
+			return nil, fmt.Errorf("store: acks of %s: %w", target, err)
+		}
+		out[[2]string{subject, code}] = by
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: acks of %s: %w", target, err)
+	}
+	return out, nil
+}
+
 // Batch is everything one evaluation writes, applied atomically by Apply.
 type Batch struct {
 	// Incidents are inserted when ID == 0, else updated (every field).
@@ -221,9 +244,13 @@ func putIncident(ctx context.Context, tx handle, i *Incident) error {
 		i.ID = id
 		return nil
 	}
+	// An ack is kept when the writer does not know it (AckIncident wrote
+	// it, from chat, on any instance; the engine learns it at its next
+	// evaluation: Acks).
 	res, err := tx.ExecContext(ctx, `UPDATE incidents SET target = ?, subject = ?, code = ?, severity = ?, state = ?,
 		title = ?, finding = ?, first_seen = ?, last_seen = ?, fired_at = ?, resolved_at = ?,
-		last_notified_at = ?, acked_at = ?, seen = ?, missed = ?, acked_by = ?, group_ref = ?
+		last_notified_at = ?, acked_at = COALESCE(?, acked_at), seen = ?, missed = ?,
+		acked_by = COALESCE(NULLIF(?, ''), acked_by), group_ref = ?
 		WHERE id = ?`, append(args, i.ID)...)
 	if isUnique(err) {
 		return ErrDuplicate
