@@ -201,6 +201,13 @@ func (f *Fleet) Leave(ctx context.Context) error {
 	return f.o.Store.StopInstance(ctx, f.o.Name, now)
 }
 
+// Refresh implements router.Fleet: it reads who owns what again now.
+func (f *Fleet) Refresh(ctx context.Context) {
+	if err := f.refresh(ctx); err != nil {
+		f.o.Log.Warn().Err(err).Msg("fleet: reading the instances")
+	}
+}
+
 // refresh reloads who owns what.
 func (f *Fleet) refresh(ctx context.Context) error {
 	list, err := f.o.Store.Instances(ctx)

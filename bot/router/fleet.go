@@ -22,6 +22,9 @@ type Fleet interface {
 	// Forward hands a typed command (req) or a button press (p) to the
 	// owner of target and returns the owner's reply.
 	Forward(ctx context.Context, target string, req *bot.Request, p *bot.Press) (bot.Reply, error)
+	// Refresh reads again who owns what (a command named a target this
+	// instance does not know yet).
+	Refresh(ctx context.Context)
 }
 
 // Owner is the instance that owns a target.

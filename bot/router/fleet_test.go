@@ -15,6 +15,9 @@ type fakeFleet struct {
 	mu     sync.Mutex
 	owners map[string]Owner
 	fwd    []string // "command: <text>" or "press: <action>", with the target
+	// refreshes counts Refresh calls; onRefresh is what one finds.
+	refreshes int
+	onRefresh func()
 }
 
 func (f *fakeFleet) set(target string, o *Owner) {
@@ -43,6 +46,16 @@ func (f *fakeFleet) Forward(_ context.Context, target string, req *bot.Request, 
 		f.fwd = append(f.fwd, target+" press: "+p.Action)
 	}
 	return bot.Reply{Message: bot.Message{Kind: bot.KindReply, Title: "answered by the owner"}, Ephemeral: true}, nil
+}
+
+func (f *fakeFleet) Refresh(context.Context) {
+	f.mu.Lock()
+	f.refreshes++
+	hook := f.onRefresh
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 }
 
 func (f *fakeFleet) take() []string {
@@ -126,6 +139,20 @@ func TestFleetRouting(t *testing.T) {
 	}
 	if a := e.lastAudit(); a.Outcome != OutcomeRefused || !strings.Contains(a.Error, "silent") {
 		t.Errorf("audit of the refusal %+v", a)
+	}
+
+	// A target another instance claimed a moment ago: read again, once.
+	ff.onRefresh = func() {
+		e.diag.mu.Lock()
+		e.diag.targets = append(e.diag.targets, "legacy")
+		e.diag.mu.Unlock()
+	}
+	if rep := e.handle(resp, "status legacy"); !strings.Contains(rep.Message.Title, "legacy") || ff.refreshes != 1 {
+		t.Errorf("status of a just-claimed target: %q after %d refreshes", rep.Message.Title, ff.refreshes)
+	}
+	ff.onRefresh = nil
+	if rep := e.handle(resp, "status nowhere"); !strings.Contains(flat(rep), "Unknown target") || ff.refreshes != 2 {
+		t.Errorf("status of an unknown target: %q after %d refreshes", flat(rep), ff.refreshes)
 	}
 
 	// A command forwarded here for a target this instance does not own is

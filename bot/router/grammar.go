@@ -114,6 +114,7 @@ type ParseError struct {
 	Usage   string // the exact usage of the command (or of Suggest)
 	Suggest string // unknown command: the closest command name
 	Unknown bool   // the command word itself is unknown
+	Target  bool   // a word is no known target (a fleet may have just added it)
 }
 
 func (e *ParseError) Error() string {
@@ -269,10 +270,12 @@ func (c *Command) classify(spec Spec, w string, targets []string) error {
 	case strings.HasPrefix(w, "-"):
 		return bad("%s has no option %s", spec.Name, quote(w))
 	}
+	err := bad("unknown target %s (targets: %s)", quote(w), strings.Join(targets, ", "))
 	if len(targets) == 0 {
-		return bad("unknown target %s (this bot has no named targets)", quote(w))
+		err = bad("unknown target %s (this bot has no named targets)", quote(w))
 	}
-	return bad("unknown target %s (targets: %s)", quote(w), strings.Join(targets, ", "))
+	err.(*ParseError).Target = true
+	return err
 }
 
 // matchTarget finds w among targets: exactly, else case-insensitively when

@@ -156,7 +156,11 @@ func (d *fakeDiag) setMod(f func(target string, r *diagnostics.Report)) {
 	d.mu.Unlock()
 }
 
-func (d *fakeDiag) Targets() []string { return append([]string(nil), d.targets...) }
+func (d *fakeDiag) Targets() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.targets...)
+}
 
 func (d *fakeDiag) Report(ctx context.Context, target string, probe bool) (diagnostics.Report, error) {
 	r, err := d.report(ctx, target, probe)

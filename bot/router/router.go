@@ -157,6 +157,12 @@ func (r *Router) Handle(ctx context.Context, req bot.Request) (rep bot.Reply) {
 		return r.finish(ctx, who, start, Command{}, res)
 	}
 	cmd, perr := Parse(req.Text, r.targets())
+	if pe, ok := perr.(*ParseError); ok && pe.Target && r.fleet != nil {
+		// Another instance may have claimed it since this one last read
+		// who owns what: read again, once.
+		r.fleet.Refresh(ctx)
+		cmd, perr = Parse(req.Text, r.targets())
+	}
 	if !r.allowed(ctx, who) {
 		return r.finish(ctx, who, start, cmd, r.slowDown())
 	}

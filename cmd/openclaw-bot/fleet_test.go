@@ -44,7 +44,7 @@ type fleetEnv struct {
 const (
 	perHost    = 6
 	fleetUser  = 42 // a responder, in a private chat with the bot
-	fleetBeat  = 500 * time.Millisecond
+	fleetBeat  = time.Second
 	fleetHosts = "abc"
 )
 
@@ -200,14 +200,18 @@ func (e *fleetEnv) breakTarget(target string) {
 		"cooldownUntil": time.Now().Add(time.Hour).UnixMilli(), "cooldownReason": "auth", "errorCount": 1}}}))
 }
 
-// cooling reports whether target's state still holds a cooldown.
+// cooling reports whether target's state still holds a cooldown (true
+// while the file is busy: the bot may be writing it).
 func (e *fleetEnv) cooling(target string) bool {
 	e.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dirs[target].Path, "state", "openclaw.sqlite")+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dirs[target].Path, "state", "openclaw.sqlite")+"?mode=ro&_pragma=busy_timeout(5000)")
 	must(e.t, err)
 	defer db.Close()
 	var v string
-	must(e.t, db.QueryRow(`SELECT value_json FROM config_machine_state WHERE state_key = 'authProfiles.state'`).Scan(&v))
+	if err := db.QueryRow(`SELECT value_json FROM config_machine_state WHERE state_key = 'authProfiles.state'`).Scan(&v); err != nil {
+		e.t.Logf("reading %s's state: %v", target, err)
+		return true
+	}
 	return strings.Contains(v, "cooldownUntil")
 }
 
