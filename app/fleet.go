@@ -104,10 +104,18 @@ type exclusiveSurface struct {
 	key   int64
 	what  string
 	held  atomic.Bool
+	// up reports the surface's state to the metrics: standing by counts
+	// as up (openclaw_bot_chat_connected, like /readyz).
+	up func(bool)
 }
 
 func (s *exclusiveSurface) Run(ctx context.Context) error {
-	return s.fleet.Exclusive(ctx, s.key, s.what, s.held.Store, s.Surface.Run)
+	return s.fleet.Exclusive(ctx, s.key, s.what, func(held bool) {
+		s.held.Store(held)
+		if !held && s.up != nil {
+			s.up(true)
+		}
+	}, s.Surface.Run)
 }
 
 // Ready: standing by is ready (another instance polls).

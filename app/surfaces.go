@@ -110,7 +110,8 @@ func (a *App) buildChats(cfg *config.Config, prev *generation) ([]*chat, error) 
 			return nil, err
 		}
 		if a.fleet != nil && p.name == bot.SurfaceTelegram && cfg.Telegram.Mode == config.TelegramPolling {
-			s = &exclusiveSurface{Surface: s, fleet: a.fleet, key: fleet.LockTelegramPolling, what: "telegram_polling"}
+			s = &exclusiveSurface{Surface: s, fleet: a.fleet, key: fleet.LockTelegramPolling, what: "telegram_polling",
+				up: func(up bool) { a.metrics.SurfaceUp(p.name, up) }}
 		}
 		out = append(out, &chat{name: p.name, section: sec, s: s})
 	}
