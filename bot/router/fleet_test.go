@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
+	"github.com/openclaw-bot/openclaw-bot/diagnostics"
 )
 
 // fakeFleet owns some targets elsewhere and records what is forwarded.
@@ -162,5 +163,40 @@ func TestFleetRouting(t *testing.T) {
 	rep = e.rt.Handle(fctx, bot.Request{Surface: resp.Surface, UserID: resp.UserID, Where: resp.Where, Text: "check prod"})
 	if !strings.Contains(rep.Message.Title, "moved to instance b") || len(ff.take()) != 0 {
 		t.Errorf("forwarded twice: %q", rep.Message.Title)
+	}
+}
+
+// A published report says whose it is and how old; an old one says so, a
+// silent owner's says it is the last word.
+func TestFleetReportHeader(t *testing.T) {
+	now := t0
+	base := stagingReport(now)
+	for _, tc := range []struct {
+		name string
+		src  diagnostics.ReportSource
+		want []string
+		not  []string
+	}{
+		{"fresh", diagnostics.ReportSource{Instance: "b", Age: 4 * time.Second}, []string{"report of instance b, 4s old"}, []string{"Old report", "silent since"}},
+		{"old", diagnostics.ReportSource{Instance: "b", Age: 7 * time.Minute}, []string{"Old report: instance b", "7m"}, []string{"silent since"}},
+		{"silent owner", diagnostics.ReportSource{Instance: "b", Age: 9 * time.Minute, OwnerSilentSince: now.Add(-8 * time.Minute)},
+			[]string{"Owner b silent since", "actions are refused"}, []string{"Old report"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := base
+			src := tc.src
+			rep.Source = &src
+			text := flat(bot.Reply{Message: bot.Message{Text: header(targetReport{name: "staging", rep: rep}, false)}})
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("header %q lacks %q", text, w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(text, n) {
+					t.Errorf("header %q has %q", text, n)
+				}
+			}
+		})
 	}
 }

@@ -10,6 +10,11 @@ import (
 	txt "github.com/openclaw-bot/openclaw-bot/internal/text"
 )
 
+// StaleReport is the age past which a report another fleet instance
+// published is called old (its owner evaluates every 30 s by default, and
+// at every change).
+const StaleReport = 5 * time.Minute
+
 // targetReport is one target's report, or why there is none.
 type targetReport struct {
 	name string
@@ -122,9 +127,13 @@ func header(tr targetReport, multi bool) []bot.Span {
 	}
 	if src := r.Source; src != nil {
 		out = append(out, bot.T("; report of instance "+src.Instance+", "+txt.Duration(src.Age, "")+" old"))
-		if !src.OwnerSilentSince.IsZero() {
+		switch {
+		case !src.OwnerSilentSince.IsZero():
 			out = append(out, bot.T("\n"), bot.B("Owner "+src.Instance+" silent since "), bot.At(src.OwnerSilentSince),
 				bot.B(": this is its last report; the target is not watched and actions are refused"))
+		case src.Age > StaleReport:
+			out = append(out, bot.T("\n"), bot.B("Old report: instance "+src.Instance+" beats but has not evaluated this target for "+
+				txt.Duration(src.Age, "")+"; its log says why (a failing read or store write)"))
 		}
 	}
 	return append(out, bot.T("\n"))
