@@ -166,8 +166,17 @@ func (a *App) open(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// close releases the store and its locks.
+// close leaves the fleet (a clean stop: the targets are free and nobody
+// alerts) and releases the store and its locks.
 func (a *App) close() {
+	if a.fleet != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.fleet.Leave(ctx); err != nil {
+			a.log.Warn().Err(err).Msg("fleet: could not record the stop; the others will report this instance silent")
+		}
+		cancel()
+		a.fleet = nil
+	}
 	for i := len(a.release) - 1; i >= 0; i-- {
 		a.release[i]()
 	}
@@ -266,12 +275,6 @@ func (a *App) Stop(ctx context.Context) {
 		if a.stopFleet != nil {
 			a.stopFleet()
 			<-a.fleetDone
-		}
-		if a.fleet != nil {
-			// A clean stop: the targets are free and nobody alerts.
-			if err := a.fleet.Leave(context.WithoutCancel(ctx)); err != nil {
-				a.log.Warn().Err(err).Msg("fleet: could not record the stop; the others will report this instance silent")
-			}
 		}
 		if a.stopRun != nil {
 			a.stopRun()

@@ -130,6 +130,11 @@ func (f *Fleet) Join(ctx context.Context, targets []string) error {
 		return err
 	}
 	if err := f.SetTargets(ctx, targets); err != nil {
+		// Not starting after all: record the stop, or the others would
+		// report this instance silent in 3 beats.
+		if serr := f.o.Store.StopInstance(context.WithoutCancel(ctx), f.o.Name, now); serr != nil {
+			f.o.Log.Warn().Err(serr).Msg("fleet: could not record that this instance did not start")
+		}
 		return err
 	}
 	if n, err := f.o.Store.ReleaseClaimsOf(ctx, f.o.Name, now); err != nil {

@@ -602,6 +602,16 @@ func TestFleetRestartAfterKill(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "a-0 (instance a, last heartbeat") {
 		t.Errorf("instance d claiming a's targets: %v\n%s", err, out)
 	}
+	// d did not start: it is recorded as stopped, and nobody reports it
+	// silent.
+	time.Sleep(5 * fleetBeat)
+	list, err := e.st.Instances(ctx)
+	must(t, err)
+	for _, in := range list {
+		if in.Name == "d" && (in.Stopped.IsZero() || !in.SilentSince.IsZero()) {
+			t.Errorf("instance d after its refused start: stopped %v, silent since %v", in.Stopped, in.SilentSince)
+		}
+	}
 
 	e.kill("a")
 	e.start("a") // at once: well within 3 beats
