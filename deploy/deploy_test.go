@@ -1108,6 +1108,7 @@ type composeService struct {
 	ReadOnly    bool              `yaml:"read_only"`
 	CapDrop     []string          `yaml:"cap_drop"`
 	SecurityOpt []string          `yaml:"security_opt"`
+	Healthcheck map[string]any    `yaml:"healthcheck"`
 }
 
 type composeBuild struct {

@@ -56,6 +56,12 @@ func TestFleetCompose(t *testing.T) {
 		if _, ok := svc.DependsOn["postgres"]; !ok {
 			t.Errorf("%s: does not wait for postgres", name)
 		}
+		if svc.ReadOnly != true || !slices.Contains(svc.CapDrop, "ALL") || svc.User == "" {
+			t.Errorf("%s: read_only %v, cap_drop %v, user %q: want the sidecar's hardening", name, svc.ReadOnly, svc.CapDrop, svc.User)
+		}
+		if hc := fmt.Sprint(svc.Healthcheck["test"]); !strings.Contains(hc, "openclaw-bot healthcheck") {
+			t.Errorf("%s: healthcheck %q, want the binary's own probe", name, hc)
+		}
 		var file string
 		for _, v := range svc.Volumes {
 			if strings.HasSuffix(v, ":/etc/openclaw-bot/config.yaml:ro") {
