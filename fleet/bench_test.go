@@ -22,26 +22,15 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"go.uber.org/goleak"
 
 	"github.com/openclaw-bot/openclaw-bot/bot"
 	"github.com/openclaw-bot/openclaw-bot/internal/pgtest"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
-// No benchmark of this package leaves a goroutine behind; the PostgreSQL
-// server they shared stops first.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.StopShared()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// No test or benchmark of this package leaves a goroutine behind; the
+// PostgreSQL server they shared stops first.
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // openStore opens a store of its own on dsn (closed when b ends unless
 // closed before).

@@ -1,25 +1,11 @@
 package store
 
 import (
-	"fmt"
-	"os"
 	"testing"
-
-	"go.uber.org/goleak"
 
 	"github.com/openclaw-bot/openclaw-bot/internal/pgtest"
 )
 
 // No test of this package leaves a goroutine behind; the PostgreSQL server
 // the tests shared stops first.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.StopShared()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m) }

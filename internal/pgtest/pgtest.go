@@ -45,6 +45,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"go.uber.org/goleak"
 )
 
 // Environment variables (see the package comment).
@@ -517,4 +518,19 @@ func Wanted() bool {
 	}
 	_, err := Bin()
 	return err == nil || os.Getenv(EnvRequired) == "1"
+}
+
+// Main is the TestMain of a package whose tests use the shared server and
+// must leave no goroutine behind: it runs the tests, stops the server, and
+// on success fails the run if goroutines are left (go.uber.org/goleak).
+func Main(m *testing.M) {
+	code := m.Run()
+	StopShared()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
