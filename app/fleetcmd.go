@@ -11,36 +11,49 @@ import (
 	"time"
 
 	"github.com/openclaw-bot/openclaw-bot/config"
+	"github.com/openclaw-bot/openclaw-bot/fleet"
 	"github.com/openclaw-bot/openclaw-bot/store"
 )
 
 // ErrNoFleet: the fleet commands need the postgres store.
 var ErrNoFleet = errors.New("the fleet needs store.driver: postgres (README \"Fleet\"); this config uses SQLite: one instance, no fleet")
 
-func openFleetStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+// fleetView opens the shared store and reads the instances and the
+// database's clock. Close the store when done.
+func fleetView(ctx context.Context, cfg *config.Config) (*store.Store, []store.Instance, time.Time, error) {
 	if cfg.Store.Driver != config.StorePostgres {
-		return nil, ErrNoFleet
+		return nil, nil, time.Time{}, ErrNoFleet
 	}
-	return store.OpenConfig(ctx, store.Config{Driver: cfg.Store.Driver, DSN: cfg.Store.DSN.Reveal()})
+	st, err := store.OpenConfig(ctx, store.Config{Driver: cfg.Store.Driver, DSN: cfg.Store.DSN.Reveal()})
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	list, err := st.Instances(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, time.Time{}, err
+	}
+	now, err := st.Now(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, time.Time{}, err
+	}
+	return st, list, now, nil
 }
+
+// alive is how old a heartbeat may be for its instance to count as
+// running (fleet.MissedBeats beats).
+func alive(cfg *config.Config) time.Duration { return fleet.MissedBeats * cfg.Fleet.HeartbeatEvery }
 
 // FleetStatus prints every instance of the fleet: its state (running,
 // silent, stopped), heartbeat age, host, pid and targets; as JSON with
 // asJSON. It reads the shared store only.
 func FleetStatus(ctx context.Context, cfg *config.Config, w io.Writer, asJSON bool) error {
-	st, err := openFleetStore(ctx, cfg)
+	st, list, now, err := fleetView(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	list, err := st.Instances(ctx)
-	if err != nil {
-		return err
-	}
-	now, err := st.Now(ctx)
-	if err != nil {
-		return err
-	}
 	type row struct {
 		Name      string    `json:"name"`
 		State     string    `json:"state"`
@@ -53,17 +66,8 @@ func FleetStatus(ctx context.Context, cfg *config.Config, w io.Writer, asJSON bo
 	}
 	rows := []row{}
 	for _, in := range list {
-		r := row{Name: in.Name, State: "running", Host: in.Host, PID: in.PID, Version: in.Version, Heartbeat: in.Heartbeat,
-			Since: in.SilentSince, Targets: append([]string{}, in.Targets...)}
-		switch {
-		case !in.Stopped.IsZero():
-			r.State = "stopped"
-		case !in.SilentSince.IsZero():
-			r.State = "silent"
-		case now.Sub(in.Heartbeat) > 3*cfg.Fleet.HeartbeatEvery:
-			r.State = "late"
-		}
-		rows = append(rows, r)
+		rows = append(rows, row{Name: in.Name, State: in.State(now, alive(cfg)), Host: in.Host, PID: in.PID, Version: in.Version,
+			Heartbeat: in.Heartbeat, Since: in.SilentSince, Targets: append([]string{}, in.Targets...)})
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -82,21 +86,13 @@ func FleetStatus(ctx context.Context, cfg *config.Config, w io.Writer, asJSON bo
 // target claims (free for another instance's config) and its reports. A
 // running instance is refused: stop it first.
 func FleetForget(ctx context.Context, cfg *config.Config, name string, w io.Writer) error {
-	st, err := openFleetStore(ctx, cfg)
+	st, list, now, err := fleetView(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	list, err := st.Instances(ctx)
-	if err != nil {
-		return err
-	}
-	now, err := st.Now(ctx)
-	if err != nil {
-		return err
-	}
 	for _, in := range list {
-		if in.Name == name && in.Stopped.IsZero() && in.SilentSince.IsZero() && now.Sub(in.Heartbeat) <= 3*cfg.Fleet.HeartbeatEvery {
+		if in.Name == name && in.State(now, alive(cfg)) == store.InstanceRunning {
 			return fmt.Errorf("instance %s is running (heartbeat %s ago on host %s): stop it first", name, now.Sub(in.Heartbeat).Round(time.Second), in.Host)
 		}
 	}

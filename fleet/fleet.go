@@ -476,7 +476,7 @@ func (f *Fleet) judge(ctx context.Context, now time.Time) {
 	var silent, ended []store.Instance
 	for _, in := range f.others {
 		switch {
-		case in.Stopped.IsZero() && in.SilentSince.IsZero() && now.Sub(in.Heartbeat) > f.alive():
+		case in.State(now, f.alive()) == store.InstanceLate:
 			silent = append(silent, in)
 		case !in.Stopped.IsZero() && !in.SilentSince.IsZero():
 			ended = append(ended, in) // stopped or forgotten while silent

@@ -43,6 +43,28 @@ type Instance struct {
 	Targets     []string // sorted
 }
 
+// Instance states (State; openclaw-bot fleet status).
+const (
+	InstanceRunning = "running" // beating
+	InstanceLate    = "late"    // missed its beats, not declared silent yet
+	InstanceSilent  = "silent"  // declared silent (its alert is out)
+	InstanceStopped = "stopped" // stopped cleanly, or forgotten
+)
+
+// State is the instance's state at now, judged on the database clock: late
+// when its heartbeat is older than alive (the fleet's missed beats).
+func (in Instance) State(now time.Time, alive time.Duration) string {
+	switch {
+	case !in.Stopped.IsZero():
+		return InstanceStopped
+	case !in.SilentSince.IsZero():
+		return InstanceSilent
+	case now.Sub(in.Heartbeat) > alive:
+		return InstanceLate
+	}
+	return InstanceRunning
+}
+
 const instanceCols = `name, host, pid, version, started_at, heartbeat_at, stopped_at, silent_since, silent_ref`
 
 func scanInstance(sc scanner) (Instance, error) {
@@ -57,6 +79,9 @@ func scanInstance(sc scanner) (Instance, error) {
 	return in, nil
 }
 
+// pgNowMs reads PostgreSQL's clock in unix ms.
+const pgNowMs = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint`
+
 // Now is the database's clock (PostgreSQL's clock_timestamp(); SQLite:
 // this process's). Heartbeats are written and judged on it, so the hosts'
 // clocks do not need to agree.
@@ -65,7 +90,7 @@ func (s *Store) Now(ctx context.Context) (time.Time, error) {
 		return time.Now().UTC().Truncate(time.Millisecond), nil
 	}
 	var ms int64
-	if err := s.raw.QueryRowContext(ctx, `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint`).Scan(&ms); err != nil {
+	if err := s.raw.QueryRowContext(ctx, pgNowMs).Scan(&ms); err != nil {
 		return time.Time{}, fmt.Errorf("store: now: %w", err)
 	}
 	return time.UnixMilli(ms).UTC(), nil
@@ -185,7 +210,7 @@ func (s *Store) nowMs(ctx context.Context, tx handle) any {
 		return time.Now().UnixMilli()
 	}
 	var ms int64
-	if err := tx.QueryRowContext(ctx, `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint`).Scan(&ms); err != nil {
+	if err := tx.QueryRowContext(ctx, pgNowMs).Scan(&ms); err != nil {
 		return time.Now().UnixMilli()
 	}
 	return ms
